@@ -1,0 +1,61 @@
+"""Exit codes and the one error type that carries a message, an exit code and the API's details."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILURE = 1  # a generation failed: API error after retries, network, not an image
+    USAGE = 2  # bad flag or value, no prompt, target exists or is unwritable
+    CONFIG = 3  # no key, 401/403, unreadable config
+    INTERRUPTED = 130
+
+
+class DeerimgError(Exception):
+    """An error meant for the user: one line, an exit code, and what the API said."""
+
+    def __init__(
+        self,
+        message: str,
+        exit_code: int = ExitCode.FAILURE,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = int(exit_code)
+        self.hint = hint
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+    def line(self) -> str:
+        """The one `error: …` line: status, message, code and request id."""
+        text = self.message
+        if self.status is not None:
+            text = f"{self.status} {text}"
+        extra = []
+        if self.code:
+            extra.append(f"code {self.code}")
+        if self.request_id:
+            extra.append(f"request id {self.request_id}")
+        if extra:
+            text = f"{text} ({', '.join(extra)})"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "message": self.message,
+            "code": self.code,
+            "request_id": self.request_id,
+        }
+
+
+def usage_error(message: str, hint: str | None = None) -> DeerimgError:
+    return DeerimgError(message, ExitCode.USAGE, hint=hint)

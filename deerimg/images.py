@@ -1,0 +1,84 @@
+"""Image bytes: base64 decoding in chunks, the real type from magic bytes, the pixel size; pure."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+from collections.abc import Iterator
+
+from deerimg.errors import DeerimgError
+
+EXTENSION = {"png": "png", "jpeg": "jpg", "webp": "webp"}
+CHUNK = 1 << 18  # base64 characters per decoded piece: a multiple of 4
+
+
+def sniff(head: bytes) -> str | None:
+    """png, jpeg or webp from the first bytes, else None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def pixel_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height from the header, where the first bytes hold it."""
+    kind = sniff(head)
+    try:
+        if kind == "png" and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])
+        if kind == "jpeg":
+            return _jpeg_size(head)
+        if kind == "webp":
+            return _webp_size(head)
+    except (struct.error, IndexError):
+        return None
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return width, height
+        pos += 2 + length
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8X":
+        width = int.from_bytes(data[24:27], "little") + 1
+        height = int.from_bytes(data[27:30], "little") + 1
+        return width, height
+    if chunk == b"VP8 ":
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L":
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
+
+
+def decode_chunks(text: str) -> Iterator[bytes]:
+    """Decode base64 piece by piece, so no second full copy is made and other threads get turns."""
+    text = text.strip()
+    if not text:
+        raise DeerimgError("the response's b64_json is empty")
+    for start in range(0, len(text), CHUNK):
+        piece = text[start : start + CHUNK]
+        try:
+            yield base64.b64decode(piece, validate=True)
+        except (binascii.Error, ValueError):
+            raise DeerimgError("the response's b64_json is not valid base64") from None

@@ -1,0 +1,105 @@
+"""Prompt sources (argument, -, -f file, piped stdin, JSON lines) → a list of Jobs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from deerimg.errors import usage_error
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    prompt: str
+    overrides: Mapping[str, Any] = field(default_factory=dict)  # request fields from a JSON line
+    output: str | None = None  # a JSON line's "output"
+    line: int | None = None  # where it came from, for messages
+    source: str | None = None
+
+
+def read_jobs(
+    prompt: str | None, file: str | None, stdin: TextIO, stdin_is_tty: bool
+) -> list[Job]:
+    if prompt is not None and file is not None:
+        raise usage_error("give a PROMPT or --file, not both")
+    if prompt == "-":
+        text = _read_stream(stdin, "standard input").strip()
+        if not text:
+            raise usage_error("standard input holds no prompt")
+        return [Job(text)]
+    if prompt is not None:
+        if not prompt.strip():
+            raise usage_error("the prompt is empty")
+        return [Job(prompt.strip())]
+    if file is None:
+        if stdin_is_tty:
+            raise usage_error(
+                "no prompt given",
+                hint='deerimg generate "a paper boat at sunrise" -o boat.jpg, or -f prompts.txt',
+            )
+        file = "-"
+    if file == "-":
+        return parse_lines(_read_stream(stdin, "standard input").splitlines(), "standard input")
+    path = Path(file)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise usage_error(f"cannot read prompt file {file}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise usage_error(f"{file} line {line}: not UTF-8 text") from None
+    return parse_lines(text.splitlines(), file)
+
+
+def _read_stream(stream: TextIO, name: str) -> str:
+    try:
+        return stream.read()
+    except UnicodeDecodeError:
+        raise usage_error(f"{name} is not UTF-8 text") from None
+
+
+def parse_lines(lines: Iterable[str], source: str) -> list[Job]:
+    """One prompt a line; blank and # lines skipped; a line starting with { is a JSON object."""
+    jobs: list[Job] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("{"):
+            jobs.append(_json_job(line, number, source))
+        else:
+            jobs.append(Job(line, line=number, source=source))
+    if not jobs:
+        raise usage_error(f"{source} holds no prompt (blank lines and # comments are skipped)")
+    return jobs
+
+
+def _json_job(line: str, number: int, source: str) -> Job:
+    where = f"{source} line {number}"
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise usage_error(f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise usage_error(f"{where}: a JSON line must be an object")
+    prompt = data.pop("prompt", None)
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise usage_error(f'{where}: a JSON line needs a non-empty string "prompt"')
+    output = data.pop("output", None)
+    if output is not None and (not isinstance(output, str) or not output.strip()):
+        raise usage_error(f'{where}: "output" must be a non-empty string path')
+    if "n" in data and (
+        not isinstance(data["n"], int) or isinstance(data["n"], bool) or not 1 <= data["n"] <= 10
+    ):
+        raise usage_error(f'{where}: "n" must be a whole number from 1 to 10')
+    if "model" in data and (not isinstance(data["model"], str) or not data["model"].strip()):
+        raise usage_error(f'{where}: "model" must be a non-empty string')
+    nulls = [key for key, value in data.items() if value is None]
+    if nulls:
+        raise usage_error(f"{where}: null is never sent ({', '.join(nulls)}); omit the field")
+    return Job(prompt.strip(), overrides=data, output=output, line=number, source=source)

@@ -1,0 +1,246 @@
+"""The only writer to the terminal: data on stdout; people on stderr (rich on a TTY, else plain)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TextIO
+
+from deerimg.errors import DeerimgError
+
+if TYPE_CHECKING:
+    from deerimg.runner import Event, Summary, Task
+
+
+def use_rich(stream: TextIO, quiet: bool = False) -> bool:
+    """Colour and animation only for a person: a terminal, no NO_COLOR, not --quiet, not dumb."""
+    if quiet or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def print_error(error: DeerimgError, stream: TextIO | None = None, prefix: str = "") -> None:
+    """`error: …` and `hint: …`, the one shape every failure takes on stderr."""
+    stream = stream or sys.stderr
+    text = f"error: {prefix}{error.line()}\n"
+    if error.hint:
+        text += f"hint: {error.hint}\n"
+    if use_rich(stream):
+        text = text.replace("error:", "\x1b[1;31merror:\x1b[0m", 1).replace(
+            "hint:", "\x1b[2mhint:\x1b[0m", 1
+        )
+    stream.write(text)
+    stream.flush()
+
+
+def format_usage(usage: dict[str, Any] | None) -> str | None:
+    """tokens: input 16 (text 16, image 0), output 208, total 224."""
+    if not usage:
+        return None
+    def num(key: str, source: dict[str, Any] = usage) -> int | None:  # noqa: E306
+        value = source.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    parts = []
+    if num("input_tokens") is not None:
+        text = f"input {num('input_tokens'):,}"
+        details = usage.get("input_tokens_details")
+        if isinstance(details, dict):
+            inner = [f"{k} {details[k]:,}" for k in ("text_tokens", "image_tokens")
+                     if isinstance(details.get(k), int)]  # fmt: skip
+            if inner:
+                text += f" ({', '.join(inner).replace('_tokens', '')})"
+        parts.append(text)
+    if num("output_tokens") is not None:
+        parts.append(f"output {num('output_tokens'):,}")
+    if num("total_tokens") is not None:
+        parts.append(f"total {num('total_tokens'):,}")
+    return "tokens: " + ", ".join(parts) if parts else None
+
+
+def _where(task: Task) -> str:
+    job = task.job
+    if job.line is not None:
+        return f"{job.source} line {job.line}: "
+    return ""
+
+
+class Report:
+    """Turns the runner's events into lines; thread-safe, since workers emit them."""
+
+    def __init__(
+        self,
+        *,
+        json_lines: bool = False,
+        quiet: bool = False,
+        paths_on_stdout: bool = True,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+    ) -> None:
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.json_lines = json_lines
+        self.quiet = quiet
+        self.paths_on_stdout = paths_on_stdout
+        self.rich = use_rich(self.stderr, quiet)
+        self._lock = threading.RLock()
+        self._progress: Any = None
+        self._bar: Any = None
+        self._console: Any = None
+        self._batch = False
+        self._failed = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self, total: int, first_prompt: str, model: str) -> None:
+        self._batch = total > 1
+        if not self.rich:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._console = Console(file=self.stderr, highlight=False)
+        if self._batch:
+            columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                       MofNCompleteColumn(), TextColumn("[red]{task.fields[failed]}"),
+                       TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]  # fmt: skip
+            description = f"Generating with {model}"
+        else:
+            columns = [SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]
+            shown = first_prompt if len(first_prompt) <= 50 else first_prompt[:49] + "…"
+            description = f"Generating “{shown}” with {model}"
+        self._progress = Progress(*columns, console=self._console, transient=True)
+        self._bar = self._progress.add_task(description, total=total, failed="")
+        self._progress.start()
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    # -- output ----------------------------------------------------------------------------
+
+    def _data(self, line: str) -> None:
+        with self._lock:
+            self.stdout.write(line + "\n")
+            self.stdout.flush()
+
+    def _say(self, text: str, style: str | None = None) -> None:
+        if self.quiet:
+            return
+        with self._lock:
+            if self._console is not None:
+                self._console.print(text, style=style, markup=False, soft_wrap=True)
+            else:
+                self.stderr.write(text + "\n")
+                self.stderr.flush()
+
+    def warn(self, message: str) -> None:
+        self._say(f"warning: {message}", "yellow")
+
+    def error(self, error: DeerimgError, prefix: str = "") -> None:
+        with self._lock:
+            if self._console is not None:
+                self._console.print(f"error: {prefix}{error.line()}", style="bold red",
+                                    markup=False, soft_wrap=True)  # fmt: skip
+                if error.hint:
+                    self._console.print(f"hint: {error.hint}", style="dim", markup=False)
+            else:
+                print_error(error, self.stderr, prefix)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def __call__(self, event: Event) -> None:
+        from deerimg.runner import Failed, RetryEvent, Saved
+
+        if isinstance(event, Saved):
+            self._saved(event)
+        elif isinstance(event, RetryEvent):
+            retry = event.retry
+            rid = f", request id {retry.request_id}" if retry.request_id else ""
+            self._say(
+                f"retrying {_where(event.task)}{retry.reason}{rid}; "
+                f"retry {retry.attempt} of {retry.retries} in {retry.wait:.1f} s",
+                "yellow",
+            )
+        elif isinstance(event, Failed):
+            with self._lock:
+                self._failed += 1
+                if self._progress is not None:
+                    self._progress.update(self._bar, advance=1, failed=f"{self._failed} failed")
+            self.error(event.error, _where(event.task))
+            if self.json_lines:
+                record = {"prompt": event.task.job.prompt, "error": event.error.as_dict()}
+                self._data(json.dumps(record, ensure_ascii=False))
+
+    def _saved(self, event: Saved) -> None:
+        task, result = event.task, event.result
+        if event.path is not None and self.paths_on_stdout:
+            if self.json_lines:
+                body = task.body
+                record = {
+                    "path": str(event.path),
+                    "prompt": task.job.prompt,
+                    "model": body.get("model"),
+                    "size": result.fields.get("size", body.get("size")),
+                    "quality": result.fields.get("quality", body.get("quality")),
+                    "output_format": event.fmt,
+                    "bytes": event.size,
+                    "revised_prompt": event.revised_prompt,
+                    "usage": result.usage,
+                    "request_id": result.request_id,
+                    "elapsed_s": round(result.elapsed, 3),
+                }
+                self._data(json.dumps(record, ensure_ascii=False))
+            else:
+                self._data(str(event.path))
+        with self._lock:
+            if self._progress is not None and event.first:
+                self._progress.update(self._bar, advance=1)
+        if event.warning:
+            self.warn(event.warning)
+        where = str(event.path) if event.path is not None else "standard output"
+        pixels = f"{event.pixels[0]}x{event.pixels[1]}, " if event.pixels else ""
+        mark = "✓ " if self.rich else ""
+        self._say(f"{mark}saved {where} ({pixels}{event.size:,} bytes, {result.elapsed:.1f} s)",
+                  "green")  # fmt: skip
+        if event.revised_prompt:
+            self._say(f"  revised prompt: {event.revised_prompt}", "dim")
+        if event.first:
+            usage = format_usage(result.usage)
+            if usage:
+                self._say(f"  {usage}", "dim")
+
+    def summary(self, summary: Summary) -> None:
+        self.stop()
+        if not (self._batch or summary.interrupted or summary.skipped):
+            return
+        parts = [f"{summary.images} image{'s' if summary.images != 1 else ''} saved"]
+        if summary.failed:
+            parts.append(f"{summary.failed} prompt{'s' if summary.failed != 1 else ''} failed")
+        if summary.skipped:
+            parts.append(f"{summary.skipped} skipped (already there)")
+        if summary.not_run:
+            parts.append(f"{summary.not_run} not run")
+        tokens = summary.tokens
+        text = ", ".join(parts)
+        text += f"; tokens: input {tokens['input']:,}, output {tokens['output']:,}, "
+        text += f"total {tokens['total']:,}; {summary.elapsed:.1f} s"
+        head = "interrupted: " if summary.interrupted else "done: "
+        self._say(head + text, "bold")
+
+    def dry_run(self, requests: Iterable[dict[str, Any]]) -> None:
+        for request in requests:
+            self._data(json.dumps(request, ensure_ascii=False))

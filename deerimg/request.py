@@ -1,0 +1,173 @@
+"""Settings + a job → the JSON body: known value sets, -p KEY=VALUE, format from the extension; pure."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from deerimg.errors import usage_error
+
+# The one table of known values. DeerAPI's models change faster than any release, so anything
+# outside it can still be sent with -p KEY=VALUE.
+VALUE_SETS: dict[str, tuple[str, ...]] = {
+    "quality": ("auto", "low", "medium", "high", "xhigh", "max", "standard", "hd"),
+    "output_format": ("png", "jpeg", "webp"),
+    "background": ("transparent", "opaque", "auto"),
+    "moderation": ("auto", "low"),
+    "style": ("vivid", "natural"),
+    "response_format": ("url", "b64_json"),
+}
+FLAG_OF = {
+    "quality": "--quality",
+    "output_format": "--format",
+    "background": "--background",
+    "moderation": "--moderation",
+    "style": "--style",
+    "response_format": "--response-format",
+    "size": "--size",
+    "n": "--count",
+    "output_compression": "--compression",
+}
+EXTENSIONS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+SIZE_RE = re.compile(r"^(auto|[1-9][0-9]{1,4}x[1-9][0-9]{1,4})$")
+GPT_IMAGE_RE = re.compile(r"^(gpt-image|chatgpt-image)", re.IGNORECASE)
+
+
+def is_gpt_image(model: str) -> bool:
+    """GPT image models always answer in base64 and take output_format (OpenAI's schema)."""
+    return bool(GPT_IMAGE_RE.match(model))
+
+
+def format_of_name(name: str) -> str | None:
+    lowered = name.lower()
+    for ext, fmt in EXTENSIONS.items():
+        if lowered.endswith(ext):
+            return fmt
+    return None
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """-p KEY=VALUE: VALUE is JSON when it parses, else the string itself."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise usage_error(
+            f"invalid --param {text!r}: expected KEY=VALUE", hint="for example -p seed=42"
+        )
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    if value is None:
+        raise usage_error(f"invalid --param {text!r}: null is never sent (omit the field instead)")
+    return key, value
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """The request flags of `generate`, as given (None: not given, not sent)."""
+
+    model: str
+    n: int | None = None
+    size: str | None = None
+    quality: str | None = None
+    output_format: str | None = None  # from --format or the config's format
+    format_from_flag: bool = False
+    output_compression: int | None = None
+    background: str | None = None
+    moderation: str | None = None
+    style: str | None = None
+    response_format: str | None = None
+    user: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def check_value(name: str, value: Any) -> None:
+    allowed = VALUE_SETS.get(name)
+    if allowed is not None and value not in allowed:
+        raise usage_error(
+            f"invalid value for {FLAG_OF[name]}: {value!r} (allowed: {', '.join(allowed)})",
+            hint=f"to send it anyway, use -p {name}={value}",
+        )
+
+
+def check_spec(spec: RequestSpec) -> None:
+    """Refuse bad values and the combinations the API is known to reject, before any request."""
+    for name in ("quality", "output_format", "background", "moderation", "style"):
+        value = getattr(spec, name)
+        if value is not None:
+            check_value(name, value)
+    if spec.response_format is not None:
+        check_value("response_format", spec.response_format)
+    if spec.size is not None and not SIZE_RE.match(spec.size):
+        raise usage_error(
+            f"invalid value for --size: {spec.size!r} (expected WxH, such as 1024x1536, or auto)",
+            hint=f"to send it anyway, use -p size={spec.size}",
+        )
+    if spec.n is not None and not 1 <= spec.n <= 10:
+        raise usage_error(f"invalid value for --count: {spec.n} (allowed: 1 to 10)")
+    if spec.output_compression is not None and not 0 <= spec.output_compression <= 100:
+        raise usage_error(
+            f"invalid value for --compression: {spec.output_compression} (allowed: 0 to 100)"
+        )
+    if spec.response_format is not None and is_gpt_image(spec.model):
+        raise usage_error(
+            f"--response-format is not accepted by {spec.model}: GPT image models always "
+            "answer in base64",
+            hint=f"to send it anyway, use -p response_format={spec.response_format}",
+        )
+
+
+def check_combination(spec: RequestSpec, output_format: str | None) -> None:
+    """Rules that depend on the format finally asked for (flag, extension or config)."""
+    if spec.output_compression is not None and output_format in (None, "png"):
+        raise usage_error(
+            "--compression applies to jpeg and webp only (png is the default format)",
+            hint="add --format jpeg or --format webp, or send it anyway with "
+            f"-p output_compression={spec.output_compression}",
+        )
+    if spec.background == "transparent" and output_format == "jpeg":
+        raise usage_error(
+            "--background transparent needs png or webp: jpeg has no transparency",
+            hint="use --format png or --format webp, or send it anyway with -p background=transparent",
+        )
+
+
+def effective_format(spec: RequestSpec, output_name: str | None) -> str | None:
+    """--format, else the -o extension (for models that take output_format), else the config's."""
+    if spec.format_from_flag:
+        return spec.output_format
+    from_name = format_of_name(output_name) if output_name and output_name != "-" else None
+    if from_name and is_gpt_image(spec.model):
+        return from_name
+    return spec.output_format
+
+
+def build_body(
+    spec: RequestSpec,
+    prompt: str,
+    output_format: str | None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON body: only fields the user asked for, numbers as numbers, no nulls."""
+    body: dict[str, Any] = {"model": spec.model, "prompt": prompt}
+    fields = {
+        "n": spec.n,
+        "size": spec.size,
+        "quality": spec.quality,
+        "output_format": output_format,
+        "output_compression": spec.output_compression,
+        "background": spec.background,
+        "moderation": spec.moderation,
+        "style": spec.style,
+        "response_format": spec.response_format,
+        "user": spec.user,
+    }
+    body.update({key: value for key, value in fields.items() if value is not None})
+    body.update(spec.params)
+    if overrides:
+        body.update({key: value for key, value in overrides.items() if value is not None})
+    return body

@@ -1,0 +1,263 @@
+"""Run the planned jobs: one shared client, -j worker threads, a shared 429 pause, fail-fast."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deerimg import images, writer
+from deerimg.client import ApiClient, ApiResult, Cancelled, Retrying
+from deerimg.errors import DeerimgError, ExitCode
+from deerimg.paths import Target
+from deerimg.prompts import Job
+from deerimg.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One prompt, ready to send: its body and where each of its images goes."""
+
+    number: int  # 1-based position in the run
+    job: Job
+    body: dict[str, Any]
+    targets: tuple[Target, ...]
+    force: bool = False  # --force: explicit targets may be replaced
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    task: Task
+
+
+@dataclass(frozen=True, slots=True)
+class RetryEvent:
+    task: Task
+    retry: Retrying
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    task: Task
+    path: Path | None  # None: standard output
+    size: int
+    fmt: str
+    pixels: tuple[int, int] | None
+    revised_prompt: str | None
+    result: ApiResult
+    first: bool  # the first image of its request: usage is counted once per request
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    task: Task
+    error: DeerimgError
+
+
+Event = Started | RetryEvent | Saved | Failed
+
+
+@dataclass(slots=True)
+class Summary:
+    prompts: int = 0
+    images: int = 0
+    failed: int = 0
+    skipped: int = 0
+    not_run: int = 0
+    finished: int = 0  # prompts whose every image was saved
+    tokens: dict[str, int] = field(default_factory=lambda: {"input": 0, "output": 0, "total": 0})
+    elapsed: float = 0.0
+    interrupted: bool = False
+    fatal: DeerimgError | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        if self.fatal is not None:
+            return self.fatal.exit_code
+        return ExitCode.FAILURE if self.failed or self.not_run else ExitCode.OK
+
+    def add_usage(self, usage: dict[str, Any] | None) -> None:
+        for key, name in (("input", "input_tokens"), ("output", "output_tokens")):
+            self.tokens[key] += _int(usage, name)
+        self.tokens["total"] += _int(usage, "total_tokens") or (
+            _int(usage, "input_tokens") + _int(usage, "output_tokens")
+        )
+
+
+def _int(usage: dict[str, Any] | None, key: str) -> int:
+    value = (usage or {}).get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def run(
+    tasks: Sequence[Task],
+    settings: Settings,
+    emit: Callable[[Event], None],
+    *,
+    fail_fast: bool = False,
+    skipped: int = 0,
+) -> Summary:
+    """Send every task, -j at a time; every prompt is tried unless fail-fast or a 401/403."""
+    summary = Summary(prompts=len(tasks) + skipped, skipped=skipped)
+    started = time.monotonic()
+    stop = threading.Event()
+    lock = threading.Lock()
+    workers = max(1, min(settings.jobs, len(tasks)))
+    client = ApiClient(settings, stop=stop, connections=workers)
+
+    def one(task: Task) -> None:
+        if stop.is_set():
+            raise Cancelled
+        emit(Started(task))
+        for event in _generate(client, task, lambda r: emit(RetryEvent(task, r))):
+            with lock:
+                if event.first:
+                    summary.add_usage(event.result.usage)
+                summary.images += 1
+            emit(event)
+        with lock:
+            summary.finished += 1
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deerimg")
+    pending: dict[Future[None], Task] = {}
+    try:
+        pending = {pool.submit(one, task): task for task in tasks}
+        while pending:
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                error = _failure(future)
+                task = pending.pop(future)
+                if error is None:
+                    continue
+                summary.failed += 1
+                emit(Failed(task, error))
+                if error.exit_code == ExitCode.CONFIG:
+                    summary.fatal = error  # a bad key fails every prompt alike: stop the run
+                if error.exit_code == ExitCode.CONFIG or fail_fast:
+                    stop.set()
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        _second_interrupt_exits()
+        stop.set()
+        for future in pending:
+            future.cancel()
+        client.close()  # aborts the requests in flight
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        client.close()
+        writer.remove_temporary_files()
+        summary.elapsed = time.monotonic() - started
+    summary.not_run = summary.prompts - summary.skipped - summary.finished - summary.failed
+    return summary
+
+
+def _failure(future: Future[None]) -> DeerimgError | None:
+    """The error a finished task met; None for success and for tasks the stop cancelled."""
+    if future.cancelled():
+        return None
+    try:
+        future.result()
+    except Cancelled:
+        return None
+    except DeerimgError as error:
+        return error
+    return None
+
+
+def _second_interrupt_exits() -> None:
+    """A second Ctrl-C leaves at once, still removing every temporary file first."""
+
+    def leave(_signum: int, _frame: object) -> None:
+        writer.remove_temporary_files()
+        sys.stderr.write("\ninterrupted again: stopped at once\n")
+        sys.stderr.flush()
+        os._exit(ExitCode.INTERRUPTED)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, leave)
+
+
+def _generate(
+    client: ApiClient, task: Task, on_retry: Callable[[Retrying], None]
+) -> Iterator[Saved]:
+    """Send one task and write each image as soon as it is decoded."""
+    result = client.generate(task.body, on_retry=on_retry)
+    targets = list(task.targets)
+    for k, item in enumerate(result.data):
+        target = targets[k] if k < len(targets) else _extra(targets[-1], k + 1)
+        yield _save(client, task, result, item, target, first=(k == 0))
+
+
+def _extra(last: Target, k: int) -> Target:
+    """More images than asked for: keep them (they were paid for) under a numbered default name."""
+    assert last.path is not None  # noqa: S101 - one stdout image is checked in the plan
+    return Target(last.path.with_name(f"{last.path.stem}-{k}{last.path.suffix}"))
+
+
+def _save(
+    client: ApiClient,
+    task: Task,
+    result: ApiResult,
+    item: dict[str, Any],
+    target: Target,
+    *,
+    first: bool,
+) -> Saved:
+    b64 = item.get("b64_json")
+    if isinstance(b64, str):
+        chunks = images.decode_chunks(b64)
+        head = next(chunks, b"")
+        rest: Iterator[bytes] = chunks
+    elif isinstance(item.get("url"), str):
+        head = client.download(item["url"])
+        rest = iter(())
+    else:
+        raise DeerimgError("the response's image has neither b64_json nor url", request_id=result.request_id)
+    fmt = images.sniff(head)
+    if fmt is None:
+        raise DeerimgError("the response is not a PNG, JPEG or WebP image", request_id=result.request_id)
+    pixels = images.pixel_size(head)
+    warning = None
+    path = target.path
+    if path is not None:
+        real_ext = images.EXTENSION[fmt]
+        if not target.ext_fixed:
+            path = path.with_suffix(f".{real_ext}")
+        elif images.EXTENSION.get(_fmt_of(path)) != real_ext:
+            warning = f"{path} holds {fmt.upper()} bytes, not what its name says"
+
+    def all_chunks() -> Iterator[bytes]:
+        yield head
+        try:
+            yield from rest
+        except DeerimgError as error:
+            error.request_id = result.request_id
+            raise
+
+    if path is None:
+        size = writer.write_stdout(all_chunks())
+        final = None
+    else:
+        final, size = writer.write_file(
+            all_chunks(),
+            path,
+            replace=target.explicit and task.force,
+            rename_on_clash=not target.explicit,
+        )
+    revised = item.get("revised_prompt") if isinstance(item.get("revised_prompt"), str) else None
+    return Saved(task, final, size, fmt, pixels, revised, result, first, warning)
+
+
+def _fmt_of(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    return "jpeg" if suffix in ("jpg", "jpeg") else suffix

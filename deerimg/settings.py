@@ -1,0 +1,119 @@
+"""Resolve every setting once: flag > environment > config file > default, remembering each source."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deerimg import config
+from deerimg.errors import DeerimgError, ExitCode
+
+DEFAULT_BASE_URL = "https://api.deerapi.com"
+DEFAULT_MODEL = "gpt-image-2"  # the API's own default, dall-e-3, is retired
+
+DEFAULTS: dict[str, Any] = {
+    "api_key": None,
+    "base_url": DEFAULT_BASE_URL,
+    "model": DEFAULT_MODEL,
+    "size": None,  # None: not sent, the API's own default
+    "quality": None,
+    "format": None,
+    "output_dir": ".",
+    "jobs": 4,
+    "timeout": 300.0,  # high-quality images can take over two minutes
+    "retries": 3,
+}
+ENV_VARS: dict[str, str] = {"api_key": "DEERAPI_KEY", "base_url": "DEERIMG_BASE_URL"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    api_key: str | None = field(repr=False)
+    base_url: str
+    model: str
+    size: str | None
+    quality: str | None
+    format: str | None
+    output_dir: Path
+    jobs: int
+    timeout: float
+    retries: int
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def api_root(self) -> str:
+        """The base URL ending in /v1, whichever way the user wrote it."""
+        root = self.base_url.rstrip("/")
+        return root if root.endswith("/v1") else root + "/v1"
+
+    def require_key(self) -> str:
+        if not self.api_key:
+            raise DeerimgError(
+                "no API key",
+                ExitCode.CONFIG,
+                hint="export DEERAPI_KEY=... or run `deerimg config set api-key`",
+            )
+        return self.api_key
+
+
+def resolve_values(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    file_values: Mapping[str, Any] | None = None,
+) -> dict[str, tuple[Any, str]]:
+    """Every key's (value, source), source one of flag, env, config, default."""
+    flags = flags or {}
+    env = os.environ if env is None else env
+    if file_values is None:
+        file_values = config.read_config()
+    path = config.config_path()
+    resolved: dict[str, tuple[Any, str]] = {}
+    for key, default in DEFAULTS.items():
+        if flags.get(key) is not None:
+            resolved[key] = (flags[key], "flag")
+        elif ENV_VARS.get(key) and env.get(ENV_VARS[key]):
+            resolved[key] = (env[ENV_VARS[key]].strip(), "env")
+        elif key in file_values:
+            try:
+                value = config.check_value(key, file_values[key])
+            except ValueError as exc:
+                raise DeerimgError(
+                    f"config file {path}: {key} {exc}",
+                    ExitCode.CONFIG,
+                    hint=f"fix it with `deerimg config set {key.replace('_', '-')} VALUE`",
+                ) from None
+            resolved[key] = (value, "config")
+        else:
+            resolved[key] = (default, "default")
+    return resolved
+
+
+def resolve_settings(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    file_values: Mapping[str, Any] | None = None,
+) -> Settings:
+    resolved = resolve_values(flags, env, file_values)
+    values = {key: value for key, (value, _) in resolved.items()}
+    base_url = values["base_url"]
+    try:
+        config.check_value("base_url", base_url)
+    except ValueError as exc:
+        source = resolved["base_url"][1]
+        raise DeerimgError(f"base URL {base_url!r} ({source}) {exc}", ExitCode.CONFIG) from None
+    return Settings(
+        api_key=values["api_key"],
+        base_url=base_url,
+        model=values["model"],
+        size=values["size"],
+        quality=values["quality"],
+        format=values["format"],
+        output_dir=Path(values["output_dir"]).expanduser(),
+        jobs=int(values["jobs"]),
+        timeout=float(values["timeout"]),
+        retries=int(values["retries"]),
+        sources={key: source for key, (_, source) in resolved.items()},
+    )

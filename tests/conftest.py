@@ -1,0 +1,108 @@
+"""Fixtures: a fake DeerAPI on 127.0.0.1, an isolated environment, and the real CLI in-process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from tests.fakeapi import FakeDeerAPI
+
+TEST_KEY = "sk-test-0123456789abcdefSECRET"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def _server() -> Iterator[FakeDeerAPI]:
+    with FakeDeerAPI(api_key=TEST_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_api(_server: FakeDeerAPI) -> Iterator[FakeDeerAPI]:
+    _server.reset()
+    yield _server
+    _server.reset()
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _server: FakeDeerAPI
+) -> Iterator[Path]:
+    """Config in tmp, the fake server as base URL, a test key; no proxies, colour or debug."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy") or name in ("NO_COLOR", "DEERIMG_DEBUG", "TERM"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DEERIMG_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("DEERIMG_BASE_URL", _server.base_url)
+    monkeypatch.setenv("DEERAPI_KEY", TEST_KEY)
+    monkeypatch.setenv("NO_PROXY", "*")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    import deerimg.cli
+
+    monkeypatch.setattr(deerimg.cli, "_debug", False)
+    yield work
+
+
+class Outcome:
+    """What one run of the CLI did: exit code, stdout, stderr."""
+
+    def __init__(self, exit_code: int, stdout: str, stderr: str, stdout_bytes: bytes) -> None:
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdout_bytes = stdout_bytes
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.exit_code}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
+OUTPUTS: list[str] = []  # everything every test printed, scanned for the key at the end
+
+
+@pytest.fixture
+def invoke() -> Iterator:
+    runner = CliRunner()
+
+    def call(*args: str, input: str | bytes | None = None, env: dict | None = None) -> Outcome:
+        from deerimg.cli import app
+
+        result: Result = runner.invoke(app, list(args), input=input, env=env)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        outcome = Outcome(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
+        OUTPUTS.append(result.stdout + result.stderr)
+        return outcome
+
+    yield call
+
+
+@pytest.fixture
+def cli_subprocess() -> Iterator:
+    """Run `python -m deerimg` for real: entry point, signals, bytes on stdout."""
+
+    def call(
+        args: Sequence[str], *, input: bytes | None = None, env: dict | None = None,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[bytes]:  # fmt: skip
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        done = subprocess.run(
+            [sys.executable, "-m", "deerimg", *args],
+            input=input,
+            capture_output=True,
+            env=full_env,
+            timeout=timeout,
+            check=False,
+        )
+        OUTPUTS.append(done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace"))
+        return done
+
+    yield call
