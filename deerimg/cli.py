@@ -241,6 +241,12 @@ def generate(
     raise typer.Exit(run_generate(settings, spec, jobs_list, options))
 
 
+from deerimg.cli_config import config_app, models_command  # noqa: E402 - after app exists
+
+app.add_typer(config_app, name="config", rich_help_panel="Settings")
+app.command("models", rich_help_panel="Settings")(models_command)
+
+
 def _checked_flags(**flags: object) -> dict[str, object]:
     """Flags that share a config key are checked by the same rule as the config value."""
     from deerimg import config
