@@ -1,4 +1,4 @@
-"""Entry point for the console script and `python -m deerimg`: bare --version first, then the app."""
+"""Entry point of the console script and `python -m deerimg`: bare --version, then the app."""
 
 from __future__ import annotations
 

@@ -128,7 +128,11 @@ class Key:
 KEYS: dict[str, Key] = {
     k.name: k
     for k in (
-        Key("api_key", _text, "DeerAPI key (prefer `config set api-key` with no value: hidden input)"),
+        Key(
+            "api_key",
+            _text,
+            "DeerAPI key (prefer `config set api-key` with no value: hidden input)",
+        ),
         Key("base_url", _base_url, "API base URL, with or without /v1"),
         Key("model", _text, "default model"),
         Key("size", _size, "default size, WxH or auto"),

@@ -1,4 +1,4 @@
-"""`generate` from start to end: bodies and targets planned, refused or dry-run, then run, reported."""
+"""`generate` end to end: bodies and targets planned, refused or dry-run, then run and reported."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class RunOptions:
     dry_run: bool = False
     json_lines: bool = False
     quiet: bool = False
+    debug: bool = False  # tracebacks of failed prompts too
 
 
 def prepare(
@@ -65,7 +66,10 @@ def generate(
         skip_existing=options.skip_existing,
     )
     report = Report(
-        json_lines=options.json_lines, quiet=options.quiet, paths_on_stdout=options.output != "-"
+        json_lines=options.json_lines,
+        quiet=options.quiet,
+        paths_on_stdout=options.output != "-",
+        debug=options.debug,
     )
     url = f"{settings.api_root}/images/generations"
     if options.dry_run:
@@ -76,14 +80,14 @@ def generate(
                 "body": body,
                 "outputs": [str(t.path) if t.path else "-" for t in plan.targets],
             }
-            for body, plan in zip(bodies, plans)
+            for body, plan in zip(bodies, plans, strict=True)
             if not plan.skip
         )
         return ExitCode.OK
     paths.check_writable(plans, create=True)
     tasks = [
         runner.Task(number, job, body, plan.targets, force=options.force)
-        for number, (job, body, plan) in enumerate(zip(jobs, bodies, plans), start=1)
+        for number, (job, body, plan) in enumerate(zip(jobs, bodies, plans, strict=True), start=1)
         if not plan.skip
     ]
     skipped = len(plans) - len(tasks)

@@ -107,7 +107,7 @@ def plan(
     total = sum(info.count for info in infos)
     if output == "-":
         if total != 1 or any(info.output for info in infos):
-            raise usage_error("-o - writes one image to standard output; this run makes " f"{total}")
+            raise usage_error(f"-o - writes one image to standard output; this run makes {total}")
         return [Planned((Target(None, explicit=True),))]
     stamp = {"date": now.strftime("%Y%m%d"), "time": now.strftime("%H%M%S")}
     index = 0
@@ -119,11 +119,19 @@ def plan(
         targets: list[Target] = []
         for n in range(1, info.count + 1):
             index += 1
-            values = {"index": str(index), "n": str(n), "slug": slug,
-                      "model": _safe_model(info.model), "ext": ext, **stamp}  # fmt: skip
+            values = {
+                "index": str(index),
+                "n": str(n),
+                "slug": slug,
+                "model": _safe_model(info.model),
+                "ext": ext,
+                **stamp,
+            }
             template = info.output or output
             if template is not None:
-                if not has_placeholder(template) and (total > 1 if not info.output else info.count > 1):
+                if not has_placeholder(template) and (
+                    total > 1 if not info.output else info.count > 1
+                ):
                     template = _numbered(template, "{n}" if info.output else "{index}")
                 target = _explicit(render(template, values), output_dir, ext)
             else:

@@ -20,9 +20,7 @@ class Job:
     source: str | None = None
 
 
-def read_jobs(
-    prompt: str | None, file: str | None, stdin: TextIO, stdin_is_tty: bool
-) -> list[Job]:
+def read_jobs(prompt: str | None, file: str | None, stdin: TextIO, stdin_is_tty: bool) -> list[Job]:
     if prompt is not None and file is not None:
         raise usage_error("give a PROMPT or --file, not both")
     if prompt == "-":

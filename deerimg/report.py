@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from deerimg.errors import DeerimgError
 
 if TYPE_CHECKING:
-    from deerimg.runner import Event, Summary, Task
+    from deerimg.runner import Event, Saved, Summary, Task
 
 
 def use_rich(stream: TextIO, quiet: bool = False) -> bool:
@@ -41,7 +41,8 @@ def format_usage(usage: dict[str, Any] | None) -> str | None:
     """tokens: input 16 (text 16, image 0), output 208, total 224."""
     if not usage:
         return None
-    def num(key: str, source: dict[str, Any] = usage) -> int | None:  # noqa: E306
+
+    def num(key: str, source: dict[str, Any] = usage) -> int | None:
         value = source.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -50,8 +51,11 @@ def format_usage(usage: dict[str, Any] | None) -> str | None:
         text = f"input {num('input_tokens'):,}"
         details = usage.get("input_tokens_details")
         if isinstance(details, dict):
-            inner = [f"{k} {details[k]:,}" for k in ("text_tokens", "image_tokens")
-                     if isinstance(details.get(k), int)]  # fmt: skip
+            inner = [
+                f"{k} {details[k]:,}"
+                for k in ("text_tokens", "image_tokens")
+                if isinstance(details.get(k), int)
+            ]
             if inner:
                 text += f" ({', '.join(inner).replace('_tokens', '')})"
         parts.append(text)
@@ -78,6 +82,7 @@ class Report:
         json_lines: bool = False,
         quiet: bool = False,
         paths_on_stdout: bool = True,
+        debug: bool = False,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
     ) -> None:
@@ -86,6 +91,7 @@ class Report:
         self.json_lines = json_lines
         self.quiet = quiet
         self.paths_on_stdout = paths_on_stdout
+        self.debug = debug
         self.rich = use_rich(self.stderr, quiet)
         self._lock = threading.RLock()
         self._progress: Any = None
@@ -113,9 +119,16 @@ class Report:
 
         self._console = Console(file=self.stderr, highlight=False)
         if self._batch:
-            columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                       MofNCompleteColumn(), TextColumn("[red]{task.fields[failed]}"),
-                       TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]  # fmt: skip
+            columns = [
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("[red]{task.fields[failed]}"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+            ]
             description = f"Generating with {model}"
         else:
             columns = [SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]
@@ -153,8 +166,9 @@ class Report:
     def error(self, error: DeerimgError, prefix: str = "") -> None:
         with self._lock:
             if self._console is not None:
-                self._console.print(f"error: {prefix}{error.line()}", style="bold red",
-                                    markup=False, soft_wrap=True)  # fmt: skip
+                self._console.print(
+                    f"error: {prefix}{error.line()}", style="bold red", markup=False, soft_wrap=True
+                )
                 if error.hint:
                     self._console.print(f"hint: {error.hint}", style="dim", markup=False)
             else:
@@ -180,6 +194,11 @@ class Report:
                 self._failed += 1
                 if self._progress is not None:
                     self._progress.update(self._bar, advance=1, failed=f"{self._failed} failed")
+            if self.debug:
+                import traceback
+
+                with self._lock:
+                    traceback.print_exception(event.error, file=self.stderr)
             self.error(event.error, _where(event.task))
             if self.json_lines:
                 record = {"prompt": event.task.job.prompt, "error": event.error.as_dict()}
@@ -214,8 +233,9 @@ class Report:
         where = str(event.path) if event.path is not None else "standard output"
         pixels = f"{event.pixels[0]}x{event.pixels[1]}, " if event.pixels else ""
         mark = "✓ " if self.rich else ""
-        self._say(f"{mark}saved {where} ({pixels}{event.size:,} bytes, {result.elapsed:.1f} s)",
-                  "green")  # fmt: skip
+        self._say(
+            f"{mark}saved {where} ({pixels}{event.size:,} bytes, {result.elapsed:.1f} s)", "green"
+        )
         if event.revised_prompt:
             self._say(f"  revised prompt: {event.revised_prompt}", "dim")
         if event.first:

@@ -1,4 +1,4 @@
-"""Settings + a job → the JSON body: known value sets, -p KEY=VALUE, format from the extension; pure."""
+"""Settings + a job → the JSON body: value sets, -p KEY=VALUE, format from the extension; pure."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def check_combination(spec: RequestSpec, output_format: str | None) -> None:
     if spec.background == "transparent" and output_format == "jpeg":
         raise usage_error(
             "--background transparent needs png or webp: jpeg has no transparency",
-            hint="use --format png or --format webp, or send it anyway with -p background=transparent",
+            hint="use --format png or webp, or send it anyway with -p background=transparent",
         )
 
 

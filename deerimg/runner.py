@@ -119,12 +119,17 @@ def run(
         if stop.is_set():
             raise Cancelled
         emit(Started(task))
-        for event in _generate(client, task, lambda r: emit(RetryEvent(task, r))):
-            with lock:
-                if event.first:
-                    summary.add_usage(event.result.usage)
-                summary.images += 1
-            emit(event)
+        try:
+            for event in _generate(client, task, lambda r: emit(RetryEvent(task, r))):
+                with lock:
+                    if event.first:
+                        summary.add_usage(event.result.usage)
+                    summary.images += 1
+                emit(event)
+        except DeerimgError as error:
+            if fail_fast or error.exit_code == ExitCode.CONFIG:
+                stop.set()  # here, before this worker can take the next task
+            raise
         with lock:
             summary.finished += 1
 
@@ -222,10 +227,14 @@ def _save(
         head = client.download(item["url"])
         rest = iter(())
     else:
-        raise DeerimgError("the response's image has neither b64_json nor url", request_id=result.request_id)
+        raise DeerimgError(
+            "the response's image has neither b64_json nor url", request_id=result.request_id
+        )
     fmt = images.sniff(head)
     if fmt is None:
-        raise DeerimgError("the response is not a PNG, JPEG or WebP image", request_id=result.request_id)
+        raise DeerimgError(
+            "the response is not a PNG, JPEG or WebP image", request_id=result.request_id
+        )
     pixels = images.pixel_size(head)
     warning = None
     path = target.path

@@ -1,4 +1,4 @@
-"""Resolve every setting once: flag > environment > config file > default, remembering each source."""
+"""Resolve every setting once: flag > environment > config > default, with each source."""
 
 from __future__ import annotations
 

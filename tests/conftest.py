@@ -89,9 +89,12 @@ def cli_subprocess() -> Iterator:
     """Run `python -m deerimg` for real: entry point, signals, bytes on stdout."""
 
     def call(
-        args: Sequence[str], *, input: bytes | None = None, env: dict | None = None,
+        args: Sequence[str],
+        *,
+        input: bytes | None = None,
+        env: dict | None = None,
         timeout: float = 60,
-    ) -> subprocess.CompletedProcess[bytes]:  # fmt: skip
+    ) -> subprocess.CompletedProcess[bytes]:
         full_env = dict(os.environ)
         full_env.update(env or {})
         done = subprocess.run(
@@ -102,7 +105,9 @@ def cli_subprocess() -> Iterator:
             timeout=timeout,
             check=False,
         )
-        OUTPUTS.append(done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace"))
+        OUTPUTS.append(
+            done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
+        )
         return done
 
     yield call

@@ -892,8 +892,13 @@ class FakeDeerAPI:
         """Stop serving, wake up delayed answers and close every open connection."""
         self._stopping.set()
         servers, self._servers = self._servers, []
+        # shutdown() waits up to a poll interval: wait for both servers at once.
+        stoppers = [threading.Thread(target=server.shutdown) for server in servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
         for server in servers:
-            server.shutdown()
             server.server_close()
         with self._lock:
             connections = list(self._connections)
