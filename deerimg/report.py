@@ -93,6 +93,8 @@ class Report:
         self.paths_on_stdout = paths_on_stdout
         self.debug = debug
         self.rich = use_rich(self.stderr, quiet)
+        isatty = getattr(self.stdout, "isatty", None)
+        self._stdout_tty = bool(isatty and isatty())
         self._lock = threading.RLock()
         self._progress: Any = None
         self._bar: Any = None
@@ -147,6 +149,11 @@ class Report:
 
     def _data(self, line: str) -> None:
         with self._lock:
+            if self._console is not None and self._stdout_tty:
+                # Both streams are this terminal: print above the live display, as rich's own
+                # stdout redirection does, so the spinner does not tear the line.
+                self._console.print(line, markup=False, highlight=False, soft_wrap=True)
+                return
             self.stdout.write(line + "\n")
             self.stdout.flush()
 
@@ -223,7 +230,8 @@ class Report:
                     "elapsed_s": round(result.elapsed, 3),
                 }
                 self._data(json.dumps(record, ensure_ascii=False))
-            else:
+            elif not (self._console is not None and self._stdout_tty):
+                # On a terminal the "saved" line below names the path already.
                 self._data(str(event.path))
         with self._lock:
             if self._progress is not None and event.first:
@@ -236,6 +244,8 @@ class Report:
         self._say(
             f"{mark}saved {where} ({pixels}{event.size:,} bytes, {result.elapsed:.1f} s)", "green"
         )
+        if self._batch:
+            return  # one line an image in a batch; the summary has the token totals
         if event.revised_prompt:
             self._say(f"  revised prompt: {event.revised_prompt}", "dim")
         if event.first:
