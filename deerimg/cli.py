@@ -5,13 +5,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from deerimg import __version__
 from deerimg.errors import DeerimgError, ExitCode
+
+if TYPE_CHECKING:
+    from deerimg.generate import RunOptions
+    from deerimg.request import RequestSpec
+    from deerimg.settings import Settings
 
 _debug = False
 
@@ -85,269 +90,306 @@ def _values(name: str) -> str:
     return ", ".join(VALUE_SETS[name])
 
 
+def _opt(*names: str, help: str, panel: str = REQUEST) -> typer.models.OptionInfo:
+    return typer.Option(*names, help=help, rich_help_panel=panel, show_default=False)
+
+
+# The options `generate` and `edit` share, defined once.
+Model = Annotated[
+    str | None, _opt("-m", "--model", help="Model id. Default: gpt-image-2, or config model.")
+]
+Size = Annotated[
+    str | None, _opt("-s", "--size", help="WxH (such as 1024x1536) or auto. Default: the API's.")
+]
+Quality = Annotated[
+    str | None,
+    _opt("-q", "--quality", help=f"One of: {_values('quality')}. Default: the API's."),
+]
+Count = Annotated[int | None, _opt("-n", "--count", help="Images per prompt, 1-10. Default: 1.")]
+Format = Annotated[
+    str | None,
+    _opt(
+        "--format",
+        help="png, jpeg or webp (output_format). Default: from the -o extension, "
+        "else config format, else png.",
+    ),
+]
+Compression = Annotated[
+    int | None, _opt("--compression", help="0-100, jpeg and webp only (output_compression).")
+]
+Background = Annotated[str | None, _opt("--background", help=f"One of: {_values('background')}.")]
+Moderation = Annotated[str | None, _opt("--moderation", help=f"One of: {_values('moderation')}.")]
+ResponseFormat = Annotated[
+    str | None,
+    _opt(
+        "--response-format",
+        help=f"One of: {_values('response_format')} (dall-e models; GPT "
+        "image models always answer in base64).",
+    ),
+]
+User = Annotated[str | None, _opt("--user", help="An end-user id for abuse monitoring.")]
+Param = Annotated[
+    list[str] | None,
+    _opt(
+        "-p",
+        "--param",
+        help="KEY=VALUE, any request field, sent as is (VALUE is parsed as "
+        "JSON when it parses); repeatable.",
+    ),
+]
+Output = Annotated[
+    str | None,
+    _opt(
+        "-o",
+        "--output",
+        panel=OUTPUT,
+        help="Image path; '-' for standard output. "
+        "Placeholders: {index} {n} {slug} {model} {ext} {date} {time}.",
+    ),
+]
+OutputDir = Annotated[
+    Path | None,
+    _opt(
+        "-d",
+        "--output-dir",
+        panel=OUTPUT,
+        help="Folder for the images, created when "
+        "missing. Default: the current folder, or config output_dir.",
+    ),
+]
+Force = Annotated[
+    bool, typer.Option("--force", help="Overwrite an existing -o target.", rich_help_panel=OUTPUT)
+]
+SkipExisting = Annotated[
+    bool,
+    typer.Option(
+        "--skip-existing",
+        help="Skip prompts whose images all exist, so a re-run pays only for what is missing.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Json = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="One JSON object per image (and per failed prompt) on standard output.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", help="Errors only on standard error.", rich_help_panel=OUTPUT)
+]
+File = Annotated[
+    str | None,
+    _opt(
+        "-f",
+        "--file",
+        panel=BATCH,
+        help="Prompt file: one prompt a line, '#' comments, JSON lines; '-' for standard input.",
+    ),
+]
+Jobs = Annotated[
+    int | None,
+    _opt("-j", "--jobs", panel=BATCH, help="Requests at once, 1-32. Default: 4, or config jobs."),
+]
+FailFast = Annotated[
+    bool,
+    typer.Option("--fail-fast", help="Stop at the first failed prompt.", rich_help_panel=BATCH),
+]
+Retries = Annotated[
+    int | None,
+    _opt(
+        "--retries",
+        panel=CONNECTION,
+        help="Retries of 408/409/429/5xx and network errors. Default: 3, or config retries.",
+    ),
+]
+Timeout = Annotated[
+    float | None,
+    _opt(
+        "--timeout",
+        panel=CONNECTION,
+        help="Seconds to wait for an answer. Default: 300, or config timeout.",
+    ),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Print each request as JSON instead of sending it (no key needed).",
+        rich_help_panel=CONNECTION,
+    ),
+]
+
+
 @app.command(rich_help_panel="Images")
 def generate(
     prompt: Annotated[
         str | None,
         typer.Argument(
-            help="The prompt. '-' reads one prompt from all of standard input. "
-            "Omitted with piped input: one prompt per line, as --file -.",
+            help="The prompt. '-' reads one prompt from all of standard input. Omitted with "
+            "piped input: one prompt per line, as --file -.",
             show_default=False,
         ),
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "-m",
-            "--model",
-            help="Model id. Default: gpt-image-2, or config model.",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
-    size: Annotated[
-        str | None,
-        typer.Option(
-            "-s",
-            "--size",
-            help="WxH (such as 1024x1536) or auto. Default: the API's.",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
-    quality: Annotated[
-        str | None,
-        typer.Option(
-            "-q",
-            "--quality",
-            help=f"One of: {_values('quality')}. Default: the API's.",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
-    count: Annotated[
-        int | None,
-        typer.Option(
-            "-n",
-            "--count",
-            help="Images per prompt, 1-10. Default: 1.",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="png, jpeg or webp (output_format). Default: from the -o extension, else png.",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
-    compression: Annotated[
-        int | None,
-        typer.Option(
-            "--compression",
-            help="0-100, jpeg and webp only (output_compression).",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
-    background: Annotated[
-        str | None,
-        typer.Option(
-            "--background",
-            help=f"One of: {_values('background')}.",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
-    moderation: Annotated[
-        str | None,
-        typer.Option(
-            "--moderation",
-            help=f"One of: {_values('moderation')}.",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
+    model: Model = None,
+    size: Size = None,
+    quality: Quality = None,
+    count: Count = None,
+    fmt: Format = None,
+    compression: Compression = None,
+    background: Background = None,
+    moderation: Moderation = None,
     style: Annotated[
-        str | None,
-        typer.Option(
-            "--style",
-            help=f"One of: {_values('style')} (dall-e-3).",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
+        str | None, _opt("--style", help=f"One of: {_values('style')} (dall-e-3).")
     ] = None,
-    response_format: Annotated[
-        str | None,
-        typer.Option(
-            "--response-format",
-            help=f"One of: {_values('response_format')} "
-            "(dall-e models; GPT image models always answer in base64).",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
-    user: Annotated[
-        str | None,
-        typer.Option(
-            "--user",
-            help="An end-user id for abuse monitoring.",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "-p",
-            "--param",
-            help="KEY=VALUE, any request field (VALUE parsed as JSON "
-            "when it parses); repeatable; sent as is.",
-            rich_help_panel=REQUEST,
-            show_default=False,
-        ),
-    ] = None,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Image path; '-' for standard output. Placeholders "
-            "{index} {n} {slug} {model} {ext} {date} {time}. Default: {slug}.{ext}.",
-            rich_help_panel=OUTPUT,
-            show_default=False,
-        ),
-    ] = None,
-    output_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "-d",
-            "--output-dir",
-            help="Folder for the images, created when missing. "
-            "Default: the current folder, or config output_dir.",
-            rich_help_panel=OUTPUT,
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Overwrite an existing -o target.", rich_help_panel=OUTPUT),
-    ] = False,
-    skip_existing: Annotated[
-        bool,
-        typer.Option(
-            "--skip-existing",
-            help="Skip prompts whose images all exist, so a re-run pays only for what is missing.",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = False,
-    json_lines: Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help="One JSON object per image (and per failed prompt) on standard output.",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", help="Errors only on standard error.", rich_help_panel=OUTPUT)
-    ] = False,
-    file: Annotated[
-        str | None,
-        typer.Option(
-            "-f",
-            "--file",
-            help="Prompt file, one per line ('#' comments, JSON lines); '-' for standard input.",
-            rich_help_panel=BATCH,
-            show_default=False,
-        ),
-    ] = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "-j",
-            "--jobs",
-            help="Requests at once, 1-32. Default: 4, or config jobs.",
-            rich_help_panel=BATCH,
-            show_default=False,
-        ),
-    ] = None,
-    fail_fast: Annotated[
-        bool,
-        typer.Option("--fail-fast", help="Stop at the first failed prompt.", rich_help_panel=BATCH),
-    ] = False,
-    retries: Annotated[
-        int | None,
-        typer.Option(
-            "--retries",
-            help="Retries of 408/409/429/5xx and network errors. Default: 3.",
-            rich_help_panel=CONNECTION,
-            show_default=False,
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            help="Seconds to wait for an answer. Default: 300.",
-            rich_help_panel=CONNECTION,
-            show_default=False,
-        ),
-    ] = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run",
-            help="Print each request as JSON instead of sending it (no key needed).",
-            rich_help_panel=CONNECTION,
-        ),
-    ] = False,
+    response_format: ResponseFormat = None,
+    user: User = None,
+    param: Param = None,
+    output: Output = None,
+    output_dir: OutputDir = None,
+    force: Force = False,
+    skip_existing: SkipExisting = False,
+    json_lines: Json = False,
+    quiet: Quiet = False,
+    file: File = None,
+    jobs: Jobs = None,
+    fail_fast: FailFast = False,
+    retries: Retries = None,
+    timeout: Timeout = None,
+    dry_run: DryRun = False,
 ) -> None:
     """Generate images from a prompt or a prompt file.
 
     Example: deerimg generate "A paper boat floating on calm water at sunrise." -o boat.jpg
     """
-    from deerimg.generate import RunOptions
-    from deerimg.generate import generate as run_generate
+    from deerimg.generate import run_images
     from deerimg.prompts import read_jobs
+
+    flags = locals()
+    settings, spec, options = _request(flags)
+    jobs_list = read_jobs(prompt, file, sys.stdin, _isatty(sys.stdin))
+    raise typer.Exit(run_images(settings, spec, jobs_list, options))
+
+
+@app.command(rich_help_panel="Images")
+def edit(
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            help="IMAGE... PROMPT: up to 16 PNG, JPEG or WebP files, then the prompt ('-' reads "
+            "it from standard input). With --file, every argument is an image.",
+            show_default=False,
+            metavar="IMAGE... PROMPT",
+        ),
+    ],
+    mask: Annotated[
+        Path | None,
+        _opt(
+            "--mask",
+            help="PNG with an alpha channel, the first image's size: transparent "
+            "pixels mark where to edit.",
+        ),
+    ] = None,
+    input_fidelity: Annotated[
+        str | None,
+        _opt(
+            "--input-fidelity",
+            help=f"One of: {_values('input_fidelity')}: how closely to keep the inputs' details.",
+        ),
+    ] = None,
+    model: Model = None,
+    size: Size = None,
+    quality: Quality = None,
+    count: Count = None,
+    fmt: Format = None,
+    compression: Compression = None,
+    background: Background = None,
+    moderation: Moderation = None,
+    response_format: ResponseFormat = None,
+    user: User = None,
+    param: Param = None,
+    output: Output = None,
+    output_dir: OutputDir = None,
+    force: Force = False,
+    skip_existing: SkipExisting = False,
+    json_lines: Json = False,
+    quiet: Quiet = False,
+    file: File = None,
+    jobs: Jobs = None,
+    fail_fast: FailFast = False,
+    retries: Retries = None,
+    timeout: Timeout = None,
+    dry_run: DryRun = False,
+) -> None:
+    """Edit images with a prompt (POST /v1/images/edits); default output: PHOTO-edit.EXT.
+
+    Example: deerimg edit photo.png "make it night" --mask mask.png -o night.png
+    """
+    from deerimg import inputs
+    from deerimg.generate import Uploads, run_images
+    from deerimg.prompts import read_jobs
+
+    flags = locals()
+    settings, spec, options = _request(flags)
+    images, prompt = (args, None) if file is not None else (args[:-1], args[-1])
+    if file is None and not images:
+        raise typer.BadParameter("give the image(s) to edit, then the prompt", param_hint="ARGS")
+    checked = inputs.check_images(images) if images else ()
+    mask_image = inputs.check_mask(mask, checked[0]) if mask and checked else None
+    jobs_list = read_jobs(prompt, file, sys.stdin, _isatty(sys.stdin))
+    uploads = Uploads(checked, mask_image)
+    raise typer.Exit(
+        run_images(settings, spec, jobs_list, options, endpoint="edits", uploads=uploads)
+    )
+
+
+def _request(flags: dict[str, Any]) -> tuple[Settings, RequestSpec, RunOptions]:
+    """Flags → settings (flag > env > config > default), the request spec and run options."""
+    from deerimg.generate import RunOptions
     from deerimg.request import RequestSpec, parse_param
     from deerimg.settings import resolve_settings
 
+    fmt = flags["fmt"]
     settings = resolve_settings(
         _checked_flags(
-            model=model,
-            size=size,
-            quality=quality,
+            model=flags["model"],
+            size=flags["size"],
+            quality=flags["quality"],
             format=fmt,
-            output_dir=output_dir,
-            jobs=jobs,
-            retries=retries,
-            timeout=timeout,
+            output_dir=flags["output_dir"],
+            jobs=flags["jobs"],
+            retries=flags["retries"],
+            timeout=flags["timeout"],
         )
     )
     spec = RequestSpec(
         model=settings.model,
-        n=count,
-        size=size or settings.size,
-        quality=quality or settings.quality,
+        n=flags["count"],
+        size=settings.size,
+        quality=settings.quality,
         output_format=settings.format,
         format_from_flag=fmt is not None,
-        output_compression=compression,
-        background=background,
-        moderation=moderation,
-        style=style,
-        response_format=response_format,
-        user=user,
-        params=dict(parse_param(p) for p in param or ()),
+        output_compression=flags["compression"],
+        background=flags["background"],
+        moderation=flags["moderation"],
+        style=flags.get("style"),
+        response_format=flags["response_format"],
+        user=flags["user"],
+        input_fidelity=flags.get("input_fidelity"),
+        params=dict(parse_param(p) for p in flags["param"] or ()),
     )
-    jobs_list = read_jobs(prompt, file, sys.stdin, _isatty(sys.stdin))
     options = RunOptions(
-        output, force, skip_existing, fail_fast, dry_run, json_lines, quiet, debug=_debug
+        output=flags["output"],
+        force=flags["force"],
+        skip_existing=flags["skip_existing"],
+        fail_fast=flags["fail_fast"],
+        dry_run=flags["dry_run"],
+        json_lines=flags["json_lines"],
+        quiet=flags["quiet"],
+        debug=_debug,
     )
-    raise typer.Exit(run_generate(settings, spec, jobs_list, options))
+    return settings, spec, options
 
 
 from deerimg.cli_config import config_app, models_command  # noqa: E402 - after app exists

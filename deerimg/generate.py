@@ -1,4 +1,4 @@
-"""`generate` end to end: bodies and targets planned, refused or dry-run, then run and reported."""
+"""`generate` and `edit` end to end: plan bodies and targets, refuse or dry-run, run, report."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from deerimg import paths, request
+from deerimg import inputs, paths, request
 from deerimg.errors import ExitCode, usage_error
+from deerimg.inputs import InputImage
 from deerimg.prompts import Job
 from deerimg.report import Report
 from deerimg.request import RequestSpec
 from deerimg.settings import Settings
+
+Files = tuple[tuple[str, InputImage], ...]  # multipart field name, file
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,30 +29,81 @@ class RunOptions:
     debug: bool = False  # tracebacks of failed prompts too
 
 
+@dataclass(frozen=True, slots=True)
+class Uploads:
+    """`edit`'s inputs: the images and mask given on the command line, for every prompt."""
+
+    images: tuple[InputImage, ...] = ()
+    mask: InputImage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    body: dict[str, Any]
+    name: paths.NameInfo
+    files: Files = ()
+
+
 def prepare(
-    spec: RequestSpec, jobs: Sequence[Job], output: str | None
-) -> tuple[list[dict[str, Any]], list[paths.NameInfo]]:
-    """Each job's JSON body and what naming needs of it; refuses bad values before anything."""
+    spec: RequestSpec, jobs: Sequence[Job], output: str | None, uploads: Uploads | None = None
+) -> list[Prepared]:
+    """Each job's body, naming facts and files; refuses bad values before anything is sent."""
     request.check_spec(spec)
-    bodies, infos = [], []
+    prepared = []
     for job in jobs:
-        model = job.overrides.get("model", spec.model)
+        overrides = dict(job.overrides)
+        files: Files = ()
+        stem = None
+        if uploads is not None:
+            files, stem = _job_files(job, overrides, uploads)
+        model = overrides.get("model", spec.model)
         job_spec = replace(spec, model=model) if model != spec.model else spec
         fmt = request.effective_format(job_spec, job.output or output)
         request.check_combination(job_spec, fmt)
-        body = request.build_body(job_spec, job.prompt, fmt, job.overrides)
+        body = request.build_body(job_spec, job.prompt, fmt, overrides)
         asked = body.get("output_format")
         fmt_final = asked if asked in request.VALUE_SETS["output_format"] else fmt
         count = body.get("n", 1)
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10:
             raise usage_error(f"n must be a whole number from 1 to 10, not {count!r}")
-        bodies.append(body)
-        infos.append(paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output))
-    return bodies, infos
+        info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem)
+        prepared.append(Prepared(body, info, files))
+    return prepared
 
 
-def generate(
-    settings: Settings, spec: RequestSpec, jobs: Sequence[Job], options: RunOptions
+def _job_files(job: Job, overrides: dict[str, Any], uploads: Uploads) -> tuple[Files, str]:
+    """The command line's images and mask, or a JSON line's own `image` and `mask`."""
+    where = f"{job.source} line {job.line}: " if job.line is not None else ""
+    images = uploads.images
+    if "image" in overrides:
+        named = overrides.pop("image")
+        named = [named] if isinstance(named, str) else named
+        if not isinstance(named, list) or not all(isinstance(p, str) for p in named):
+            raise usage_error(f'{where}"image" must be a path or a list of paths')
+        images = inputs.check_images(named)
+    if not images:
+        raise usage_error(f"{where}no image to edit", hint="deerimg edit photo.png 'make it night'")
+    mask = uploads.mask
+    if "mask" in overrides:
+        named_mask = overrides.pop("mask")
+        if not isinstance(named_mask, str):
+            raise usage_error(f'{where}"mask" must be a path')
+        mask = inputs.check_mask(named_mask, images[0])
+    field = "image[]" if len(images) > 1 else "image"
+    files: Files = tuple((field, image) for image in images)
+    if mask is not None:
+        files += (("mask", mask),)
+    return files, inputs.default_edit_name(images[0])
+
+
+def run_images(
+    settings: Settings,
+    spec: RequestSpec,
+    jobs: Sequence[Job],
+    options: RunOptions,
+    *,
+    endpoint: str = "generations",
+    uploads: Uploads | None = None,
 ) -> int:
     from deerimg import runner
 
@@ -57,39 +111,34 @@ def generate(
         raise usage_error("--json prints records on standard output; -o - prints image bytes there")
     if not options.dry_run:
         settings.require_key()
-    bodies, infos = prepare(spec, jobs, options.output)
+    prepared = prepare(spec, jobs, options.output, uploads)
     plans = paths.plan(
-        infos,
+        [p.name for p in prepared],
         options.output,
         settings.output_dir,
         force=options.force,
         skip_existing=options.skip_existing,
     )
+    _refuse_overwriting_inputs(prepared, plans)
     report = Report(
         json_lines=options.json_lines,
         quiet=options.quiet,
         paths_on_stdout=options.output != "-",
         debug=options.debug,
     )
-    url = f"{settings.api_root}/images/generations"
+    url = f"{settings.api_root}/images/{endpoint}"
     if options.dry_run:
         report.dry_run(
-            {
-                "method": "POST",
-                "url": url,
-                "body": body,
-                "outputs": [str(t.path) if t.path else "-" for t in plan.targets],
-            }
-            for body, plan in zip(bodies, plans, strict=True)
-            if not plan.skip
+            _dry_run(url, p, plan) for p, plan in zip(prepared, plans, strict=True) if not plan.skip
         )
         return ExitCode.OK
     paths.check_writable(plans, create=True)
     tasks = [
-        runner.Task(number, job, body, plan.targets, force=options.force)
-        for number, (job, body, plan) in enumerate(zip(jobs, bodies, plans, strict=True), start=1)
+        runner.Task(number, job, p.body, plan.targets, force=options.force, endpoint=endpoint,
+                    files=p.files)
+        for number, (job, p, plan) in enumerate(zip(jobs, prepared, plans, strict=True), start=1)
         if not plan.skip
-    ]
+    ]  # fmt: skip
     skipped = len(plans) - len(tasks)
     if not tasks:
         report.summary(runner.Summary(prompts=skipped, skipped=skipped))
@@ -101,3 +150,22 @@ def generate(
         report.stop()
     report.summary(summary)
     return summary.exit_code
+
+
+def _dry_run(url: str, prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
+    record: dict[str, Any] = {"method": "POST", "url": url, "body": prepared.body}
+    if prepared.files:
+        record["files"] = [{"field": field, **image.describe()} for field, image in prepared.files]
+    record["outputs"] = [str(t.path) if t.path else "-" for t in plan.targets]
+    return record
+
+
+def _refuse_overwriting_inputs(
+    prepared: Sequence[Prepared], plans: Sequence[paths.Planned]
+) -> None:
+    """An edit never writes over one of its own inputs, even with --force."""
+    for item, plan in zip(prepared, plans, strict=True):
+        sources = {image.path.resolve() for _, image in item.files}
+        for target in plan.targets:
+            if target.path is not None and target.path.resolve() in sources:
+                raise usage_error(f"{target.path} is an input of this edit; choose another -o")

@@ -49,6 +49,7 @@ class NameInfo:
     model: str
     fmt: str | None  # the format asked for, if any
     output: str | None  # a JSON line's own "output"
+    stem: str | None = None  # the default name's stem instead of the slug (edit: photo-edit)
 
 
 def slugify(text: str) -> str:
@@ -135,7 +136,8 @@ def plan(
                     template = _numbered(template, "{n}" if info.output else "{index}")
                 target = _explicit(render(template, values), output_dir, ext)
             else:
-                name = f"{slug}.{ext}" if info.count == 1 else f"{slug}-{n}.{ext}"
+                base = info.stem or slug
+                name = f"{base}.{ext}" if info.count == 1 else f"{base}-{n}.{ext}"
                 target = Target(output_dir / name)
             targets.append(target)
         plans.append(_resolve(targets, number, taken, force=force, skip_existing=skip_existing))

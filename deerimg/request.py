@@ -19,6 +19,7 @@ VALUE_SETS: dict[str, tuple[str, ...]] = {
     "moderation": ("auto", "low"),
     "style": ("vivid", "natural"),
     "response_format": ("url", "b64_json"),
+    "input_fidelity": ("high", "low"),
 }
 FLAG_OF = {
     "quality": "--quality",
@@ -30,6 +31,7 @@ FLAG_OF = {
     "size": "--size",
     "n": "--count",
     "output_compression": "--compression",
+    "input_fidelity": "--input-fidelity",
 }
 EXTENSIONS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
 SIZE_RE = re.compile(r"^(auto|[1-9][0-9]{1,4}x[1-9][0-9]{1,4})$")
@@ -82,6 +84,7 @@ class RequestSpec:
     style: str | None = None
     response_format: str | None = None
     user: str | None = None
+    input_fidelity: str | None = None  # edit only
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -96,7 +99,7 @@ def check_value(name: str, value: Any) -> None:
 
 def check_spec(spec: RequestSpec) -> None:
     """Refuse bad values and the combinations the API is known to reject, before any request."""
-    for name in ("quality", "output_format", "background", "moderation", "style"):
+    for name in ("quality", "output_format", "background", "moderation", "style", "input_fidelity"):
         value = getattr(spec, name)
         if value is not None:
             check_value(name, value)
@@ -165,6 +168,7 @@ def build_body(
         "style": spec.style,
         "response_format": spec.response_format,
         "user": spec.user,
+        "input_fidelity": spec.input_fidelity,
     }
     body.update({key: value for key, value in fields.items() if value is not None})
     body.update(spec.params)

@@ -16,6 +16,7 @@ from typing import Any
 from deerimg import images, writer
 from deerimg.client import ApiClient, ApiResult, Cancelled, Retrying
 from deerimg.errors import DeerimgError, ExitCode
+from deerimg.inputs import InputImage
 from deerimg.paths import Target
 from deerimg.prompts import Job
 from deerimg.settings import Settings
@@ -30,6 +31,8 @@ class Task:
     body: dict[str, Any]
     targets: tuple[Target, ...]
     force: bool = False  # --force: explicit targets may be replaced
+    endpoint: str = "generations"  # or "edits"
+    files: tuple[tuple[str, InputImage], ...] = ()  # multipart uploads of an edit
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +199,10 @@ def _generate(
     client: ApiClient, task: Task, on_retry: Callable[[Retrying], None]
 ) -> Iterator[Saved]:
     """Send one task and write each image as soon as it is decoded."""
-    result = client.generate(task.body, on_retry=on_retry)
+    if task.endpoint == "edits":
+        result = client.edit(task.body, task.files, on_retry=on_retry)
+    else:
+        result = client.generate(task.body, on_retry=on_retry)
     targets = list(task.targets)
     for k, item in enumerate(result.data):
         target = targets[k] if k < len(targets) else _extra(targets[-1], k + 1)
