@@ -1,0 +1,261 @@
+"""The history ledger: a JSON line per request or failure, appended whole, read, summed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock; O_APPEND and the thread lock remain
+    fcntl = None  # type: ignore[assignment]
+
+LEDGER_NAME = "history.jsonl"
+_lock = threading.Lock()  # threads of one process; flock orders the processes
+_RELATIVE = re.compile(r"^(\d+)\s*([dhw])$")
+# Where a search looks: what a person remembers of a request, never the field names.
+SEARCHED = ("prompt", "revised_prompt", "model", "command", "files", "request_id", "error")
+
+
+def data_dir() -> Path:
+    """The data folder: DEERIMG_DATA_DIR, else platformdirs' user data folder for deerimg."""
+    env = os.environ.get("DEERIMG_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return platformdirs.user_data_path("deerimg")
+
+
+def ledger_path() -> Path:
+    return data_dir() / LEDGER_NAME
+
+
+def now_iso(now: datetime | None = None) -> str:
+    """An ISO-8601 UTC time to the second, as entries hold it: 2026-11-24T09:30:00Z."""
+    when = now or datetime.now(timezone.utc)
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def build_entry(
+    *,
+    command: str,
+    prompt: str | None,
+    model: str | None,
+    fields: Mapping[str, Any],
+    outcome: str,
+    files: Sequence[str] = (),
+    usage: Mapping[str, Any] | None = None,
+    request_id: str | None = None,
+    seconds: float | None = None,
+    error: Mapping[str, Any] | None = None,
+    time: datetime | None = None,
+) -> dict[str, Any]:
+    """One ledger line: a request with every file it wrote (usage once), or a failure.
+
+    outcome: "ok", "failed" or "interrupted". fields: the request body minus prompt. files: the
+    saved paths ("-" for standard output). error: status, message, code of a failure.
+    """
+    entry: dict[str, Any] = {
+        "time": now_iso(time),
+        "command": command,
+        "prompt": prompt,
+        "model": model,
+        "fields": dict(fields),
+        "files": list(files),
+        "usage": dict(usage) if usage else None,
+        "request_id": request_id,
+        "seconds": round(seconds, 3) if seconds is not None else None,
+        "outcome": outcome,
+    }
+    if error:
+        entry["error"] = dict(error)
+    return entry
+
+
+def append(entry: Mapping[str, Any], path: Path | None = None) -> Path:
+    """Append ENTRY as one line, whole, even with other threads and processes appending.
+
+    One write of a complete line to a file opened O_APPEND, under an exclusive flock. A last
+    line torn by a crash (no final newline) gets one first, so this entry starts its own line.
+    The folder is made 0700 and the file 0600: prompts are private. Raises OSError.
+    """
+    path = path or ledger_path()
+    line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str)
+    data = line.encode("utf-8") + b"\n"  # JSON escapes every newline inside strings
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _lock:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd closes
+            end = os.lseek(fd, 0, os.SEEK_END)
+            if end > 0:
+                os.lseek(fd, end - 1, os.SEEK_SET)
+                if os.read(fd, 1) != b"\n":
+                    data = b"\n" + data
+            written = os.write(fd, data)
+            while written < len(data):  # a short write (a full disk, a signal): finish the line
+                written += os.write(fd, data[written:])
+        finally:
+            os.close(fd)
+    return path
+
+
+def read_entries(path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Every entry in file order, and how many lines were not entries (torn, hand-edited).
+
+    A missing ledger is empty. The file is never rewritten. Lines split at b"\\n" only, as
+    written (str.splitlines would also split at U+2028 and others inside a prompt).
+    """
+    path = path or ledger_path()
+    entries: list[dict[str, Any]] = []
+    corrupt = 0
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return entries, 0
+    with handle:
+        for raw in handle:
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw)
+            except ValueError:  # UnicodeDecodeError is one
+                corrupt += 1
+                continue
+            if isinstance(entry, dict):
+                entries.append(entry)
+            else:
+                corrupt += 1
+    return entries, corrupt
+
+
+def entry_time(entry: Mapping[str, Any]) -> datetime | None:
+    value = entry.get("time")
+    if not isinstance(value, str):
+        return None
+    try:  # Python 3.10's fromisoformat does not take "Z"
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def parse_since(text: str, *, now: datetime | None = None, tz: tzinfo | None = None) -> datetime:
+    """--since: a date (midnight in TZ, local by default), an ISO time, or 3d / 12h / 2w ago.
+
+    Raises ValueError naming the accepted forms.
+    """
+    text = text.strip()
+    match = _RELATIVE.match(text)
+    if match:
+        unit = {"d": "days", "h": "hours", "w": "weeks"}[match.group(2)]
+        start = now or datetime.now(timezone.utc)
+        return start - timedelta(**{unit: int(match.group(1))})
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            when = datetime(day.year, day.month, day.day)
+        else:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a date: use YYYY-MM-DD, an ISO time, or 3d, 12h, 2w"
+        ) from None
+    if when.tzinfo is None:  # a wall-clock time: the local one unless TZ is given
+        when = when.astimezone() if tz is None else when.replace(tzinfo=tz)
+    return when
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _matches(entry: Mapping[str, Any], needle: str) -> bool:
+    return any(needle in text.casefold() for key in SEARCHED for text in _strings(entry.get(key)))
+
+
+def filter_entries(
+    entries: Iterable[Mapping[str, Any]],
+    n: int | None = None,
+    search: str | None = None,
+    since: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The last N entries (file order kept) whose prompt, model, files … contain SEARCH
+    (case-insensitive) and whose time is at or after SINCE; entries without a time never match
+    SINCE.
+    """
+    needle = search.casefold() if search else None
+    kept: list[dict[str, Any]] = []
+    for entry in entries:
+        if needle and not _matches(entry, needle):
+            continue
+        if since is not None:
+            when = entry_time(entry)
+            if when is None or when < since:
+                continue
+        kept.append(dict(entry))
+    if n is not None:
+        kept = kept[-n:] if n > 0 else []
+    return kept
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    day: str  # YYYY-MM-DD in the zone asked for
+    model: str
+    requests: int  # requests that made images
+    failed: int
+    images: int
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+
+
+def _count(usage: Any, key: str) -> int:
+    value = usage.get(key) if isinstance(usage, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def usage_by_day_and_model(
+    entries: Iterable[Mapping[str, Any]], tz: tzinfo | None = None
+) -> list[UsageRow]:
+    """Images and tokens per day (in TZ, local by default) and model, sorted by day then model.
+
+    One entry is one request, so its usage counts once however many files it lists. A total
+    missing from usage is input plus output, as the run summary counts it.
+    """
+    sums: dict[tuple[str, str], list[int]] = {}
+    for entry in entries:
+        when = entry_time(entry)
+        day = when.astimezone(tz).date().isoformat() if when else "unknown"
+        model = entry.get("model") if isinstance(entry.get("model"), str) else "unknown"
+        row = sums.setdefault((day, model), [0] * 6)
+        if entry.get("outcome") == "ok":
+            row[0] += 1
+        else:
+            row[1] += 1
+        files = entry.get("files")
+        row[2] += len(files) if isinstance(files, list) else 0
+        usage = entry.get("usage")
+        given_in, given_out = _count(usage, "input_tokens"), _count(usage, "output_tokens")
+        row[3] += given_in
+        row[4] += given_out
+        row[5] += _count(usage, "total_tokens") or given_in + given_out
+    return [UsageRow(day, model, *values) for (day, model), values in sorted(sums.items())]
