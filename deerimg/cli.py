@@ -176,6 +176,32 @@ Json = Annotated[
         rich_help_panel=OUTPUT,
     ),
 ]
+NoMetadata = Annotated[
+    bool,
+    typer.Option(
+        "--no-metadata",
+        help="Do not embed provenance (prompt, model, request id, the IPTC 'made by AI' label) "
+        "in the images.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Sidecar = Annotated[
+    bool,
+    typer.Option(
+        "--sidecar",
+        help="Also write the provenance to FILE.json beside each image (always done when the "
+        "image carries C2PA content credentials).",
+        rich_help_panel=OUTPUT,
+    ),
+]
+NoHistory = Annotated[
+    bool,
+    typer.Option(
+        "--no-history",
+        help="Do not append this run to the history ledger (see `deerimg history`).",
+        rich_help_panel=OUTPUT,
+    ),
+]
 Quiet = Annotated[
     bool, typer.Option("--quiet", help="Errors only on standard error.", rich_help_panel=OUTPUT)
 ]
@@ -252,6 +278,9 @@ def generate(
     skip_existing: SkipExisting = False,
     json_lines: Json = False,
     quiet: Quiet = False,
+    no_metadata: NoMetadata = False,
+    sidecar: Sidecar = False,
+    no_history: NoHistory = False,
     file: File = None,
     jobs: Jobs = None,
     fail_fast: FailFast = False,
@@ -315,6 +344,9 @@ def edit(
     skip_existing: SkipExisting = False,
     json_lines: Json = False,
     quiet: Quiet = False,
+    no_metadata: NoMetadata = False,
+    sidecar: Sidecar = False,
+    no_history: NoHistory = False,
     file: File = None,
     jobs: Jobs = None,
     fail_fast: FailFast = False,
@@ -342,6 +374,58 @@ def edit(
     raise typer.Exit(
         run_images(settings, spec, jobs_list, options, endpoint="edits", uploads=uploads)
     )
+
+
+@app.command(rich_help_panel="Images")
+def info(
+    images: Annotated[
+        list[Path], typer.Argument(help="PNG, JPEG or WebP files.", show_default=False)
+    ],
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON array on stdout.")] = False,
+) -> None:
+    """Show what images carry: deerimg's record, C2PA credentials, other tools' parameters.
+
+    Example: deerimg info night.png
+    """
+    from deerimg.records import show_info
+
+    raise typer.Exit(show_info(images, json_out))
+
+
+@app.command(rich_help_panel="Images")
+def history(
+    limit: Annotated[
+        int, typer.Option("-n", "--limit", help="How many of the latest entries.")
+    ] = 20,
+    search: Annotated[
+        str | None,
+        _opt(
+            "--search",
+            help="Only entries whose prompt, model or files contain TEXT.",
+            panel="Options",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        _opt(
+            "--since",
+            help="Only entries since a date (YYYY-MM-DD), a time "
+            "(ISO 8601) or a span ago (3d, 12h, 2w).",
+            panel="Options",
+        ),
+    ] = None,
+    usage: Annotated[
+        bool, typer.Option("--usage", help="Images and tokens per day and model.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Show the history ledger: every generation and edit, newest last.
+
+    Example: deerimg history --usage --since 7d
+    """
+    from deerimg.records import show_history
+
+    raise typer.Exit(show_history(limit, search, since, json_out, usage))
 
 
 def _request(flags: dict[str, Any]) -> tuple[Settings, RequestSpec, RunOptions]:
@@ -388,6 +472,9 @@ def _request(flags: dict[str, Any]) -> tuple[Settings, RequestSpec, RunOptions]:
         json_lines=flags["json_lines"],
         quiet=flags["quiet"],
         debug=_debug,
+        metadata=not flags["no_metadata"],
+        sidecar=flags["sidecar"],
+        history=not flags["no_history"] and settings.history,
     )
     return settings, spec, options
 

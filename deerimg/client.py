@@ -1,4 +1,4 @@
-"""The only module that imports httpx: POST generations, GET models, url downloads, the retry loop."""
+"""The only module that imports httpx: POST generations, GET models, url downloads, retries."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -19,8 +19,13 @@ from deerimg.settings import Settings
 if TYPE_CHECKING:
     import httpx
 
+    from deerimg.inputs import InputImage
+
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-oneapi-request-id", "openai-request-id")
 MAX_REDIRECTS = 5
+# What a Bearer token may hold (RFC 6750 2.1 allows less): anything else makes httpx raise an
+# encoding error whose text quotes part of the key, or sends a header the server cannot match.
+_KEY_RE = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +85,12 @@ def request_id_of(response: httpx.Response) -> str | None:
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of URL; a URL that cannot be parsed has no origin anyone shares."""
     parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number, or out of range
+        return parts.scheme, "", -1
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
@@ -92,6 +101,8 @@ def error_from_response(response: httpx.Response) -> DeerimgError:
     message, code = _error_fields(response.content)
     if message is None:
         message = response.reason_phrase or "error"
+    # An HTML page's title often repeats the status ("502 Bad Gateway"); the line shows it once.
+    message = message.removeprefix(f"{status} ").strip() or message
     if status in (401, 403):
         return DeerimgError(
             message,
@@ -102,7 +113,7 @@ def error_from_response(response: httpx.Response) -> DeerimgError:
             hint="check the key: `deerimg config set api-key`, or DEERAPI_KEY",
         )
     hint = None
-    if code and "content_policy" in code or "safety" in (message or "").lower():
+    if (code and "content_policy" in code) or "safety" in (message or "").lower():
         hint = "the prompt was refused by the content policy; rephrase it"
     return DeerimgError(message, status=status, code=code, request_id=request_id, hint=hint)
 
@@ -160,14 +171,41 @@ class ApiClient:
         self._client.close()
 
     def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._settings.require_key()}"}
+        key = self._settings.require_key()
+        if not _KEY_RE.fullmatch(key):
+            raise DeerimgError(
+                "the API key holds a space, a control or a non-ASCII character",
+                ExitCode.CONFIG,
+                hint="set it again without the stray character: `deerimg config set api-key`, "
+                "or DEERAPI_KEY",
+            )
+        return {"Authorization": f"Bearer {key}"}
 
     def generate(
         self, body: dict[str, Any], on_retry: Callable[[Retrying], None] | None = None
     ) -> ApiResult:
-        started = time.monotonic()
         url = f"{self._settings.api_root}/images/generations"
-        response = self._send("POST", url, body, on_retry or self._on_retry)
+        return self._images(url, body, (), on_retry)
+
+    def edit(
+        self,
+        body: dict[str, Any],
+        files: Sequence[tuple[str, InputImage]],
+        on_retry: Callable[[Retrying], None] | None = None,
+    ) -> ApiResult:
+        """POST /images/edits as multipart: the body's fields as text, each file as a part."""
+        url = f"{self._settings.api_root}/images/edits"
+        return self._images(url, body, files, on_retry)
+
+    def _images(
+        self,
+        url: str,
+        body: dict[str, Any],
+        files: Sequence[tuple[str, InputImage]],
+        on_retry: Callable[[Retrying], None] | None,
+    ) -> ApiResult:
+        started = time.monotonic()
+        response = self._send("POST", url, body, on_retry or self._on_retry, uploads=files)
         request_id = request_id_of(response)
         data = self._json(response, request_id)
         if not isinstance(data, dict):
@@ -182,7 +220,9 @@ class ApiClient:
         if not items:
             raise DeerimgError("the response holds no image", request_id=request_id)
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
-        fields = {k: data[k] for k in ("size", "quality", "output_format", "background") if k in data}
+        fields = {
+            k: data[k] for k in ("size", "quality", "output_format", "background") if k in data
+        }
         return ApiResult(items, usage, request_id, time.monotonic() - started, fields)
 
     def list_models(self) -> list[dict[str, Any]]:
@@ -192,24 +232,47 @@ class ApiClient:
         items = data.get("data") if isinstance(data, dict) else data
         if not isinstance(items, list):
             raise DeerimgError("the model list has no data", request_id=request_id)
-        return [item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+        return [
+            item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
+        ]
 
-    def download(self, url: str) -> bytes:
-        """GET an image URL; the key goes only to the API's own origin, checked at every redirect."""
-        httpx = self._httpx
+    def download(self, url: str, on_retry: Callable[[Retrying], None] | None = None) -> bytes:
+        """GET an image URL; the key goes only to the API's own origin, checked at every redirect.
+
+        The image is paid for already, so transient failures are retried as the API's are.
+        """
         for _ in range(MAX_REDIRECTS + 1):
-            headers = self._auth() if origin(url) == self._origin else {}
             try:
-                response = self._client.get(url, headers=headers)
-            except httpx.HTTPError as exc:
-                raise DeerimgError(f"image download failed: {_describe(exc)}") from None
-            if response.is_redirect and "location" in response.headers:
-                url = urljoin(url, response.headers["location"])
-                continue
-            if response.status_code >= 400:
-                raise DeerimgError(
-                    f"image download failed: HTTP {response.status_code} from {urlsplit(url).netloc}"
+                parts = urlsplit(url)
+                parts.port  # noqa: B018 - raises ValueError for a port out of range
+            except ValueError:  # "http://[::1" (an unclosed IPv6 address), "http://h:99999"
+                raise DeerimgError(f"image download failed: invalid URL {url[:100]!r}") from None
+            if parts.scheme not in ("http", "https"):
+                raise DeerimgError(f"image download failed: not an http(s) URL: {url[:100]!r}")
+            netloc = parts.netloc
+
+            def failed(response: httpx.Response, netloc: str = netloc) -> DeerimgError:
+                return DeerimgError(
+                    f"image download failed: HTTP {response.status_code} from {netloc}"
                 )
+
+            response = self._send(
+                "GET",
+                url,
+                None,
+                on_retry or self._on_retry,
+                auth=origin(url) == self._origin,
+                make_error=failed,
+                kind="image download",
+            )
+            if response.is_redirect and "location" in response.headers:
+                try:
+                    url = urljoin(url, response.headers["location"])
+                except ValueError:
+                    raise failed(response) from None
+                continue
+            if response.status_code != 200:
+                raise failed(response)
             return response.content
         raise DeerimgError("image download failed: too many redirects")
 
@@ -231,38 +294,79 @@ class ApiClient:
         url: str,
         body: dict[str, Any] | None,
         on_retry: Callable[[Retrying], None],
+        *,
+        auth: bool = True,
+        make_error: Callable[[httpx.Response], DeerimgError] = error_from_response,
+        kind: str | None = None,
+        uploads: Sequence[tuple[str, InputImage]] = (),
     ) -> httpx.Response:
-        """Send once, and again on transient failures: the same body, announced, back-off."""
+        """Send once, and again on transient failures: the same body, announced, back-off.
+
+        kind names what is fetched when it is not the API ("image download"), in messages.
+        """
         httpx = self._httpx
         retries = self._settings.retries
-        headers = self._auth()
+        headers = self._auth() if auth else {}
+        content = None
+        form = None
+        if body is not None and uploads:
+            form = _form_fields(body)
+        elif body is not None:
+            content = _encode_body(body)  # once: every try sends the same bytes
+            headers["Content-Type"] = "application/json"
+        failed = f"{kind} failed: " if kind else ""
         for attempt in range(retries + 1):
             self.gate.wait()
             if self.stop.is_set():
                 raise Cancelled
             try:
-                response = self._client.request(method, url, json=body, headers=headers)
+                if form is not None:
+                    # Files are read afresh for each try, so a retry sends them whole again.
+                    parts = [
+                        (field, (image.name, image.path.read_bytes(), image.content_type))
+                        for field, image in uploads
+                    ]
+                    response = self._client.request(
+                        method, url, data=form, files=parts, headers=headers
+                    )
+                else:
+                    response = self._client.request(method, url, content=content, headers=headers)
             except httpx.TimeoutException as exc:
                 failure: httpx.Response | DeerimgError = DeerimgError(
-                    f"no answer within {self._settings.timeout:g} s ({type(exc).__name__})",
+                    f"{failed}no answer within {self._settings.timeout:g} s ({type(exc).__name__})",
                     hint="raise --timeout; large or high-quality images can take minutes",
                 )
+            except httpx.UnsupportedProtocol as exc:
+                raise DeerimgError(f"{failed}{_describe(exc)}") from None  # no retry mends it
             except httpx.TransportError as exc:
                 if self.stop.is_set():
                     raise Cancelled from None
-                failure = DeerimgError(f"network error: {_describe(exc)}")
+                failure = DeerimgError(f"{failed}network error: {_describe(exc)}")
+            except httpx.InvalidURL as exc:
+                raise DeerimgError(f"{failed}invalid URL: {_describe(exc)}") from None
             else:
                 if response.status_code < 400:
                     return response
                 if not retry.should_retry(response.status_code):
-                    raise error_from_response(response)
+                    raise make_error(response)
                 failure = response
             if attempt == retries:
                 if isinstance(failure, DeerimgError):
                     raise failure
-                raise error_from_response(failure)
-            self._wait_before_retry(failure, attempt, retries, on_retry)
+                raise self._final_error(failure, make_error)
+            self._wait_before_retry(failure, attempt, retries, on_retry, make_error, kind)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _final_error(
+        response: httpx.Response, make_error: Callable[[httpx.Response], DeerimgError]
+    ) -> DeerimgError:
+        """The error for a transient failure no retry is left for; names a quota-sized wait."""
+        error = make_error(response)
+        asked = retry.retry_after(response.headers, time.time())
+        if asked is not None and asked > retry.MAX_HONOURED_WAIT:
+            error.hint = _quota_hint(asked)
+        return error
 
     def _wait_before_retry(
         self,
@@ -270,6 +374,8 @@ class ApiClient:
         attempt: int,
         retries: int,
         on_retry: Callable[[Retrying], None],
+        make_error: Callable[[httpx.Response], DeerimgError],
+        kind: str | None,
     ) -> None:
         if isinstance(failure, DeerimgError):
             wait = retry.backoff(attempt, self._rand())
@@ -278,19 +384,54 @@ class ApiClient:
             wait = retry.delay(attempt, failure.headers, time.time(), self._rand())
             request_id = request_id_of(failure)
             if wait > retry.MAX_HONOURED_WAIT:
-                error = error_from_response(failure)
-                error.hint = (
-                    f"the server asks to wait {wait:.0f} s, more than {retry.MAX_HONOURED_WAIT:.0f}"
-                    " s: likely an exhausted quota; try again later"
-                )
+                error = make_error(failure)
+                error.hint = _quota_hint(wait)
                 raise error
             reason = f"{failure.status_code} {failure.reason_phrase}".strip()
+            if kind:
+                reason = f"{kind}: {reason}"
             info = Retrying(reason, request_id, wait, attempt + 1, retries, failure.status_code)
             if failure.status_code == 429:
                 self.gate.pause(wait)
         on_retry(info)
         if self.stop.wait(wait):
             raise Cancelled
+
+
+def _quota_hint(wait: float) -> str:
+    return (
+        f"the server asks to wait {wait:.0f} s, more than {retry.MAX_HONOURED_WAIT:.0f} s: "
+        "likely an exhausted quota; try again later"
+    )
+
+
+def _encode_body(body: dict[str, Any]) -> bytes:
+    """The JSON body as httpx would send it, but failing as a DeerimgError, not a traceback."""
+    try:
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise DeerimgError(
+            "the request holds a number JSON cannot carry (NaN or Infinity)",
+            ExitCode.USAGE,
+            hint="check the -p values and the prompt file's JSON lines",
+        ) from None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Bytes that were not UTF-8 (a prompt argument from a Latin-1 terminal) arrive as lone
+        # surrogates; no API can read them.
+        raise DeerimgError(
+            "the request holds text that is not valid UTF-8 (bytes in another encoding?)",
+            ExitCode.USAGE,
+            hint="convert the prompt to UTF-8, for example with iconv",
+        ) from None
+
+
+def _form_fields(body: dict[str, Any]) -> dict[str, str]:
+    """Multipart text fields: strings as they are, everything else as JSON (2, true, [..])."""
+    return {
+        key: value if isinstance(value, str) else json.dumps(value) for key, value in body.items()
+    }
 
 
 def _describe(exc: Exception) -> str:

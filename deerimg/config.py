@@ -1,4 +1,8 @@
-"""Find, read and write config.toml: 0600 in a 0700 folder, written atomically, never rewritten corrupt."""
+"""Find, read and write config.toml: 0600 in a 0700 folder, atomically, never rewritten corrupt.
+
+`set` and `unset` change one line and keep every other line (comments, tables) as the user wrote it;
+the result is parsed again before it replaces the file, so an edit can never damage it.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ else:  # pragma: no cover - Python 3.10
 SIZE_RE = re.compile(r"^(auto|[1-9][0-9]{1,4}x[1-9][0-9]{1,4})$")
 FORMATS = ("png", "jpeg", "webp")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+NEVER_REWRITTEN = "fix or delete the file; deerimg never rewrites a file it cannot parse"
 
 
 def config_dir() -> Path:
@@ -47,19 +52,41 @@ def mask_key(key: str) -> str:
     return f"{prefix}…{key[-4:]}"
 
 
-def _text(value: str) -> str:
-    if not value.strip():
+def warn(message: str) -> None:
+    from deerimg.report import warn as print_warning
+
+    print_warning(message)
+
+
+# -- values -------------------------------------------------------------------------------------
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not _str(value).strip():
         raise ValueError("must not be empty")
     return value.strip()
 
 
-def _size(value: str) -> str:
-    if not SIZE_RE.match(value):
+def _api_key(value: Any) -> str:
+    key = _text(value)
+    if any(char.isspace() or not char.isprintable() for char in key):
+        raise ValueError("must be one word: paste the key alone, without spaces or quotes")
+    return key
+
+
+def _size(value: Any) -> str:
+    if not SIZE_RE.match(_str(value)):
         raise ValueError("must be WxH (for example 1024x1536) or auto")
     return value
 
 
-def _quality(value: str) -> str:
+def _quality(value: Any) -> str:
     from deerimg.request import VALUE_SETS
 
     if value not in VALUE_SETS["quality"]:
@@ -67,7 +94,7 @@ def _quality(value: str) -> str:
     return value
 
 
-def _format(value: str) -> str:
+def _format(value: Any) -> str:
     value = "jpeg" if value == "jpg" else value
     if value not in FORMATS:
         raise ValueError(f"must be one of {', '.join(FORMATS)}")
@@ -76,6 +103,8 @@ def _format(value: str) -> str:
 
 def _int_range(low: int, high: int | None) -> Callable[[Any], int]:
     def check(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number")
         try:
             number = int(value)
         except (TypeError, ValueError):
@@ -90,6 +119,8 @@ def _int_range(low: int, high: int | None) -> Callable[[Any], int]:
 
 
 def _positive(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("must be a number of seconds")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -99,8 +130,8 @@ def _positive(value: Any) -> float:
     return number
 
 
-def _base_url(value: str) -> str:
-    parts = urlsplit(value.strip())
+def _base_url(value: Any) -> str:
+    parts = urlsplit(_str(value).strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http(s) URL such as https://api.deerapi.com")
     return value.strip()
@@ -128,11 +159,7 @@ class Key:
 KEYS: dict[str, Key] = {
     k.name: k
     for k in (
-        Key(
-            "api_key",
-            _text,
-            "DeerAPI key (prefer `config set api-key` with no value: hidden input)",
-        ),
+        Key("api_key", _api_key, "DeerAPI key (prefer `config set api-key` with no value: hidden)"),
         Key("base_url", _base_url, "API base URL, with or without /v1"),
         Key("model", _text, "default model"),
         Key("size", _size, "default size, WxH or auto"),
@@ -142,14 +169,20 @@ KEYS: dict[str, Key] = {
         Key("jobs", _int_range(1, 32), "requests at once in a batch, 1-32"),
         Key("timeout", _positive, "seconds to wait for one answer"),
         Key("retries", _int_range(0, None), "retries of a transient failure"),
+        Key("history", _bool, "record each request in the history ledger", ("true", "false")),
     )
 }
+
+
+def dashed(key: str) -> str:
+    """A key as the command line spells it: api_key → api-key."""
+    return key.replace("_", "-")
 
 
 def normalize_key(name: str) -> str:
     key = name.strip().lower().replace("-", "_")
     if key not in KEYS:
-        valid = ", ".join(k.replace("_", "-") for k in KEYS)
+        valid = ", ".join(dashed(k) for k in KEYS)
         raise usage_error(f"unknown config key {name!r}", hint=f"valid keys: {valid}")
     return key
 
@@ -159,39 +192,86 @@ def check_value(key: str, value: Any) -> Any:
     return KEYS[key].check(value)
 
 
+def checked_value(key: str, value: Any) -> Any:
+    """check_value for a value a person typed: a bad one is a usage error (exit 2)."""
+    try:
+        return check_value(key, value)
+    except ValueError as exc:
+        shown = "the key" if key == "api_key" else repr(value)  # a bad key may still be a secret
+        raise usage_error(f"invalid value for {dashed(key)}: {shown} {exc}") from None
+
+
 def is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "") in LOOPBACK_HOSTS or (
         urlsplit(url).hostname or ""
     ).startswith("127.")
 
 
-def read_config(path: Path | None = None) -> dict[str, Any]:
-    """Parse config.toml; a missing file is empty, a broken one is an error naming file and line."""
-    path = path or config_path()
+def plain_http_warning(url: str) -> str | None:
+    """Plain http is fine for this machine (a local proxy, a test server), risky anywhere else."""
+    if urlsplit(url).scheme == "http" and not is_loopback(url):
+        return f"base URL {url} is plain http: the API key would cross the network unencrypted"
+    return None
+
+
+def display_value(key: str, value: Any, reveal: bool = False) -> str:
+    """A value as text for people; the API key masked unless REVEAL."""
+    if key == "api_key" and isinstance(value, str) and not reveal:
+        return mask_key(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as TOML and `config set` write it
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# -- the file -----------------------------------------------------------------------------------
+
+
+def _load(path: Path) -> tuple[str | None, dict[str, Any]]:
+    """The file's text (None when missing) and its parsed data; a broken file is an error."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return {}
+        return None, {}
     except OSError as exc:
         raise DeerimgError(
             f"cannot read config file {path}: {exc.strerror}", ExitCode.CONFIG
         ) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise DeerimgError(
-            f"config file {path} is not UTF-8 text",
-            ExitCode.CONFIG,
-            hint="fix or delete the file; deerimg never rewrites a file it cannot parse",
+            f"config file {path} is not UTF-8 text", ExitCode.CONFIG, hint=NEVER_REWRITTEN
         ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_of(str(exc))
         where = f", line {line}" if line else ""
         raise DeerimgError(
             f"config file {path}{where} cannot be parsed: {str(exc).split(' (at')[0]}",
             ExitCode.CONFIG,
-            hint="fix or delete the file; deerimg never rewrites a file it cannot parse",
+            hint=NEVER_REWRITTEN,
         ) from None
+    return text, data
+
+
+def read_config(path: Path | None = None, *, warn_user: bool = True) -> dict[str, Any]:
+    """Parse config.toml; a missing file is empty, a broken one is an error naming file and line.
+
+    With WARN_USER, a file other users can read and keys deerimg does not know get a warning.
+    """
+    path = path or config_path()
+    text, data = _load(path)
+    if text is not None and warn_user:
+        if too_open(path):
+            warn(f"config file {path} can be read by other users; run: chmod 600 {path}")
+        for key in data:
+            if key not in KEYS:
+                spelled = key.replace("-", "_").lower()
+                fix = f"write it {spelled}" if spelled in KEYS else "valid keys: " + ", ".join(KEYS)
+                warn(f"config file {path}: unknown key {key!r} ignored; {fix}")
     return data
 
 
@@ -205,15 +285,18 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    return json.dumps(str(value), ensure_ascii=False)
+    # A JSON string is a TOML basic string, except that TOML wants DEL escaped too.
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
-def write_config(data: Mapping[str, Any], path: Path | None = None) -> Path:
-    """Write DATA atomically: a 0600 temp file in the 0700 folder, then rename."""
-    path = path or config_path()
+def _write_text(path: Path, text: str) -> Path:
+    """Write TEXT atomically: a 0600 temp file beside PATH, then rename over it."""
+    if path.is_symlink():  # a dotfile manager's link stays a link; its target is rewritten
+        path = path.resolve()
     folder = path.parent
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    text = "".join(f"{key} = {_toml_value(value)}\n" for key, value in data.items())
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)  # exactly 0700, whatever the umask
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".config-", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600)
@@ -221,11 +304,81 @@ def write_config(data: Mapping[str, Any], path: Path | None = None) -> Path:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_config(data: Mapping[str, Any], path: Path | None = None) -> Path:
+    """Write DATA (top-level scalars) atomically: a 0600 temp file in the folder, then rename."""
+    text = "".join(f"{key} = {_toml_value(value)}\n" for key, value in data.items())
+    return _write_text(path or config_path(), text)
+
+
+_TABLE_RE = re.compile(r"^\s*\[")
+
+
+def _edit_text(text: str, key: str, line: str | None) -> str:
+    """TEXT with KEY's top-level line replaced by LINE (None: removed), or LINE added."""
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    end = next((i for i, item in enumerate(lines) if _TABLE_RE.match(item)), len(lines))
+    pattern = re.compile(rf"""^\s*(?:{key}|"{key}"|'{key}')\s*=""")
+    hits = [i for i in range(end) if pattern.match(lines[i])]
+    for index in reversed(hits):
+        del lines[index]
+    if line is not None:
+        if hits:
+            where = hits[0]
+        elif end == len(lines):
+            where = end
+        else:  # after the last top-level setting, so it stays above the first [table]
+            settings = [i for i in range(end) if lines[i].strip() and lines[i].lstrip()[0] != "#"]
+            where = settings[-1] + 1 if settings else 0
+        lines.insert(where, line)
+    return "".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    path: Path
+    changed: bool  # False: `unset` of a key the file does not hold; nothing was written
+    was_open: bool  # the file could be read by other users before this rewrite made it 0600
+
+
+def update_config(key: str, value: Any, path: Path | None = None) -> Update:
+    """Set KEY to VALUE (None: remove it), keeping every other line of the file as it was.
+
+    A file that cannot be parsed is refused before anything is written; so is an edit whose
+    result would not parse back to exactly the old settings plus this change.
+    """
+    path = path or config_path()
+    text, data = _load(path)
+    if value is None and key not in data:
+        return Update(path, changed=False, was_open=False)
+    expected = dict(data)
+    if value is None:
+        del expected[key]
+    else:
+        expected[key] = value
+    line = None if value is None else f"{key} = {_toml_value(value)}\n"
+    new_text = _edit_text(text or "", key, line)
+    try:
+        same = tomllib.loads(new_text) == expected
+    except tomllib.TOMLDecodeError:
+        same = False
+    if not same:
+        raise DeerimgError(
+            f"cannot change {key} in config file {path} without disturbing its other lines",
+            ExitCode.CONFIG,
+            hint="edit the file by hand; it is left as it was",
+        )
+    was_open = text is not None and too_open(path)
+    _write_text(path, new_text)
+    return Update(path, changed=True, was_open=was_open)
 
 
 def too_open(path: Path) -> bool:

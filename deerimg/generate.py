@@ -27,6 +27,9 @@ class RunOptions:
     json_lines: bool = False
     quiet: bool = False
     debug: bool = False  # tracebacks of failed prompts too
+    metadata: bool = True  # --no-metadata turns embedding provenance off
+    sidecar: bool = False  # --sidecar: FILE.json beside every image as well
+    history: bool = True  # --no-history, or config history = false
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +148,14 @@ def run_images(
         return ExitCode.OK
     report.start(len(tasks), tasks[0].job.prompt, spec.model)
     try:
-        summary = runner.run(tasks, settings, report, fail_fast=options.fail_fast, skipped=skipped)
+        policy = runner.Policy(
+            command="edit" if endpoint == "edits" else "generate",
+            fail_fast=options.fail_fast,
+            metadata=options.metadata,
+            sidecar=options.sidecar,
+            history=options.history,
+        )
+        summary = runner.run(tasks, settings, report, policy=policy, skipped=skipped)
     finally:
         report.stop()
     report.summary(summary)

@@ -6,12 +6,13 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from deerimg.errors import DeerimgError
 
 if TYPE_CHECKING:
+    from deerimg.client import Retrying
     from deerimg.runner import Event, Saved, Summary, Task
 
 
@@ -35,6 +36,50 @@ def print_error(error: DeerimgError, stream: TextIO | None = None, prefix: str =
         )
     stream.write(text)
     stream.flush()
+
+
+def warn(message: str, stream: TextIO | None = None) -> None:
+    """`warning: …` on stderr (yellow for a person at a terminal), for commands without a Report."""
+    stream = stream or sys.stderr
+    label = "\x1b[33mwarning:\x1b[0m" if use_rich(stream) else "warning:"
+    stream.write(f"{label} {message}\n")
+    stream.flush()
+
+
+def note(text: str) -> None:
+    """A plain line for people on stderr."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def retry_line(what: str, retry: Retrying) -> str:
+    """retrying WHAT: 503 Service Unavailable, request id req_1; retry 1 of 3 in 0.5 s."""
+    request_id = f", request id {retry.request_id}" if retry.request_id else ""
+    return (
+        f"retrying {what}{retry.reason}{request_id}; "
+        f"retry {retry.attempt} of {retry.retries} in {retry.wait:.1f} s"
+    )
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A table that is the command's data, on stdout: rich on a terminal, else aligned columns."""
+    if use_rich(sys.stdout):
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(header_style="bold", show_edge=False, box=None, pad_edge=False)
+        for header in headers:
+            table.add_column(header, overflow="fold")
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))  # Text: no markup in the cells
+        Console(file=sys.stdout, highlight=False).print(table)
+        return
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    for row in (headers, *rows):
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        sys.stdout.write(line.rstrip() + "\n")
+    sys.stdout.flush()
 
 
 def format_usage(usage: dict[str, Any] | None) -> str | None:
@@ -101,6 +146,7 @@ class Report:
         self._console: Any = None
         self._batch = False
         self._failed = 0
+        self._told_c2pa = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -184,18 +230,14 @@ class Report:
     # -- events ----------------------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
-        from deerimg.runner import Failed, RetryEvent, Saved
+        from deerimg.runner import Failed, Note, RetryEvent, Saved
 
-        if isinstance(event, Saved):
+        if isinstance(event, Note):
+            self.warn(event.text)
+        elif isinstance(event, Saved):
             self._saved(event)
         elif isinstance(event, RetryEvent):
-            retry = event.retry
-            rid = f", request id {retry.request_id}" if retry.request_id else ""
-            self._say(
-                f"retrying {_where(event.task)}{retry.reason}{rid}; "
-                f"retry {retry.attempt} of {retry.retries} in {retry.wait:.1f} s",
-                "yellow",
-            )
+            self._say(retry_line(_where(event.task), event.retry), "yellow")
         elif isinstance(event, Failed):
             with self._lock:
                 self._failed += 1
@@ -238,6 +280,13 @@ class Report:
                 self._progress.update(self._bar, advance=1)
         if event.warning:
             self.warn(event.warning)
+        if event.c2pa and not self._told_c2pa:
+            self._told_c2pa = True
+            where = "a sidecar FILE.json" if event.provenance == "sidecar" else "no file"
+            self.warn(
+                "images with C2PA content credentials are saved exactly as sent (changing a byte "
+                f"breaks the signature); deerimg's provenance went to {where}"
+            )
         where = str(event.path) if event.path is not None else "standard output"
         pixels = f"{event.pixels[0]}x{event.pixels[1]}, " if event.pixels else ""
         mark = "✓ " if self.rich else ""

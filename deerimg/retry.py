@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import math
 from collections.abc import Mapping
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -18,24 +19,33 @@ def should_retry(status: int) -> bool:
 def retry_after(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds the server asked us to wait: retry-after-ms, then seconds, then an HTTP date."""
     lowered = {key.lower(): value for key, value in headers.items()}
-    millis = lowered.get("retry-after-ms")
-    if millis:
-        try:
-            return max(float(millis) / 1000.0, 0.0)
-        except ValueError:
-            pass
+    millis = _seconds(lowered.get("retry-after-ms"))
+    if millis is not None:
+        return millis / 1000.0
     value = lowered.get("retry-after")
     if not value:
         return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        return max(when.timestamp() - now, 0.0)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(when.timestamp() - now, 0.0)
+
+
+def _seconds(value: str | None) -> float | None:
+    """A number of seconds (or ms) at least 0; NaN is no answer, and "inf" an endless wait."""
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if math.isnan(number):
+        return None  # max(nan, 0.0) is nan, and Event.wait(nan) raises
+    return max(number, 0.0)
 
 
 def backoff(attempt: int, rand: float) -> float:

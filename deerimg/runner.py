@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deerimg import images, writer
+from deerimg import history, images, provenance, writer
 from deerimg.client import ApiClient, ApiResult, Cancelled, Retrying
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.inputs import InputImage
@@ -33,6 +33,17 @@ class Task:
     force: bool = False  # --force: explicit targets may be replaced
     endpoint: str = "generations"  # or "edits"
     files: tuple[tuple[str, InputImage], ...] = ()  # multipart uploads of an edit
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How a run behaves beyond sending: stopping, provenance, the history ledger."""
+
+    command: str = "generate"
+    fail_fast: bool = False
+    metadata: bool = True  # embed provenance (XMP), or a sidecar where embedding can't be done
+    sidecar: bool = False  # always write FILE.json as well
+    history: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +68,8 @@ class Saved:
     result: ApiResult
     first: bool  # the first image of its request: usage is counted once per request
     warning: str | None = None
+    provenance: str | None = None  # "embedded", "sidecar" or None
+    c2pa: bool = False  # signed content credentials: the bytes were left exactly as sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +78,14 @@ class Failed:
     error: DeerimgError
 
 
-Event = Started | RetryEvent | Saved | Failed
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something a person should know once, such as a history ledger that cannot be written."""
+
+    text: str
+
+
+Event = Started | RetryEvent | Saved | Failed | Note
 
 
 @dataclass(slots=True)
@@ -107,11 +127,14 @@ def run(
     settings: Settings,
     emit: Callable[[Event], None],
     *,
-    fail_fast: bool = False,
+    policy: Policy | None = None,
     skipped: int = 0,
 ) -> Summary:
     """Send every task, -j at a time; every prompt is tried unless fail-fast or a 401/403."""
+    policy = policy or Policy()
+    fail_fast = policy.fail_fast
     summary = Summary(prompts=len(tasks) + skipped, skipped=skipped)
+    ledger = Ledger(policy, emit_warning=lambda text: emit(Note(text)))
     started = time.monotonic()
     stop = threading.Event()
     lock = threading.Lock()
@@ -122,17 +145,22 @@ def run(
         if stop.is_set():
             raise Cancelled
         emit(Started(task))
+        saved: list[Saved] = []
+        started_at = time.monotonic()
         try:
-            for event in _generate(client, task, lambda r: emit(RetryEvent(task, r))):
+            for event in _generate(client, task, lambda r: emit(RetryEvent(task, r)), policy):
                 with lock:
                     if event.first:
                         summary.add_usage(event.result.usage)
                     summary.images += 1
+                saved.append(event)
                 emit(event)
         except DeerimgError as error:
             if fail_fast or error.exit_code == ExitCode.CONFIG:
                 stop.set()  # here, before this worker can take the next task
+            ledger.record(task, saved, time.monotonic() - started_at, error)
             raise
+        ledger.record(task, saved, time.monotonic() - started_at)
         with lock:
             summary.finished += 1
 
@@ -169,6 +197,46 @@ def run(
     return summary
 
 
+class Ledger:
+    """Appends one history line per request (its files, usage once) or per failure."""
+
+    def __init__(self, policy: Policy, emit_warning: Callable[[str], None]) -> None:
+        self._policy = policy
+        self._warn = emit_warning
+        self._broken = False
+
+    def record(
+        self,
+        task: Task,
+        saved: Sequence[Saved],
+        seconds: float,
+        error: DeerimgError | None = None,
+    ) -> None:
+        if not self._policy.history or self._broken:
+            return
+        result = saved[0].result if saved else None
+        fields = {k: v for k, v in task.body.items() if k != "prompt"}
+        if task.files:
+            fields["files"] = [str(image.path) for _, image in task.files]
+        entry = history.build_entry(
+            command=self._policy.command,
+            prompt=task.job.prompt,
+            model=str(task.body.get("model")),
+            fields=fields,
+            outcome="failed" if error is not None else "ok",
+            files=[str(s.path) if s.path is not None else "-" for s in saved],
+            usage=result.usage if result else None,
+            request_id=result.request_id if result else (error.request_id if error else None),
+            seconds=round(seconds, 3),
+            error=error.as_dict() if error is not None else None,
+        )
+        try:
+            history.append(entry)
+        except OSError as exc:
+            self._broken = True
+            self._warn(f"history not recorded ({exc.strerror}); --no-history turns it off")
+
+
 def _failure(future: Future[None]) -> DeerimgError | None:
     """The error a finished task met; None for success and for tasks the stop cancelled."""
     if future.cancelled():
@@ -196,7 +264,7 @@ def _second_interrupt_exits() -> None:
 
 
 def _generate(
-    client: ApiClient, task: Task, on_retry: Callable[[Retrying], None]
+    client: ApiClient, task: Task, on_retry: Callable[[Retrying], None], policy: Policy
 ) -> Iterator[Saved]:
     """Send one task and write each image as soon as it is decoded."""
     if task.endpoint == "edits":
@@ -206,7 +274,7 @@ def _generate(
     targets = list(task.targets)
     for k, item in enumerate(result.data):
         target = targets[k] if k < len(targets) else _extra(targets[-1], k + 1)
-        yield _save(client, task, result, item, target, first=(k == 0))
+        yield _save(client, task, result, item, target, first=(k == 0), policy=policy)
 
 
 def _extra(last: Target, k: int) -> Target:
@@ -223,25 +291,15 @@ def _save(
     target: Target,
     *,
     first: bool,
+    policy: Policy,
 ) -> Saved:
-    b64 = item.get("b64_json")
-    if isinstance(b64, str):
-        chunks = images.decode_chunks(b64)
-        head = next(chunks, b"")
-        rest: Iterator[bytes] = chunks
-    elif isinstance(item.get("url"), str):
-        head = client.download(item["url"])
-        rest = iter(())
-    else:
-        raise DeerimgError(
-            "the response's image has neither b64_json nor url", request_id=result.request_id
-        )
-    fmt = images.sniff(head)
+    data = _image_bytes(client, item, result)
+    fmt = images.sniff(data[:16])
     if fmt is None:
         raise DeerimgError(
             "the response is not a PNG, JPEG or WebP image", request_id=result.request_id
         )
-    pixels = images.pixel_size(head)
+    pixels = images.pixel_size(data[: 1 << 16])
     warning = None
     path = target.path
     if path is not None:
@@ -250,27 +308,64 @@ def _save(
             path = path.with_suffix(f".{real_ext}")
         elif images.EXTENSION.get(_fmt_of(path)) != real_ext:
             warning = f"{path} holds {fmt.upper()} bytes, not what its name says"
-
-    def all_chunks() -> Iterator[bytes]:
-        yield head
-        try:
-            yield from rest
-        except DeerimgError as error:
-            error.request_id = result.request_id
-            raise
-
+    revised = item.get("revised_prompt") if isinstance(item.get("revised_prompt"), str) else None
+    record = None
+    c2pa = False
+    embedded = None
+    if policy.metadata or policy.sidecar:
+        record = provenance.build_record(
+            task.body, revised_prompt=revised, request_id=result.request_id, reported=result.fields
+        )
+    if policy.metadata and record is not None:
+        # Signed content credentials come first: one changed byte would break them.
+        c2pa = provenance.has_c2pa(data)
+        if not c2pa:
+            try:
+                embedded = provenance.embed(data, fmt, record)
+            except ValueError:
+                embedded = None
+    payload = embedded if embedded is not None else data
+    del data
     if path is None:
-        size = writer.write_stdout(all_chunks())
+        size = writer.write_stdout([payload])
         final = None
     else:
         final, size = writer.write_file(
-            all_chunks(),
+            [payload],
             path,
             replace=target.explicit and task.force,
             rename_on_clash=not target.explicit,
         )
-    revised = item.get("revised_prompt") if isinstance(item.get("revised_prompt"), str) else None
-    return Saved(task, final, size, fmt, pixels, revised, result, first, warning)
+    kind = "embedded" if embedded is not None else None
+    wants_sidecar = record is not None and (policy.sidecar or (policy.metadata and not embedded))
+    if final is not None and record is not None and wants_sidecar:
+        try:
+            writer.write_file(
+                [provenance.sidecar_bytes(record)],
+                provenance.sidecar_path(final),
+                replace=task.force,
+                rename_on_clash=False,
+            )
+            kind = kind or "sidecar"
+        except DeerimgError as error:
+            warning = f"provenance sidecar not written: {error.message}"
+    return Saved(task, final, size, fmt, pixels, revised, result, first, warning, kind, c2pa)
+
+
+def _image_bytes(client: ApiClient, item: dict[str, Any], result: ApiResult) -> bytes:
+    """The image: base64 decoded piece by piece (other workers get turns), or downloaded."""
+    b64 = item.get("b64_json")
+    if isinstance(b64, str):
+        try:
+            return b"".join(images.decode_chunks(b64))
+        except DeerimgError as error:
+            error.request_id = result.request_id
+            raise
+    if isinstance(item.get("url"), str):
+        return client.download(item["url"])
+    raise DeerimgError(
+        "the response's image has neither b64_json nor url", request_id=result.request_id
+    )
 
 
 def _fmt_of(path: Path) -> str:

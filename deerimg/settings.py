@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "jobs": 4,
     "timeout": 300.0,  # high-quality images can take over two minutes
     "retries": 3,
+    "history": True,  # append each request to the history ledger
 }
 ENV_VARS: dict[str, str] = {"api_key": "DEERAPI_KEY", "base_url": "DEERIMG_BASE_URL"}
 
@@ -41,6 +42,7 @@ class Settings:
     jobs: int
     timeout: float
     retries: int
+    history: bool = True
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -104,6 +106,9 @@ def resolve_settings(
     except ValueError as exc:
         source = resolved["base_url"][1]
         raise DeerimgError(f"base URL {base_url!r} ({source}) {exc}", ExitCode.CONFIG) from None
+    warning = config.plain_http_warning(base_url)
+    if warning:
+        config.warn(warning)
     return Settings(
         api_key=values["api_key"],
         base_url=base_url,
@@ -115,5 +120,27 @@ def resolve_settings(
         jobs=int(values["jobs"]),
         timeout=float(values["timeout"]),
         retries=int(values["retries"]),
+        history=bool(values["history"]),
         sources={key: source for key, (_, source) in resolved.items()},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where one setting's value comes from, for `config list` and `config get`."""
+
+    key: str
+    value: Any
+    source: str  # env, config or default
+    env_var: str | None  # the variable that can set it, if any
+    overrides_config: bool  # the environment wins over a value the config file also holds
+
+
+def explain(env: Mapping[str, str] | None = None) -> list[Origin]:
+    """Every key with its value and source, resolved exactly as `generate` resolves it."""
+    file_values = config.read_config()
+    resolved = resolve_values(env=env, file_values=file_values)
+    return [
+        Origin(key, value, source, ENV_VARS.get(key), source == "env" and key in file_values)
+        for key, (value, source) in resolved.items()
+    ]

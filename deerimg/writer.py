@@ -1,4 +1,4 @@
-"""Atomic writes: a temporary file in the target folder, then a link that refuses an existing name."""
+"""Atomic writes: a temporary file in the target folder, then a link refusing an existing name."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from deerimg.errors import DeerimgError
 _live: set[str] = set()  # temporary files being written, removed on any exit
 _lock = threading.Lock()
 MAX_RENAMES = 1000
+TMP_STEM = 40  # characters of the target's name in the temporary one: a 255-byte name must fit
 
 
 def remove_temporary_files() -> None:
@@ -25,7 +26,7 @@ def remove_temporary_files() -> None:
         _live.clear()
     for path in paths:
         with contextlib.suppress(OSError):
-            os.unlink(path)
+            Path(path).unlink()
 
 
 def write_stdout(chunks: Iterable[bytes]) -> int:
@@ -49,7 +50,9 @@ def write_file(
     """
     folder = path.parent
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=".deerimg-tmp")
+        fd, tmp = tempfile.mkstemp(
+            dir=folder, prefix=f".{path.stem[:TMP_STEM]}.", suffix=".deerimg-tmp"
+        )
     except OSError as exc:
         raise DeerimgError(f"cannot write in {folder}: {exc.strerror}") from None
     with _lock:
@@ -65,21 +68,23 @@ def write_file(
                 os.fsync(handle.fileno())
         except OSError as exc:
             raise DeerimgError(f"cannot write {path}: {exc.strerror}") from None
-        final = _place(tmp, path, replace=replace, rename_on_clash=rename_on_clash)
+        final = _place(Path(tmp), path, replace=replace, rename_on_clash=rename_on_clash)
         return final, size
     finally:
         with _lock:
             _live.discard(tmp)
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            Path(tmp).unlink()
 
 
-def _place(tmp: str, path: Path, *, replace: bool, rename_on_clash: bool) -> Path:
-    if replace:
-        os.chmod(tmp, _default_mode())
-        os.replace(tmp, path)
-        return path
-    os.chmod(tmp, _default_mode())
+def _place(tmp: Path, path: Path, *, replace: bool, rename_on_clash: bool) -> Path:
+    try:
+        tmp.chmod(_default_mode())
+        if replace:
+            tmp.replace(path)
+            return path
+    except OSError as exc:  # --force onto a folder, a read-only file system, …
+        raise DeerimgError(f"cannot write {path}: {exc.strerror}") from None
     candidate = path
     for k in range(2, MAX_RENAMES + 2):
         try:
@@ -97,20 +102,27 @@ def _place(tmp: str, path: Path, *, replace: bool, rename_on_clash: bool) -> Pat
     raise DeerimgError(f"no free name near {path}")
 
 
-def _link_exclusive(tmp: str, target: Path) -> None:
+_NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK)
+
+
+def _link_exclusive(tmp: Path, target: Path) -> None:
     """Put TMP at TARGET only if TARGET does not exist (a hard link, or an exclusive create)."""
     try:
-        os.link(tmp, target)
+        target.hardlink_to(tmp)
     except FileExistsError:
         raise
     except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+        if exc.errno not in _NO_LINKS:
             raise
         # No hard links here (some network and FAT file systems): claim the name exclusively,
         # then rename the finished file over our own empty claim.
         claim = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         os.close(claim)
-        os.replace(tmp, target)
+        try:
+            tmp.replace(target)
+        except BaseException:
+            target.unlink(missing_ok=True)  # our empty claim: never leave a 0-byte image
+            raise
 
 
 _umask_mode: int | None = None

@@ -39,6 +39,7 @@ def isolated_env(
         if name.lower().endswith("_proxy") or name in ("NO_COLOR", "DEERIMG_DEBUG", "TERM"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DEERIMG_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("DEERIMG_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DEERIMG_BASE_URL", _server.base_url)
     monkeypatch.setenv("DEERAPI_KEY", TEST_KEY)
     monkeypatch.setenv("NO_PROXY", "*")

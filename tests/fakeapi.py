@@ -1,7 +1,8 @@
 """A fake DeerAPI: two real HTTP servers on 127.0.0.1 with scripted faults, for tests and benches.
 
 The main server speaks the part of DeerAPI's OpenAI-compatible API that deerimg uses
-(``POST /v1/images/generations``, ``GET /v1/models``) and records every request. A second server
+(``POST /v1/images/generations``, ``POST /v1/images/edits`` with a ``multipart/form-data`` body,
+``GET /v1/models``) and records every request. A second server
 on another port, so another origin, serves the images of ``response_format: "url"`` answers the
 way a CDN would: without authentication, recording what it was sent.
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import email.parser
+import email.policy
 import io
 import json
 import math
@@ -36,6 +39,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from email.message import EmailMessage
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -47,12 +51,14 @@ __all__ = [
     "DEFAULT_MODELS",
     "FAULT_KEYS",
     "FakeDeerAPI",
+    "Part",
     "Recorded",
     "make_image",
     "png_with_chunk",
 ]
 
 GENERATIONS_PATH = "/v1/images/generations"
+EDITS_PATH = "/v1/images/edits"
 MODELS_PATH = "/v1/models"
 MAX_PIXELS = 1024 * 1024  # larger sizes are scaled down to this area (see the module docstring)
 
@@ -71,7 +77,7 @@ C2PA_DUMMY = (
 
 FAULT_KEYS = frozenset(
     {
-        "route",  # "generations" or "models": only that route takes the fault (default: either)
+        "route",  # "generations", "edits" or "models": only that route takes it (default: any)
         "status",
         "message",
         "code",
@@ -98,7 +104,11 @@ FAULT_KEYS = frozenset(
         "usage",
     }
 )
-_ROUTES = {"generations", "models"}
+_ROUTES = {"generations", "edits", "models"}
+_IMAGE_ROUTES = {"generations", "edits"}  # the routes reject_prompts and fail_randomly apply to
+IMAGE_FIELDS = ("image", "image[]")  # the multipart names of an edit's input images
+MAX_EDIT_IMAGES = 16
+IMAGE_TOKENS_PER_INPUT = 1000  # usage.input_tokens_details.image_tokens per input image
 
 # Defaults for an error body by status: (message, type, code), as OpenAI-compatible gateways send.
 _ERROR_DEFAULTS: dict[int, tuple[str, str, str | None]] = {
@@ -152,6 +162,16 @@ def default_models() -> list[dict[str, Any]]:
 
 
 @dataclass
+class Part:
+    """One part of a ``multipart/form-data`` body, as sent."""
+
+    name: str  # the Content-Disposition name, e.g. "image[]", "mask", "prompt"
+    filename: str | None  # None for a text field
+    content_type: str | None  # the part's Content-Type header, or None without one
+    data: bytes  # the exact bytes between the part's headers and the next boundary
+
+
+@dataclass
 class Recorded:
     """One request a server received."""
 
@@ -159,10 +179,16 @@ class Recorded:
     path: str  # without the query string
     headers: dict[str, str]  # lower-cased names
     body: bytes
-    json: Any | None  # the parsed JSON body, or None
+    # The parsed JSON body, or None. For a multipart ``POST /v1/images/edits``: a dict of its
+    # text fields (parts without a filename, other than image/image[]/mask), values as sent
+    # (strings; the last of repeated names wins).
+    json: Any | None
     time: float  # time.monotonic() when the request line and headers had arrived
     query: str = ""
     request_id: str = ""  # the x-request-id the main server answered with ("" on the files server)
+    # Every part of a multipart ``POST /v1/images/edits`` body in order, or None (another
+    # request, another content type, or a body that is not valid multipart).
+    parts: list[Part] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,6 +505,161 @@ def _parse_generation(body: Any) -> _Generation:
 
 
 # --------------------------------------------------------------------------------------------
+# Multipart and edits
+
+
+def multipart_boundary(content_type: str) -> str | None:
+    """The boundary of a ``multipart/form-data`` Content-Type header value, or None."""
+    header = EmailMessage(policy=email.policy.HTTP)
+    header["Content-Type"] = content_type
+    if header.get_content_type() != "multipart/form-data":
+        return None
+    return header.get_boundary() or None
+
+
+def _parse_part(raw: bytes) -> Part:
+    if raw.startswith(b"\r\n"):  # no headers at all
+        head, data = b"", raw[2:]
+    else:
+        head, sep, data = raw.partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("a part without the blank line after its headers")
+    # Clients send non-ASCII filenames as raw UTF-8 (httpx, browsers).
+    text = head.decode("utf-8", errors="replace")
+    headers = email.parser.Parser(policy=email.policy.HTTP).parsestr(
+        text + "\r\n\r\n", headersonly=True
+    )
+    disposition = headers["content-disposition"]
+    if disposition is None or disposition.content_disposition != "form-data":
+        raise ValueError("a part without 'Content-Disposition: form-data'")
+    name = disposition.params.get("name")
+    if name is None:
+        raise ValueError("a part without a name")
+    filename = disposition.params.get("filename")
+    content_type = headers["content-type"]
+    return Part(
+        name=str(name),
+        filename=None if filename is None else str(filename),
+        content_type=None if content_type is None else str(content_type),
+        data=data,
+    )
+
+
+def parse_multipart(body: bytes, boundary: str) -> list[Part]:
+    """The parts of a ``multipart/form-data`` body (RFC 7578, 2046 5.1.1), bytes kept exactly.
+
+    Raises ValueError when the body is not well formed (no opening or closing delimiter, a
+    part without Content-Disposition or name).
+    """
+    delimiter = b"--" + boundary.encode("latin-1")
+
+    def is_delimiter(at: int) -> bool:
+        # A delimiter line is followed by "--" (the last one), or optional blanks then CRLF.
+        after = body[at + len(delimiter) : at + len(delimiter) + 2]
+        if after == b"--":
+            return True
+        end = body.find(b"\r\n", at + len(delimiter))
+        return end >= 0 and not body[at + len(delimiter) : end].strip(b" \t")
+
+    def find_delimiter(start: int) -> int:
+        # The position of the next "--boundary" that starts a line, at or after ``start``.
+        at = start
+        while True:
+            at = body.find(b"\r\n" + delimiter, at)
+            if at < 0:
+                raise ValueError("no closing multipart delimiter")
+            if is_delimiter(at + 2):
+                return at
+            at += 2
+
+    if body.startswith(delimiter) and is_delimiter(0):
+        pos = len(delimiter)
+    else:
+        pos = find_delimiter(0) + 2 + len(delimiter)  # after a preamble
+    parts: list[Part] = []
+    while body[pos : pos + 2] != b"--":
+        start = body.find(b"\r\n", pos) + 2
+        end = find_delimiter(start)
+        parts.append(_parse_part(body[start:end]))
+        pos = end + 2 + len(delimiter)
+    return parts
+
+
+def _edit_text_fields(parts: list[Part]) -> dict[str, str]:
+    return {
+        part.name: part.data.decode("utf-8", errors="replace")
+        for part in parts
+        if part.filename is None and part.name not in (*IMAGE_FIELDS, "mask")
+    }
+
+
+def _parse_edit(recorded: Recorded) -> tuple[_Generation, int]:
+    """The edit request as a generation, and its number of input images (or _BadRequest)."""
+    parts = recorded.parts
+    if parts is None:
+        content_type = recorded.headers.get("content-type", "")
+        if multipart_boundary(content_type) is None:
+            raise _BadRequest(
+                f"Invalid Content-Type header ({content_type or 'none'}), expected "
+                "multipart/form-data.",
+                None,
+                "invalid_content_type",
+            )
+        raise _BadRequest(
+            "We could not parse the multipart/form-data body of your request.",
+            None,
+            "invalid_multipart",
+        )
+    images = [part for part in parts if part.name in IMAGE_FIELDS]
+    if not images:
+        raise _BadRequest(
+            "Missing required parameter: 'image'.", "image", "missing_required_parameter"
+        )
+    fields: dict[str, Any] = dict(recorded.json or {})
+    for name in ("prompt", "model"):
+        if name not in fields:
+            raise _BadRequest(
+                f"Missing required parameter: '{name}'.", name, "missing_required_parameter"
+            )
+    if len(images) > MAX_EDIT_IMAGES:
+        raise _BadRequest(
+            f"Invalid 'image': expected at most {MAX_EDIT_IMAGES} images, "
+            f"but got {len(images)} instead.",
+            "image",
+            "invalid_value",
+        )
+    for part in images:
+        if sniff_format(part.data) is None:
+            raise _BadRequest(
+                f"Invalid file '{part.filename or part.name}': unsupported image format. "
+                "Supported formats are 'png', 'jpeg', and 'webp'.",
+                "image",
+                "invalid_image_format",
+            )
+    for part in parts:
+        if part.name == "mask" and sniff_format(part.data) != "png":
+            raise _BadRequest(
+                f"Invalid file '{part.filename or part.name}': the mask must be a PNG image.",
+                "mask",
+                "invalid_image_format",
+            )
+    # Form fields are text: an empty optional field is as good as absent, n is an integer.
+    for name, value in list(fields.items()):
+        if value == "" and name not in ("prompt", "model"):
+            del fields[name]
+    if "n" in fields:
+        try:
+            fields["n"] = int(fields["n"])
+        except ValueError:
+            raise _BadRequest(
+                "Invalid type for 'n': expected an integer, but got a string instead.",
+                "n",
+                "invalid_type",
+            ) from None
+    return _parse_generation(fields), len(images)
+
+
+# --------------------------------------------------------------------------------------------
 # HTTP
 
 
@@ -615,6 +796,16 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             parsed = None
         split = urlsplit(self.path)
+        parts: list[Part] | None = None
+        if main and self.command == "POST" and split.path == EDITS_PATH:
+            boundary = multipart_boundary(self.headers.get("Content-Type", ""))
+            if boundary is not None:
+                try:
+                    parts = parse_multipart(body, boundary)
+                except ValueError:
+                    parts = None
+                else:
+                    parsed = _edit_text_fields(parts)
         recorded = Recorded(
             method=self.command,
             path=split.path,
@@ -624,6 +815,7 @@ class _Handler(BaseHTTPRequestHandler):
             time=arrival,
             query=split.query,
             request_id=self._request_id,
+            parts=parts,
         )
         api._record(recorded, main=main)
         try:
@@ -657,7 +849,7 @@ class _Handler(BaseHTTPRequestHandler):
             # gateway in front of a CDN does. It checks nothing (no auth), like a CDN link.
             self._send(302, b"", "text/plain", {"Location": api.files_url + path})
             return
-        routes = {GENERATIONS_PATH: "POST", MODELS_PATH: "GET"}
+        routes = {GENERATIONS_PATH: "POST", EDITS_PATH: "POST", MODELS_PATH: "GET"}
         if path not in routes:
             message = f"Invalid URL ({method} {path})"
             self._send_json(404, error_body(404, message, code="unknown_url"))
@@ -671,6 +863,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path == GENERATIONS_PATH:
             with api._in_flight():
                 self._authorized_then(recorded, self._generate)
+        elif path == EDITS_PATH:
+            with api._in_flight():
+                self._authorized_then(recorded, self._edit)
         else:
             self._authorized_then(recorded, self._models)
 
@@ -732,10 +927,17 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _generate(self, recorded: Recorded) -> None:
+        self._images(recorded, "generations")
+
+    def _edit(self, recorded: Recorded) -> None:
+        self._images(recorded, "edits")
+
+    def _images(self, recorded: Recorded, route: str) -> None:
+        """Answer a generation or an edit: faults first, then validation, then the images."""
         api = self.server.api
         body = recorded.json
         prompt = body.get("prompt") if isinstance(body, dict) else None
-        fault = api._pick_fault("generations", prompt if isinstance(prompt, str) else None)
+        fault = api._pick_fault(route, prompt if isinstance(prompt, str) else None)
         self._wait(api.latency)
         if self._transport_fault(fault):
             return
@@ -750,14 +952,22 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send_json(200, payload, headers, truncate=truncate)
             return
+        image_tokens = 0
         try:
-            request = _parse_generation(body)
+            if route == "edits":
+                request, inputs = _parse_edit(recorded)
+                image_tokens = IMAGE_TOKENS_PER_INPUT * inputs
+            else:
+                request = _parse_generation(body)
         except _BadRequest as bad:
             self._send_json(400, bad.body, headers)
             return
-        self._send_json(200, self._images_payload(request, fault), headers, truncate=truncate)
+        payload = self._images_payload(request, fault, image_tokens)
+        self._send_json(200, payload, headers, truncate=truncate)
 
-    def _images_payload(self, request: _Generation, fault: dict[str, Any]) -> dict[str, Any]:
+    def _images_payload(
+        self, request: _Generation, fault: dict[str, Any], image_tokens: int = 0
+    ) -> dict[str, Any]:
         api = self.server.api
         fmt = normalize_format(fault.get("wrong_format") or request.fmt)
         width, height = pixel_size(request.width, request.height)
@@ -800,10 +1010,10 @@ class _Handler(BaseHTTPRequestHandler):
         usage = fault.get(
             "usage",
             {
-                "input_tokens": 16,
-                "input_tokens_details": {"image_tokens": 0, "text_tokens": 16},
+                "input_tokens": 16 + image_tokens,
+                "input_tokens_details": {"image_tokens": image_tokens, "text_tokens": 16},
                 "output_tokens": 208 * request.n,
-                "total_tokens": 16 + 208 * request.n,
+                "total_tokens": 16 + image_tokens + 208 * request.n,
             },
         )
         if usage is not None:
@@ -947,15 +1157,19 @@ class FakeDeerAPI:
         """Only the ``POST /v1/images/generations`` requests."""
         return [r for r in self.requests if r.method == "POST" and r.path == GENERATIONS_PATH]
 
+    def edit_requests(self) -> list[Recorded]:
+        """Only the ``POST /v1/images/edits`` requests (see ``Recorded.parts`` and ``json``)."""
+        return [r for r in self.requests if r.method == "POST" and r.path == EDITS_PATH]
+
     @property
     def max_in_flight(self) -> int:
-        """The most generation requests that were being handled at the same moment."""
+        """The most generation and edit requests that were being handled at the same moment."""
         with self._lock:
             return self._max_in_flight
 
     @property
     def in_flight(self) -> int:
-        """How many generation requests are being handled now."""
+        """How many generation and edit requests are being handled now."""
         with self._lock:
             return self._in_flight_now
 
@@ -966,7 +1180,7 @@ class FakeDeerAPI:
             return list(self._errors)
 
     def expected_image(self, fmt: str = "png", size: str = "1024x1024") -> bytes:
-        """The exact bytes a fault-free generation answers for this output_format and size."""
+        """The exact bytes a fault-free generation or edit answers for this format and size."""
         size = "1024x1024" if size == "auto" else size
         match = _SIZE_RE.fullmatch(size)
         if match is None:
@@ -1000,15 +1214,16 @@ class FakeDeerAPI:
     def queue(self, *faults: dict[str, Any]) -> None:
         """Faults for the next requests, one each, in order (``{}`` is a normal answer).
 
-        A queued fault is taken by the next generation or models request, unless it names a
-        ``route`` ("generations" or "models"): then only a request to that route takes it.
+        A queued fault is taken by the next generation, edit or models request, unless it names
+        a ``route`` ("generations", "edits" or "models"): then only a request to that route
+        takes it.
         """
         checked = [self._check_fault(fault) for fault in faults]
         with self._lock:
             self._queue.extend(checked)
 
     def always(self, **fault: Any) -> None:
-        """A fault for every request (generation and models, or its ``route``) until reset()."""
+        """A fault for every request (generation, edit, models, or its ``route``) until reset()."""
         checked = self._check_fault(fault)
         with self._lock:
             self._always = checked
@@ -1022,13 +1237,13 @@ class FakeDeerAPI:
         *,
         error_type: str = "invalid_request_error",
     ) -> None:
-        """Answer every generation whose prompt contains ``substring`` with this error."""
+        """Answer every generation or edit whose prompt contains ``substring`` with this error."""
         fault = {"status": status, "message": message, "code": code, "type": error_type}
         with self._lock:
             self._rejections.append((substring, fault))
 
     def fail_randomly(self, rate: float, seed: int, status: int = 503) -> None:
-        """Fail each generation with probability ``rate`` (seeded), with ``retry-after-ms: 1``."""
+        """Fail each generation or edit with probability ``rate`` (seeded), retry-after-ms 1."""
         with self._lock:
             self._random = (rate, random.Random(seed), status)
 
@@ -1037,7 +1252,7 @@ class FakeDeerAPI:
     def _pick_fault(self, route: str, prompt: str | None) -> dict[str, Any]:
         # Order: a rejected prompt, a random failure, the queue, then always (the first wins).
         with self._lock:
-            if route == "generations":
+            if route in _IMAGE_ROUTES:
                 for substring, fault in self._rejections:
                     if prompt is not None and substring in prompt:
                         return dict(fault)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import random
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.fakeapi import FakeDeerAPI, png_with_chunk
+from tests.fakeapi import FakeDeerAPI, Part, make_image, png_with_chunk
 
 KEY = "test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -245,6 +246,154 @@ def test_models_list_and_its_faults(api: FakeDeerAPI, client: httpx.Client) -> N
     assert client.get("/v1/models").status_code == 500
     with pytest.raises(ValueError, match="unknown fault keys"):
         api.queue({"stauts": 500})
+
+
+# -- POST /v1/images/edits ---------------------------------------------------------------------
+
+# Image bytes that a multipart splitter could get wrong: CRLFs, dashes, NULs, a trailing CRLF.
+TRICKY = b"\r\n--\r\n\x00\xff--boundary\r\n\r\n" + random.Random(3).randbytes(4096) + b"\r\n"
+
+
+def edit(
+    client: httpx.Client,
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+    **fields: str,
+) -> httpx.Response:
+    data = {"model": "gpt-image-2", "prompt": "make it blue", **fields}
+    if files is None:
+        files = [("image", ("in.png", make_image("png", 8, 8), "image/png"))]
+    return client.post("/v1/images/edits", data=data, files=files)
+
+
+def test_edit_with_two_images_and_a_mask_is_recorded_and_answered(
+    api: FakeDeerAPI, client: httpx.Client
+) -> None:
+    first = make_image("png", 16, 16) + TRICKY  # decoders stop at IEND; the fake only sniffs
+    second = make_image("jpeg", 16, 16) + TRICKY
+    mask = make_image("png", 16, 16)
+    files = [
+        ("image[]", ("first.png", first, "image/png")),
+        ("image[]", ("second é.jpg", second, "image/jpeg")),
+        ("mask", ("mask.png", mask, "image/png")),
+    ]
+    response = edit(client, files, output_format="webp", size="64x48", n="2", input_fidelity="high")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-request-id"].startswith("req_")
+    payload = response.json()
+    assert {k: payload[k] for k in ("output_format", "size", "quality")} == {
+        "output_format": "webp",
+        "size": "64x48",
+        "quality": "auto",
+    }
+    assert len(payload["data"]) == 2
+    assert payload["usage"]["input_tokens_details"]["image_tokens"] == 2000
+    data = base64.b64decode(payload["data"][0]["b64_json"], validate=True)
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert (image.format, image.size) == ("WEBP", (64, 48))
+    assert data == api.expected_image("webp", "64x48")
+
+    [recorded] = api.edit_requests()
+    assert api.generation_requests() == []
+    assert recorded.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert recorded.json == {
+        "model": "gpt-image-2",
+        "prompt": "make it blue",
+        "output_format": "webp",
+        "size": "64x48",
+        "n": "2",
+        "input_fidelity": "high",
+    }
+    assert recorded.parts is not None
+    files_sent = [p for p in recorded.parts if p.filename is not None]
+    assert files_sent == [
+        Part("image[]", "first.png", "image/png", first),
+        Part("image[]", "second é.jpg", "image/jpeg", second),
+        Part("mask", "mask.png", "image/png", mask),
+    ]
+    text = [p for p in recorded.parts if p.filename is None]
+    assert [(p.name, p.content_type, p.data) for p in text][:2] == [
+        ("model", None, b"gpt-image-2"),
+        ("prompt", None, b"make it blue"),
+    ]
+
+
+def test_edit_single_image_field(api: FakeDeerAPI, client: httpx.Client) -> None:
+    response = edit(client, size="16x16")
+    assert response.status_code == 200
+    assert response.json()["usage"]["input_tokens_details"]["image_tokens"] == 1000
+    [recorded] = api.edit_requests()
+    assert recorded.parts is not None
+    assert [p.name for p in recorded.parts if p.filename] == ["image"]
+
+
+def test_invalid_edits_are_400(api: FakeDeerAPI, client: httpx.Client) -> None:
+    png = ("in.png", make_image("png", 8, 8), "image/png")
+    missing = client.post(
+        "/v1/images/edits", data={"model": "gpt-image-2"}, files=[("image[]", png)]
+    )
+    assert missing.status_code == 400
+    assert missing.json()["error"]["param"] == "prompt"
+    assert missing.json()["error"]["type"] == "invalid_request_error"
+    no_model = client.post("/v1/images/edits", data={"prompt": "p"}, files=[("image", png)])
+    assert no_model.json()["error"]["param"] == "model"
+    no_image = client.post(
+        "/v1/images/edits", data={"model": "m", "prompt": "p"}, files=[("other", png)]
+    )
+    assert (no_image.status_code, no_image.json()["error"]["param"]) == (400, "image")
+    not_image = edit(client, [("image[]", ("a.txt", b"hello", "text/plain"))])
+    assert (not_image.status_code, not_image.json()["error"]["param"]) == (400, "image")
+    jpeg_mask = ("mask.jpg", make_image("jpeg", 8, 8), "image/jpeg")
+    bad_mask = edit(client, [("image[]", png), ("mask", jpeg_mask)])
+    assert (bad_mask.status_code, bad_mask.json()["error"]["param"]) == (400, "mask")
+    assert edit(client, n="two").json()["error"]["param"] == "n"
+    assert edit(client, output_format="gif").json()["error"]["param"] == "output_format"
+    as_json = client.post("/v1/images/edits", json={"model": "m", "prompt": "p"})
+    assert as_json.status_code == 400
+    assert api.edit_requests()[-1].parts is None
+    assert client.get("/v1/images/edits").status_code == 405
+
+
+def test_faults_apply_to_edits(api: FakeDeerAPI, client: httpx.Client) -> None:
+    api.queue(
+        {"status": 503, "route": "edits", "retry_after_ms": "1"}, {"drop": True, "route": "edits"}
+    )
+    assert generate(client, size="8x8").status_code == 200  # the edits fault waits its turn
+    failed = edit(client)
+    assert (failed.status_code, failed.headers["retry-after-ms"]) == (503, "1")
+    with pytest.raises(httpx.RemoteProtocolError):
+        edit(client)
+    assert edit(client, size="8x8").status_code == 200
+    api.reject_prompts("forbidden")
+    rejected = edit(client, prompt="a forbidden edit")
+    assert rejected.json()["error"]["code"] == "content_policy_violation"
+    api.always(route="edits", status=500)
+    assert edit(client).status_code == 500
+    assert generate(client, size="8x8").status_code == 200
+    api.reset()
+    api.fail_randomly(1.0, seed=1)
+    assert edit(client).status_code == 503
+    with pytest.raises(ValueError, match="route"):
+        api.queue({"route": "variations"})
+
+
+def test_max_in_flight_counts_concurrent_edits(api: FakeDeerAPI) -> None:
+    api.latency = 0.2
+    barrier = threading.Barrier(3)
+    statuses: list[int] = []
+
+    def worker() -> None:
+        with httpx.Client(base_url=api.base_url, headers=AUTH, timeout=5) as http:
+            barrier.wait(timeout=5)
+            statuses.append(edit(http, size="8x8").status_code)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert statuses == [200] * 3
+    assert api.max_in_flight == 3
 
 
 def test_png_with_chunk_keeps_the_png_valid() -> None:

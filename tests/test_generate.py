@@ -222,9 +222,11 @@ def test_mismatched_bytes_warn(fake_api, invoke):
 
 
 def test_stdout_bytes(fake_api, cli_subprocess, isolated_env):
-    done = cli_subprocess(["generate", "a boat", "-o", "-", "--format", "png"])
+    done = cli_subprocess(["generate", "a boat", "-o", "-", "--format", "png", "--no-metadata"])
     assert done.returncode == 0, done.stderr
     assert done.stdout == fake_api.expected_image("png")
+    labelled = cli_subprocess(["generate", "a boat", "-o", "-", "--format", "png"])
+    assert b"trainedAlgorithmicMedia" in labelled.stdout  # the same provenance a file gets
     assert listing() == []
 
 
