@@ -232,3 +232,37 @@ def test_ctrl_c_keeps_finished_images_and_leaves_no_partial_file(fake_api, isola
             image.verify()
     assert b"interrupted:" in stderr and b"not run" in stderr
     assert b"Traceback" not in stderr
+
+
+def test_hundred_line_file_then_resume(fake_api, invoke):
+    """Issue 3's 'done when': comments, JSON lines, rejected prompts; the re-run pays for those."""
+    lines = []
+    for i in range(100):
+        if i % 10 == 0:
+            lines.append(f"# section {i // 10}")
+        elif i % 7 == 0:
+            lines.append(json.dumps({"prompt": f"json prompt {i}", "size": "512x512"}))
+        elif i % 33 == 0:
+            lines.append(f"rejected prompt {i}")
+        else:
+            lines.append(f"plain prompt {i}")
+    Path("p.txt").write_text("\n".join(lines) + "\n")
+    prompts = [line for line in lines if not line.startswith("#")]
+    fake_api.reject_prompts("rejected")
+    first = invoke("generate", "-f", "p.txt", "-d", "out", "-j", "8", "--json")
+    assert first.exit_code == 1
+    records = [json.loads(line) for line in first.stdout.splitlines()]
+    failures = [r for r in records if "error" in r]
+    assert sorted(r["prompt"] for r in failures) == ["rejected prompt 33", "rejected prompt 66",
+                                                     "rejected prompt 99"]  # fmt: skip
+    assert all(r["error"]["request_id"].startswith("req_") for r in failures)
+    assert len(images_in("out")) == len(prompts) - 3
+    for name in images_in("out"):
+        with Image.open(Path("out") / name) as image:
+            image.verify()
+    fake_api.reset()
+    again = invoke("generate", "-f", "p.txt", "-d", "out", "-j", "8", "--skip-existing")
+    assert again.exit_code == 0, again
+    assert prompts_sent(fake_api) == ["rejected prompt 33", "rejected prompt 66",
+                                      "rejected prompt 99"]  # fmt: skip
+    assert len(images_in("out")) == len(prompts)
