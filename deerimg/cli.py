@@ -90,8 +90,12 @@ def _values(name: str) -> str:
     return ", ".join(VALUE_SETS[name])
 
 
-def _opt(*names: str, help: str, panel: str = REQUEST) -> typer.models.OptionInfo:
-    return typer.Option(*names, help=help, rich_help_panel=panel, show_default=False)
+def _opt(
+    *names: str, help: str, panel: str = REQUEST, metavar: str | None = None
+) -> typer.models.OptionInfo:
+    return typer.Option(
+        *names, help=help, rich_help_panel=panel, show_default=False, metavar=metavar
+    )
 
 
 # The options `generate` and `edit` share, defined once.
@@ -99,13 +103,18 @@ Model = Annotated[
     str | None, _opt("-m", "--model", help="Model id. Default: gpt-image-2, or config model.")
 ]
 Size = Annotated[
-    str | None, _opt("-s", "--size", help="WxH (such as 1024x1536) or auto. Default: the API's.")
+    str | None,
+    _opt(
+        "-s", "--size", help="WxH (such as 1024x1536) or auto. Default: the API's.", metavar="WxH"
+    ),
 ]
 Quality = Annotated[
     str | None,
     _opt("-q", "--quality", help=f"One of: {_values('quality')}. Default: the API's."),
 ]
-Count = Annotated[int | None, _opt("-n", "--count", help="Images per prompt, 1-10. Default: 1.")]
+Count = Annotated[
+    int | None, _opt("-n", "--count", help="Images per prompt, 1-10. Default: 1.", metavar="N")
+]
 Format = Annotated[
     str | None,
     _opt(
@@ -115,26 +124,41 @@ Format = Annotated[
     ),
 ]
 Compression = Annotated[
-    int | None, _opt("--compression", help="0-100, jpeg and webp only (output_compression).")
+    int | None,
+    _opt(
+        "--compression",
+        metavar="0-100",
+        help="0-100, jpeg and webp only (output_compression). Default: not sent (the API's).",
+    ),
 ]
-Background = Annotated[str | None, _opt("--background", help=f"One of: {_values('background')}.")]
-Moderation = Annotated[str | None, _opt("--moderation", help=f"One of: {_values('moderation')}.")]
+Background = Annotated[
+    str | None,
+    _opt("--background", help=f"One of: {_values('background')}. Default: not sent (the API's)."),
+]
+Moderation = Annotated[
+    str | None,
+    _opt("--moderation", help=f"One of: {_values('moderation')}. Default: not sent (the API's)."),
+]
 ResponseFormat = Annotated[
     str | None,
     _opt(
         "--response-format",
         help=f"One of: {_values('response_format')} (dall-e models; GPT "
-        "image models always answer in base64).",
+        "image models always answer in base64). Default: not sent (the API's).",
     ),
 ]
-User = Annotated[str | None, _opt("--user", help="An end-user id for abuse monitoring.")]
+User = Annotated[
+    str | None,
+    _opt("--user", help="An end-user id for abuse monitoring. Default: none.", metavar="ID"),
+]
 Param = Annotated[
     list[str] | None,
     _opt(
         "-p",
         "--param",
         help="KEY=VALUE, any request field, sent as is (VALUE is parsed as "
-        "JSON when it parses); repeatable.",
+        "JSON when it parses); repeatable. Default: none.",
+        metavar="KEY=VALUE",
     ),
 ]
 Output = Annotated[
@@ -144,7 +168,9 @@ Output = Annotated[
         "--output",
         panel=OUTPUT,
         help="Image path; '-' for standard output. "
-        "Placeholders: {index} {n} {slug} {model} {ext} {date} {time}.",
+        "Placeholders: {index} {n} {slug} {model} {ext} {date} {time}. Default: {slug}.{ext} in "
+        "the output folder ({slug}-{n}.{ext} with -n).",
+        metavar="PATH",
     ),
 ]
 OutputDir = Annotated[
@@ -155,6 +181,7 @@ OutputDir = Annotated[
         panel=OUTPUT,
         help="Folder for the images, created when "
         "missing. Default: the current folder, or config output_dir.",
+        metavar="DIR",
     ),
 ]
 Force = Annotated[
@@ -211,12 +238,20 @@ File = Annotated[
         "-f",
         "--file",
         panel=BATCH,
-        help="Prompt file: one prompt a line, '#' comments, JSON lines; '-' for standard input.",
+        help="Prompt file: one prompt a line, '#' comments, JSON lines; '-' for standard input. "
+        "Default: the PROMPT argument, or piped standard input.",
+        metavar="FILE",
     ),
 ]
 Jobs = Annotated[
     int | None,
-    _opt("-j", "--jobs", panel=BATCH, help="Requests at once, 1-32. Default: 4, or config jobs."),
+    _opt(
+        "-j",
+        "--jobs",
+        panel=BATCH,
+        help="Requests at once, 1-32. Default: 4, or config jobs.",
+        metavar="N",
+    ),
 ]
 FailFast = Annotated[
     bool,
@@ -228,6 +263,7 @@ Retries = Annotated[
         "--retries",
         panel=CONNECTION,
         help="Retries of 408/409/429/5xx and network errors. Default: 3, or config retries.",
+        metavar="N",
     ),
 ]
 Timeout = Annotated[
@@ -236,6 +272,7 @@ Timeout = Annotated[
         "--timeout",
         panel=CONNECTION,
         help="Seconds to wait for an answer. Default: 300, or config timeout.",
+        metavar="SECONDS",
     ),
 ]
 DryRun = Annotated[
@@ -267,7 +304,10 @@ def generate(
     background: Background = None,
     moderation: Moderation = None,
     style: Annotated[
-        str | None, _opt("--style", help=f"One of: {_values('style')} (dall-e-3).")
+        str | None,
+        _opt(
+            "--style", help=f"One of: {_values('style')} (dall-e-3). Default: not sent (the API's)."
+        ),
     ] = None,
     response_format: ResponseFormat = None,
     user: User = None,
@@ -317,14 +357,16 @@ def edit(
         _opt(
             "--mask",
             help="PNG with an alpha channel, the first image's size: transparent "
-            "pixels mark where to edit.",
+            "pixels mark where to edit. Default: none.",
+            metavar="MASK.png",
         ),
     ] = None,
     input_fidelity: Annotated[
         str | None,
         _opt(
             "--input-fidelity",
-            help=f"One of: {_values('input_fidelity')}: how closely to keep the inputs' details.",
+            help=f"One of: {_values('input_fidelity')}: how closely to keep the inputs' details. "
+            "Default: not sent (the API's: low).",
         ),
     ] = None,
     model: Model = None,
@@ -401,7 +443,8 @@ def history(
         str | None,
         _opt(
             "--search",
-            help="Only entries whose prompt, model or files contain TEXT.",
+            help="Only entries whose prompt, model or files contain TEXT. Default: all entries.",
+            metavar="TEXT",
             panel="Options",
         ),
     ] = None,
@@ -410,7 +453,8 @@ def history(
         _opt(
             "--since",
             help="Only entries since a date (YYYY-MM-DD), a time "
-            "(ISO 8601) or a span ago (3d, 12h, 2w).",
+            "(ISO 8601) or a span ago (3d, 12h, 2w). Default: all entries.",
+            metavar="WHEN",
             panel="Options",
         ),
     ] = None,

@@ -109,7 +109,8 @@ def models_command(
         typer.Option(
             "--search",
             metavar="TEXT",
-            help="Only models whose id or owner contains every word of TEXT (any case).",
+            help="Only models whose id or owner contains every word of TEXT (any case). "
+            "Default: every image model.",
             show_default=False,
         ),
     ] = None,

@@ -1,0 +1,191 @@
+# bash completion for deerimg                                      -*- shell-script -*-
+# Generated from the Typer app by `python -m deerimg._gen`; do not edit.
+# Copy to ~/.local/share/bash-completion/completions/deerimg, or `source` it from ~/.bashrc.
+# Static: pressing TAB never starts Python. Model ids come from the cache `deerimg models` keeps.
+
+# The image-model ids of the last `deerimg models` (catalog.cache_path()), else the default model.
+__deerimg_model_ids() {
+    local file=""
+    if [[ -n ${DEERIMG_CONFIG_DIR-} ]]; then
+        file=$DEERIMG_CONFIG_DIR/cache/models.txt
+    else
+        for file in "${XDG_CACHE_HOME:-$HOME/.cache}/deerimg/models.txt" \
+            "$HOME/Library/Caches/deerimg/models.txt"; do
+            [[ -r $file ]] && break
+        done
+    fi
+    if [[ -r $file && -s $file ]]; then
+        printf '%s\n' "$(<"$file")"
+    else
+        printf '%s\n' gpt-image-2
+    fi
+}
+
+# Does option $2 of command "$1" take a value?
+_deerimg_takes_value() {
+    case "$1/$2" in
+        "generate/-m" | "generate/--model" | "generate/-s" | "generate/--size" | "generate/-q" | \
+            "generate/--quality" | "generate/-n" | "generate/--count" | "generate/--format" | \
+            "generate/--compression" | "generate/--background" | "generate/--moderation" | \
+            "generate/--style" | "generate/--response-format" | "generate/--user" | "generate/-p" | \
+            "generate/--param" | "generate/-o" | "generate/--output" | "generate/-d" | \
+            "generate/--output-dir" | "generate/-f" | "generate/--file" | "generate/-j" | \
+            "generate/--jobs" | "generate/--retries" | "generate/--timeout" | "edit/--mask" | \
+            "edit/--input-fidelity" | "edit/-m" | "edit/--model" | "edit/-s" | "edit/--size" | \
+            "edit/-q" | "edit/--quality" | "edit/-n" | "edit/--count" | "edit/--format" | \
+            "edit/--compression" | "edit/--background" | "edit/--moderation" | \
+            "edit/--response-format" | "edit/--user" | "edit/-p" | "edit/--param" | "edit/-o" | \
+            "edit/--output" | "edit/-d" | "edit/--output-dir" | "edit/-f" | "edit/--file" | \
+            "edit/-j" | "edit/--jobs" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
+            "history/--limit" | "history/--search" | "history/--since" | "models/--search") return 0 ;;
+    esac
+    return 1
+}
+
+# Sets the caller's `kind` for the value of option $2 of command "$1".
+_deerimg_option_kind() {
+    case "$1/$2" in
+        "generate/-m" | "generate/--model" | "edit/-m" | "edit/--model") kind="@models" ;;
+        "generate/-s" | "generate/--size" | "generate/-n" | "generate/--count" | \
+            "generate/--compression" | "generate/--user" | "generate/-p" | "generate/--param" | \
+            "generate/-j" | "generate/--jobs" | "generate/--retries" | "generate/--timeout" | \
+            "edit/-s" | "edit/--size" | "edit/-n" | "edit/--count" | "edit/--compression" | \
+            "edit/--user" | "edit/-p" | "edit/--param" | "edit/-j" | "edit/--jobs" | \
+            "edit/--retries" | "edit/--timeout" | "history/-n" | "history/--limit" | \
+            "history/--search" | "history/--since" | "models/--search") kind="@none" ;;
+        "generate/-q" | "generate/--quality" | "edit/-q" | "edit/--quality") kind="auto low medium high xhigh max standard hd" ;;
+        "generate/--format" | "edit/--format") kind="png jpeg webp" ;;
+        "generate/--background" | "edit/--background") kind="transparent opaque auto" ;;
+        "generate/--moderation" | "edit/--moderation") kind="auto low" ;;
+        "generate/--style") kind="vivid natural" ;;
+        "generate/--response-format" | "edit/--response-format") kind="url b64_json" ;;
+        "generate/-o" | "generate/--output" | "generate/-f" | "generate/--file" | "edit/--mask" | \
+            "edit/-o" | "edit/--output" | "edit/-f" | "edit/--file") kind="@files" ;;
+        "generate/-d" | "generate/--output-dir" | "edit/-d" | "edit/--output-dir") kind="@dirs" ;;
+        "edit/--input-fidelity") kind="high low" ;;
+        *) kind=@none ;;
+    esac
+}
+
+# Sets the caller's `words` to the options of command "$1".
+_deerimg_options() {
+    case "$1" in
+        "") words="--version --debug --install-completion --show-completion -h --help" ;;
+        "generate") words="-m --model -s --size -q --quality -n --count --format --compression --background --moderation --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
+        "edit") words="--mask --input-fidelity -m --model -s --size -q --quality -n --count --format --compression --background --moderation --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
+        "info" | "config list") words="--json -h --help" ;;
+        "history") words="-n --limit --search --since --usage --json -h --help" ;;
+        "models") words="--all --search --json -h --help" ;;
+        "config" | "config set" | "config unset" | "config path") words="-h --help" ;;
+        "config get") words="--reveal -h --help" ;;
+        *) words="" ;;
+    esac
+}
+
+# Sets the caller's `subs` to the subcommands of command "$1".
+_deerimg_subcommands() {
+    case "$1" in
+        "") subs="generate edit info history models config" ;;
+        "config") subs="set get unset list path" ;;
+        *) subs="" ;;
+    esac
+}
+
+# Sets the caller's `kind` for argument $2 (from 0) of command "$1"; $3 is its first argument.
+_deerimg_argument_kind() {
+    case "$1/$2" in
+        "edit/"* | "info/"*) kind="@files" ;;
+        "config set/0" | "config get/0" | "config unset/0") kind="api-key base-url model size quality format output-dir jobs timeout retries history" ;;
+        "config set/1") __deerimg_config_value "$3" ;;
+        *) kind=@none ;;
+    esac
+}
+
+# Sets the caller's `kind` for the VALUE of `config set KEY VALUE`.
+__deerimg_config_value() {
+    case $1 in
+        model) kind="@models" ;;
+        quality) kind="auto low medium high xhigh max standard hd" ;;
+        format) kind="png jpeg webp" ;;
+        output-dir | output_dir) kind="@dirs" ;;
+        history) kind="true false" ;;
+        *) kind=@none ;;
+    esac
+}
+
+# Sets COMPREPLY from $1 (a word list, @files, @dirs, @models or @none) for the word $2. Words are
+# matched here, not by `compgen -W`, which would expand $(...) in a model id from the cache file.
+_deerimg_reply() {
+    local cur=$2 word
+    local -a words=()
+    COMPREPLY=()
+    case $1 in
+        @files | @dirs)
+            compopt -o filenames 2>/dev/null
+            [[ $1 == @dirs ]] && word=-d || word=-f
+            while IFS= read -r word; do
+                COMPREPLY+=("$word")
+            done < <(compgen "$word" -- "$cur")
+            return 0
+            ;;
+        @models) while IFS= read -r word; do words+=("$word"); done < <(__deerimg_model_ids) ;;
+        @none | "") return 0 ;;
+        *) read -ra words <<<"$1" ;;
+    esac
+    for word in "${words[@]}"; do
+        [[ $word == "$cur"* ]] && COMPREPLY+=("$word")
+    done
+    return 0
+}
+
+_deerimg() {
+    local cur=${COMP_WORDS[COMP_CWORD]} path="" word kind=@none words subs i dashdash=""
+    local -a args=()
+    COMPREPLY=()
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        if [[ -z $dashdash && $word == -?* ]]; then
+            if [[ $word == -- ]]; then
+                dashdash=1
+            elif [[ $word != *=* ]] && _deerimg_takes_value "$path" "$word"; then
+                if [[ ${COMP_WORDS[i + 1]-} == = ]]; then  # --opt=value, split at the "="
+                    ((i += 1))
+                    ((i == COMP_CWORD)) && cur=""
+                fi
+                if ((i + 1 >= COMP_CWORD)); then
+                    _deerimg_option_kind "$path" "$word"
+                    _deerimg_reply "$kind" "$cur"
+                    return 0
+                fi
+                ((i += 1))
+            fi
+            continue
+        fi
+        _deerimg_subcommands "$path"
+        if [[ ${#args[@]} -eq 0 && " $subs " == *" $word "* ]]; then
+            path=${path:+$path }$word
+        else
+            args+=("$word")
+        fi
+    done
+    if [[ -z $dashdash && $cur == --*=* ]] && _deerimg_takes_value "$path" "${cur%%=*}"; then
+        word=${cur%%=*}
+        _deerimg_option_kind "$path" "$word"
+        _deerimg_reply "$kind" "${cur#*=}"
+        COMPREPLY=("${COMPREPLY[@]/#/$word=}")
+    elif [[ -z $dashdash && $cur == -* ]]; then
+        _deerimg_options "$path"
+        _deerimg_reply "$words" "$cur"
+    else
+        _deerimg_subcommands "$path"
+        if [[ -n $subs && ${#args[@]} -eq 0 ]]; then
+            _deerimg_reply "$subs" "$cur"
+        else
+            _deerimg_argument_kind "$path" "${#args[@]}" "${args[0]-}"
+            _deerimg_reply "$kind" "$cur"
+        fi
+    fi
+    return 0
+}
+
+complete -F _deerimg deerimg

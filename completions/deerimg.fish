@@ -1,0 +1,172 @@
+# fish completion for deerimg
+# Generated from the Typer app by `python -m deerimg._gen`; do not edit.
+# Copy to ~/.config/fish/completions/deerimg.fish.
+# Static: pressing TAB never starts Python. Model ids come from the cache `deerimg models` keeps.
+
+# The command path on the command line ("config set"), then its arguments, one a line.
+function __deerimg_state
+    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'models/--search'
+    set -l commands '/generate' '/edit' '/info' '/history' '/models' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
+    set -l path
+    set -l args
+    set -l skip 0
+    set -l dashdash 0
+    for token in (commandline -opc)[2..-1]
+        set -l here (string join ' ' -- $path)
+        if test $skip = 1
+            set skip 0
+        else if test $dashdash = 0; and string match -qr -- '^-.' $token
+            if test $token = --
+                set dashdash 1
+            else if not string match -q -- '*=*' $token; and contains -- "$here/$token" $valued
+                set skip 1
+            end
+        else if test (count $args) = 0; and contains -- "$here/$token" $commands
+            set -a path $token
+        else
+            set -a args $token
+        end
+    end
+    echo (string join ' ' -- $path)
+    string join \n -- $args
+end
+
+# Is the command path $argv[1], with $argv[2] arguments so far when given?
+function __deerimg_at
+    set -l state (__deerimg_state)
+    test "$state[1]" = "$argv[1]"; or return 1
+    test (count $argv) -lt 2; or test (math (count $state) - 1) = $argv[2]
+end
+
+# The image-model ids of the last `deerimg models` (catalog.cache_path()), else the default model.
+function __deerimg_model_ids
+    set -l file "$DEERIMG_CONFIG_DIR/cache/models.txt"
+    if test -z "$DEERIMG_CONFIG_DIR"
+        set -l cache $HOME/.cache
+        test -n "$XDG_CACHE_HOME"; and set cache $XDG_CACHE_HOME
+        set file $cache/deerimg/models.txt
+        test -r $file; or set file $HOME/Library/Caches/deerimg/models.txt
+    end
+    set -l ids
+    test -r "$file"; and set ids (string match -rv -- '^\\s*$' <$file)
+    set -q ids[1]; or set ids gpt-image-2
+    printf '%s\n' $ids
+end
+
+# The VALUE of `config set KEY VALUE`, per key.
+function __deerimg_config_value
+    set -l state (__deerimg_state)
+    switch "$state[2]"
+        case model
+            __deerimg_model_ids
+        case quality
+            printf '%s\n' auto low medium high xhigh max standard hd
+        case format
+            printf '%s\n' png jpeg webp
+        case output-dir output_dir
+            __fish_complete_directories (commandline -ct)
+        case history
+            printf '%s\n' true false
+    end
+end
+
+complete -c deerimg -f
+complete -c deerimg -n "__deerimg_at '' 0" -a 'generate' -d 'Generate images from a prompt or a prompt file'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'edit' -d 'Edit images with a prompt (POST /v1/images/edits); default output: PHOTO-edit.EXT'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'info' -d 'Show what images carry: deerimg\'s record, C2PA credentials, other tools\' parameters'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'history' -d 'Show the history ledger: every generation and edit, newest last'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'models' -d 'List the image models DeerAPI serves (GET /v1/models): id, owner, created date'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'config' -d 'Read and change settings in config.toml (the API key, defaults)'
+complete -c deerimg -n "__deerimg_at ''" -l version -d 'Print the version and exit'
+complete -c deerimg -n "__deerimg_at ''" -l debug -d 'Show Python tracebacks (also DEERIMG_DEBUG=1)'
+complete -c deerimg -n "__deerimg_at ''" -l install-completion -d 'Install completion for the current shell'
+complete -c deerimg -n "__deerimg_at ''" -l show-completion -d 'Show completion for the current shell, to copy it or customize the installation'
+complete -c deerimg -n "__deerimg_at ''" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'generate'" -s m -l model -x -a '(__deerimg_model_ids)' -d 'Model id'
+complete -c deerimg -n "__deerimg_at 'generate'" -s s -l size -x -d 'WxH (such as 1024x1536) or auto'
+complete -c deerimg -n "__deerimg_at 'generate'" -s q -l quality -x -a 'auto low medium high xhigh max standard hd' -d 'One of: auto, low, medium, high, xhigh, max, standard, hd'
+complete -c deerimg -n "__deerimg_at 'generate'" -s n -l count -x -d 'Images per prompt, 1-10'
+complete -c deerimg -n "__deerimg_at 'generate'" -l format -x -a 'png jpeg webp' -d 'png, jpeg or webp (output_format)'
+complete -c deerimg -n "__deerimg_at 'generate'" -l compression -x -d '0-100, jpeg and webp only (output_compression)'
+complete -c deerimg -n "__deerimg_at 'generate'" -l background -x -a 'transparent opaque auto' -d 'One of: transparent, opaque, auto'
+complete -c deerimg -n "__deerimg_at 'generate'" -l moderation -x -a 'auto low' -d 'One of: auto, low'
+complete -c deerimg -n "__deerimg_at 'generate'" -l style -x -a 'vivid natural' -d 'One of: vivid, natural (dall-e-3)'
+complete -c deerimg -n "__deerimg_at 'generate'" -l response-format -x -a 'url b64_json' -d 'One of: url, b64_json (dall-e models; GPT image models always answer in base64)'
+complete -c deerimg -n "__deerimg_at 'generate'" -l user -x -d 'An end-user id for abuse monitoring'
+complete -c deerimg -n "__deerimg_at 'generate'" -s p -l param -x -d 'KEY=VALUE, any request field, sent as is (VALUE is parsed as JSON when it parses); repeatable'
+complete -c deerimg -n "__deerimg_at 'generate'" -s o -l output -r -F -d 'Image path; \'-\' for standard output'
+complete -c deerimg -n "__deerimg_at 'generate'" -s d -l output-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Folder for the images, created when missing'
+complete -c deerimg -n "__deerimg_at 'generate'" -l force -d 'Overwrite an existing -o target'
+complete -c deerimg -n "__deerimg_at 'generate'" -l skip-existing -d 'Skip prompts whose images all exist, so a re-run pays only for what is missing'
+complete -c deerimg -n "__deerimg_at 'generate'" -l json -d 'One JSON object per image (and per failed prompt) on standard output'
+complete -c deerimg -n "__deerimg_at 'generate'" -l quiet -d 'Errors only on standard error'
+complete -c deerimg -n "__deerimg_at 'generate'" -l no-metadata -d 'Do not embed provenance (prompt, model, request id, the IPTC \'made by AI\' label) in the images'
+complete -c deerimg -n "__deerimg_at 'generate'" -l sidecar -d 'Also write the provenance to FILE.json beside each image (always done when the image carries C2PA content credentials)'
+complete -c deerimg -n "__deerimg_at 'generate'" -l no-history -d 'Do not append this run to the history ledger (see `deerimg history`)'
+complete -c deerimg -n "__deerimg_at 'generate'" -s f -l file -r -F -d 'Prompt file: one prompt a line, \'#\' comments, JSON lines; \'-\' for standard input'
+complete -c deerimg -n "__deerimg_at 'generate'" -s j -l jobs -x -d 'Requests at once, 1-32'
+complete -c deerimg -n "__deerimg_at 'generate'" -l fail-fast -d 'Stop at the first failed prompt'
+complete -c deerimg -n "__deerimg_at 'generate'" -l retries -x -d 'Retries of 408/409/429/5xx and network errors'
+complete -c deerimg -n "__deerimg_at 'generate'" -l timeout -x -d 'Seconds to wait for an answer'
+complete -c deerimg -n "__deerimg_at 'generate'" -l dry-run -d 'Print each request as JSON instead of sending it (no key needed)'
+complete -c deerimg -n "__deerimg_at 'generate'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'edit'" -l mask -r -F -d 'PNG with an alpha channel, the first image\'s size: transparent pixels mark where to edit'
+complete -c deerimg -n "__deerimg_at 'edit'" -l input-fidelity -x -a 'high low' -d 'One of: high, low: how closely to keep the inputs\' details'
+complete -c deerimg -n "__deerimg_at 'edit'" -s m -l model -x -a '(__deerimg_model_ids)' -d 'Model id'
+complete -c deerimg -n "__deerimg_at 'edit'" -s s -l size -x -d 'WxH (such as 1024x1536) or auto'
+complete -c deerimg -n "__deerimg_at 'edit'" -s q -l quality -x -a 'auto low medium high xhigh max standard hd' -d 'One of: auto, low, medium, high, xhigh, max, standard, hd'
+complete -c deerimg -n "__deerimg_at 'edit'" -s n -l count -x -d 'Images per prompt, 1-10'
+complete -c deerimg -n "__deerimg_at 'edit'" -l format -x -a 'png jpeg webp' -d 'png, jpeg or webp (output_format)'
+complete -c deerimg -n "__deerimg_at 'edit'" -l compression -x -d '0-100, jpeg and webp only (output_compression)'
+complete -c deerimg -n "__deerimg_at 'edit'" -l background -x -a 'transparent opaque auto' -d 'One of: transparent, opaque, auto'
+complete -c deerimg -n "__deerimg_at 'edit'" -l moderation -x -a 'auto low' -d 'One of: auto, low'
+complete -c deerimg -n "__deerimg_at 'edit'" -l response-format -x -a 'url b64_json' -d 'One of: url, b64_json (dall-e models; GPT image models always answer in base64)'
+complete -c deerimg -n "__deerimg_at 'edit'" -l user -x -d 'An end-user id for abuse monitoring'
+complete -c deerimg -n "__deerimg_at 'edit'" -s p -l param -x -d 'KEY=VALUE, any request field, sent as is (VALUE is parsed as JSON when it parses); repeatable'
+complete -c deerimg -n "__deerimg_at 'edit'" -s o -l output -r -F -d 'Image path; \'-\' for standard output'
+complete -c deerimg -n "__deerimg_at 'edit'" -s d -l output-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Folder for the images, created when missing'
+complete -c deerimg -n "__deerimg_at 'edit'" -l force -d 'Overwrite an existing -o target'
+complete -c deerimg -n "__deerimg_at 'edit'" -l skip-existing -d 'Skip prompts whose images all exist, so a re-run pays only for what is missing'
+complete -c deerimg -n "__deerimg_at 'edit'" -l json -d 'One JSON object per image (and per failed prompt) on standard output'
+complete -c deerimg -n "__deerimg_at 'edit'" -l quiet -d 'Errors only on standard error'
+complete -c deerimg -n "__deerimg_at 'edit'" -l no-metadata -d 'Do not embed provenance (prompt, model, request id, the IPTC \'made by AI\' label) in the images'
+complete -c deerimg -n "__deerimg_at 'edit'" -l sidecar -d 'Also write the provenance to FILE.json beside each image (always done when the image carries C2PA content credentials)'
+complete -c deerimg -n "__deerimg_at 'edit'" -l no-history -d 'Do not append this run to the history ledger (see `deerimg history`)'
+complete -c deerimg -n "__deerimg_at 'edit'" -s f -l file -r -F -d 'Prompt file: one prompt a line, \'#\' comments, JSON lines; \'-\' for standard input'
+complete -c deerimg -n "__deerimg_at 'edit'" -s j -l jobs -x -d 'Requests at once, 1-32'
+complete -c deerimg -n "__deerimg_at 'edit'" -l fail-fast -d 'Stop at the first failed prompt'
+complete -c deerimg -n "__deerimg_at 'edit'" -l retries -x -d 'Retries of 408/409/429/5xx and network errors'
+complete -c deerimg -n "__deerimg_at 'edit'" -l timeout -x -d 'Seconds to wait for an answer'
+complete -c deerimg -n "__deerimg_at 'edit'" -l dry-run -d 'Print each request as JSON instead of sending it (no key needed)'
+complete -c deerimg -n "__deerimg_at 'edit'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'edit'" -F
+complete -c deerimg -n "__deerimg_at 'info'" -l json -d 'One JSON array on stdout'
+complete -c deerimg -n "__deerimg_at 'info'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'info'" -F
+complete -c deerimg -n "__deerimg_at 'history'" -s n -l limit -x -d 'How many of the latest entries'
+complete -c deerimg -n "__deerimg_at 'history'" -l search -x -d 'Only entries whose prompt, model or files contain TEXT'
+complete -c deerimg -n "__deerimg_at 'history'" -l since -x -d 'Only entries since a date (YYYY-MM-DD), a time (ISO 8601) or a span ago (3d, 12h, 2w)'
+complete -c deerimg -n "__deerimg_at 'history'" -l usage -d 'Images and tokens per day and model'
+complete -c deerimg -n "__deerimg_at 'history'" -l json -d 'JSON on stdout'
+complete -c deerimg -n "__deerimg_at 'history'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'models'" -l all -d 'Every model the API serves, not only image models'
+complete -c deerimg -n "__deerimg_at 'models'" -l search -x -d 'Only models whose id or owner contains every word of TEXT (any case)'
+complete -c deerimg -n "__deerimg_at 'models'" -l json -d 'The API\'s model objects, as one JSON array'
+complete -c deerimg -n "__deerimg_at 'models'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'config' 0" -a 'set' -d 'Save a setting in config.toml (mode 0600), after checking its value'
+complete -c deerimg -n "__deerimg_at 'config' 0" -a 'get' -d 'Print the value deerimg uses for a setting: environment, else config file, else default'
+complete -c deerimg -n "__deerimg_at 'config' 0" -a 'unset' -d 'Remove a setting from config.toml, so its default applies again'
+complete -c deerimg -n "__deerimg_at 'config' 0" -a 'list' -d 'Show every setting, its value and where it comes from (environment, config file, default)'
+complete -c deerimg -n "__deerimg_at 'config' 0" -a 'path' -d 'Print the path of config.toml (set DEERIMG_CONFIG_DIR to move its folder)'
+complete -c deerimg -n "__deerimg_at 'config'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'config set'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'config set' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history'
+complete -c deerimg -n "__deerimg_at 'config set' 1" -a '(__deerimg_config_value)'
+complete -c deerimg -n "__deerimg_at 'config get'" -l reveal -d 'Print the API key unmasked'
+complete -c deerimg -n "__deerimg_at 'config get'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'config get' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history'
+complete -c deerimg -n "__deerimg_at 'config unset'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'config unset' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history'
+complete -c deerimg -n "__deerimg_at 'config list'" -l json -d 'One JSON object: key → value, source, env_var'
+complete -c deerimg -n "__deerimg_at 'config list'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'config path'" -s h -l help -d 'Show this message and exit'

@@ -1,0 +1,361 @@
+"""Issue 6, fault matrix: every way DeerAPI or the network can fail, against the fake server.
+
+For each fault: retried or not as the contract says, the exact number of requests the server saw,
+the exit code, one `error:` line with the request id, no traceback, and no file or temporary
+file left in the output folder.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import io
+import json
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from deerimg import retry
+from tests.conftest import Outcome
+from tests.fakeapi import FakeDeerAPI
+
+RETRIES = 2  # three tries in all: enough to see the loop, and cheap
+HTML_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>"
+)
+CUT_JSON = '{"created": 1745000000, "data": [{"b64_json": "iVBORw0KGgoAAAANSUhEUgAA'
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Network failures carry no Retry-After: shrink the back-off so a retry takes ms, not s."""
+    monkeypatch.setattr(retry, "BASE_DELAY", 0.001)
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound then closed), for `connection refused`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_date(offset: float) -> str:
+    return email.utils.formatdate(time.time() + offset, usegmt=True)
+
+
+def pixels(image: Path | bytes) -> bytes:
+    """The decoded pixels: deerimg may add metadata (provenance), never change the image."""
+    with Image.open(image if isinstance(image, Path) else io.BytesIO(image)) as opened:
+        return opened.tobytes()
+
+
+def error_lines(outcome: Outcome) -> list[str]:
+    return [line for line in outcome.stderr.splitlines() if line.startswith("error:")]
+
+
+def retry_lines(outcome: Outcome) -> list[str]:
+    return [line for line in outcome.stderr.splitlines() if line.startswith("retrying")]
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Every name in FOLDER: images, and temporary files (dot files, *.deerimg-tmp)."""
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def assert_failed_cleanly(outcome: Outcome, out: Path, exit_code: int = 1) -> None:
+    assert outcome.exit_code == exit_code, outcome
+    assert outcome.stdout == ""
+    assert "Traceback" not in outcome.stderr
+    assert len(error_lines(outcome)) == 1, outcome.stderr
+    assert leftovers(out) == []
+
+
+@dataclass(frozen=True)
+class Row:
+    fault: dict[str, Any]
+    requests: int  # generation requests the server saw
+    retried: bool
+    exit_code: int = 1
+    message: str = ""  # a part of the error line
+    downloads: int = 0
+    args: tuple[str, ...] = field(default=())
+
+
+# (fault, requests seen, retried?) per the contract: 408, 409, 429, 5xx, connection errors and
+# read time-outs are retried; any other answer is final. A 200 that is not a usable image is
+# final too: the image was paid for, and asking again would pay twice.
+MATRIX = {
+    "429-retry-after-seconds": Row({"status": 429, "retry_after": "0"}, 3, True, 1, "429 Rate"),
+    "429-retry-after-http-date": Row(
+        {"status": 429, "retry_after": http_date(-30)}, 3, True, 1, "429 Rate"
+    ),
+    "429-retry-after-ms": Row({"status": 429, "retry_after_ms": "1"}, 3, True, 1, "429 Rate"),
+    "408": Row({"status": 408, "retry_after_ms": "1"}, 3, True, 1, "408 The request timed out"),
+    "409": Row({"status": 409, "retry_after_ms": "1"}, 3, True, 1, "409 The request conflicted"),
+    "500": Row({"status": 500, "retry_after_ms": "1"}, 3, True, 1, "500 The server had an error"),
+    "502-html-body": Row(
+        {"status": 502, "body": HTML_502, "retry_after_ms": "1"}, 3, True, 1, "502 Bad Gateway ("
+    ),
+    "503": Row({"status": 503, "retry_after_ms": "1"}, 3, True, 1, "503 The service is"),
+    "504": Row({"status": 504, "retry_after_ms": "1"}, 3, True, 1, "504 The upstream model"),
+    "400-final": Row({"status": 400}, 1, False, 1, "400 The request was invalid."),
+    "402-final": Row({"status": 402}, 1, False, 1, "402 Your account balance"),
+    "404-final": Row({"status": 404}, 1, False, 1, "404 The model does not exist."),
+    "401-config": Row({"status": 401}, 1, False, 3, "401 Incorrect API key"),
+    "403-config": Row({"status": 403}, 1, False, 3, "403 You do not have access"),
+    "truncated-json-complete-message": Row(
+        {"body": CUT_JSON, "content_type": "application/json"}, 1, False, 1, "is not JSON"
+    ),
+    "json-without-data": Row({"no_data": True}, 1, False, 1, "the response has no data"),
+    "empty-data": Row({"empty_data": True}, 1, False, 1, "the response holds no image"),
+    "invalid-base64": Row({"invalid_b64": True}, 1, False, 1, "not valid base64"),
+    "not-an-image": Row({"not_image": True}, 1, False, 1, "not a PNG, JPEG or WebP image"),
+    "200-with-error-object": Row(
+        {"error_200": True}, 1, False, 1, "The upstream returned an error. (code server_error"
+    ),
+    "url-download-404": Row({"url_status": 404}, 1, False, 1, "image download failed: HTTP 404", 1),
+    "url-download-503-retried": Row(
+        {"url_status": 503}, 1, True, 1, "image download failed: HTTP 503", 3
+    ),
+}
+# The request id is the API's; a failed download loses it on the way (see the xfail test).
+NO_REQUEST_ID_YET = {"url-download-404", "url-download-503-retried"}
+
+
+@pytest.mark.parametrize("name", list(MATRIX))
+def test_fault_matrix(
+    fake_api: FakeDeerAPI,
+    invoke: Any,
+    isolated_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+) -> None:
+    row = MATRIX[name]
+    if row.downloads:
+        # An image server sends no Retry-After: shrink the back-off. The API rows keep the real
+        # one, so `in 0.0 s` below proves that their Retry-After headers were read.
+        monkeypatch.setattr(retry, "BASE_DELAY", 0.001)
+    fake_api.always(**row.fault)
+    out = isolated_env / "out"
+    outcome = invoke("generate", "a paper boat", "-d", "out", "--retries", str(RETRIES))
+
+    assert_failed_cleanly(outcome, out, row.exit_code)
+    generations = fake_api.generation_requests()
+    assert len(generations) == row.requests
+    assert len(fake_api.requests) == row.requests  # nothing else went to the API
+    assert len(fake_api.downloads) == row.downloads
+    # Every try sent the same bytes, and every one of them named the key to this origin only.
+    assert len({r.body for r in generations}) == 1
+    assert all("authorization" not in d.headers for d in fake_api.downloads)
+    (line,) = error_lines(outcome)
+    assert row.message in line
+    if name not in NO_REQUEST_ID_YET:
+        assert line.endswith(f"request id {generations[-1].request_id})"), line
+    retries = retry_lines(outcome)
+    if not row.downloads:  # download retries are not announced yet: see the xfail test below
+        assert len(retries) == (RETRIES if row.retried else 0)
+    if row.retried and not row.downloads:
+        # Each retry is announced with the status and the request id of the answer it retries.
+        for number, (announced, seen) in enumerate(
+            zip(retries, generations[:-1], strict=True), start=1
+        ):
+            assert announced.startswith(f"retrying {row.message[:3]} ")
+            assert f"request id {seen.request_id};" in announced
+            assert f"retry {number} of {RETRIES} in 0.0 s" in announced
+
+
+def test_html_body_names_the_status_once(fake_api: FakeDeerAPI, invoke: Any) -> None:
+    """Found by the matrix: `502 502 Bad Gateway`, the page title repeating the status."""
+    fake_api.always(status=502, body=HTML_502, retry_after_ms="1")
+    outcome = invoke("generate", "a paper boat", "--retries", "0")
+    (line,) = error_lines(outcome)
+    assert line == f"error: 502 Bad Gateway (request id {fake_api.requests[-1].request_id})"
+
+
+@pytest.mark.parametrize(
+    ("name", "fault", "args", "message"),
+    [
+        pytest.param("drop", {"drop": True}, (), "Server disconnected", id="dropped-connection"),
+        pytest.param(
+            "cut", {"truncate": True}, (), "peer closed connection", id="truncated-json-cut-off"
+        ),
+        pytest.param(
+            "timeout",
+            {"delay": 0.6},
+            ("--timeout", "0.2"),
+            "no answer within 0.2 s (ReadTimeout)",
+            id="read-timeout",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("fast_backoff")
+def test_network_faults_are_retried(
+    fake_api: FakeDeerAPI,
+    invoke: Any,
+    isolated_env: Path,
+    name: str,
+    fault: dict[str, Any],
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    fake_api.always(**fault)
+    out = isolated_env / "out"
+    outcome = invoke("generate", "a paper boat", "-d", "out", "--retries", str(RETRIES), *args)
+
+    assert_failed_cleanly(outcome, out)
+    assert len(fake_api.generation_requests()) == RETRIES + 1
+    assert len(retry_lines(outcome)) == RETRIES
+    (line,) = error_lines(outcome)
+    assert message in line
+    assert "request id" not in line  # no answer, so no request id to show
+
+
+@pytest.mark.usefixtures("fast_backoff")
+def test_connection_refused_is_retried(
+    fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path
+) -> None:
+    base = f"http://127.0.0.1:{free_port()}"
+    outcome = invoke(
+        "generate", "a paper boat", "-d", "out", "--retries", str(RETRIES),
+        env={"DEERIMG_BASE_URL": base},
+    )  # fmt: skip
+    assert_failed_cleanly(outcome, isolated_env / "out")
+    assert fake_api.requests == []
+    retries = retry_lines(outcome)
+    assert len(retries) == RETRIES
+    assert all("network error" in line and "refused" in line for line in retries)
+    assert "refused" in error_lines(outcome)[0]
+
+
+@pytest.mark.parametrize(
+    ("faults", "requests"),
+    [
+        pytest.param([{"status": 503, "retry_after_ms": "1"}] * 2, 3, id="503-twice"),
+        pytest.param([{"status": 429, "retry_after": "0"}], 2, id="429-once"),
+        pytest.param([{"drop": True}], 2, id="dropped-once"),
+        pytest.param([{"truncate": True}], 2, id="cut-off-once"),
+        pytest.param([{"delay": 0.6}], 2, id="timeout-once"),
+    ],
+)
+@pytest.mark.usefixtures("fast_backoff")
+def test_transient_faults_recover(
+    fake_api: FakeDeerAPI,
+    invoke: Any,
+    isolated_env: Path,
+    faults: list[dict[str, Any]],
+    requests: int,
+) -> None:
+    fake_api.queue(*faults)
+    outcome = invoke(
+        "generate", "a paper boat", "-d", "out", "--retries", str(RETRIES), "--timeout", "0.3"
+    )
+    assert outcome.exit_code == 0, outcome
+    assert outcome.stdout == "out/a-paper-boat.png\n"
+    assert len(fake_api.generation_requests()) == requests
+    assert len(retry_lines(outcome)) == requests - 1
+    assert error_lines(outcome) == []
+    assert leftovers(isolated_env / "out") == ["a-paper-boat.png"]
+    assert pixels(isolated_env / "out/a-paper-boat.png") == pixels(fake_api.expected_image())
+
+
+def test_retry_after_over_two_minutes_fails_at_once(
+    fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path
+) -> None:
+    """An exhausted quota, not a busy server: the prompt fails at once, naming the wait."""
+    fake_api.always(status=429, retry_after="3600")
+    outcome = invoke("generate", "a paper boat", "-d", "out", "--retries", "5")
+    assert_failed_cleanly(outcome, isolated_env / "out")
+    assert len(fake_api.requests) == 1
+    assert retry_lines(outcome) == []
+    assert "wait 3600 s" in outcome.stderr
+
+
+def test_retry_after_date_over_two_minutes_fails_at_once(
+    fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path
+) -> None:
+    fake_api.always(status=503, retry_after=http_date(3600))
+    outcome = invoke("generate", "a paper boat", "-d", "out", "--retries", "5")
+    assert_failed_cleanly(outcome, isolated_env / "out")
+    assert len(fake_api.requests) == 1
+    assert "more than 120 s" in outcome.stderr
+
+
+def test_quota_wait_is_named_with_no_retries_left(fake_api: FakeDeerAPI, invoke: Any) -> None:
+    fake_api.always(status=429, retry_after="86400")
+    outcome = invoke("generate", "a paper boat", "--retries", "0")
+    assert outcome.exit_code == 1
+    assert "wait 86400 s" in outcome.stderr
+
+
+def test_json_record_of_a_failed_prompt(fake_api: FakeDeerAPI, invoke: Any) -> None:
+    fake_api.always(status=503, retry_after_ms="1")
+    outcome = invoke("generate", "a paper boat", "--retries", "1", "--json")
+    assert outcome.exit_code == 1
+    record = json.loads(outcome.stdout)
+    assert record == {
+        "prompt": "a paper boat",
+        "error": {
+            "status": 503,
+            "message": "The service is temporarily overloaded.",
+            "code": "service_unavailable",
+            "request_id": fake_api.requests[-1].request_id,
+        },
+    }
+
+
+def test_auth_failure_stops_a_batch(fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path) -> None:
+    """401 is never retried, and the run stops: every other prompt would fail alike."""
+    fake_api.always(status=401)
+    (isolated_env / "prompts.txt").write_text("".join(f"boat {i}\n" for i in range(20)))
+    outcome = invoke("generate", "-f", "prompts.txt", "-d", "out", "-j", "1", "--retries", "3")
+    assert outcome.exit_code == 3
+    assert len(fake_api.requests) == 1
+    assert "Traceback" not in outcome.stderr
+    assert leftovers(isolated_env / "out") == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["file:///etc/passwd", "ftp://127.0.0.1/x.png", "http://[::1", "http://127.0.0.1:99999/x"],
+)
+def test_odd_image_urls_fail_cleanly(
+    fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path, url: str
+) -> None:
+    """Found by this matrix: a `url` httpx cannot parse was a traceback, `file:` was retried."""
+    body = json.dumps({"created": 1, "data": [{"url": url}]})
+    fake_api.always(body=body, content_type="application/json")
+    outcome = invoke("generate", "a paper boat", "-d", "out", "--retries", "3")
+    assert_failed_cleanly(outcome, isolated_env / "out")
+    assert len(fake_api.requests) == 1
+    assert retry_lines(outcome) == []
+    assert "image download failed" in error_lines(outcome)[0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs: runner._image_bytes to stamp the API's request id on a failed download "
+    "(see the report's runner.py diff)",
+)
+def test_request_id_of_a_failed_download(fake_api: FakeDeerAPI, invoke: Any) -> None:
+    fake_api.always(url_status=404)
+    outcome = invoke("generate", "a paper boat", "--retries", "0")
+    (line,) = error_lines(outcome)
+    assert line.endswith(f"request id {fake_api.requests[-1].request_id})"), line
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs: runner._save to pass on_retry to client.download, so download retries are "
+    "announced (see the report's runner.py diff)",
+)
+@pytest.mark.usefixtures("fast_backoff")
+def test_download_retries_are_announced(fake_api: FakeDeerAPI, invoke: Any) -> None:
+    fake_api.always(url_status=503)
+    outcome = invoke("generate", "a paper boat", "--retries", "2")
+    assert len(fake_api.downloads) == 3
+    assert len(retry_lines(outcome)) == 2

@@ -1,0 +1,82 @@
+"""Issue 10: start-up stays cheap. What each path imports, checked in a fresh interpreter.
+
+`python -X importtime` lists every module a process imports, so these tests see exactly what
+`deerimg --version`, `--help` and `import deerimg.cli` load, without timing anything: a timing
+test would be flaky on a busy machine, an import that crept in is not. The figures themselves
+come from `python tests/benchmarks/bench.py` (README, Performance).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Imported only where requests are sent (client.py) or progress is drawn (report.py).
+SENDING = ("httpx", "httpcore", "h11", "anyio", "ssl", "certifi")
+DRAWING = ("rich.progress", "rich.console", "rich.live")
+# typer 0.29 builds pydantic adapters for every command (pyproject.toml pins typer < 0.29).
+PYDANTIC = ("pydantic", "pydantic_core")
+
+
+def imported(*args: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """The modules `python -X importtime ARGS` imported, and the finished process."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPROFILEIMPORTTIME",)}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    modules.discard("imported package")  # the header line: "import time: self [us] | ..."
+    return modules, done
+
+
+def among(modules: set[str], names: tuple[str, ...]) -> set[str]:
+    """The modules that are one of NAMES or inside one of them."""
+    return {m for m in modules if any(m == n or m.startswith(n + ".") for n in names)}
+
+
+def test_importtime_lists_modules() -> None:
+    # The other tests pass vacuously if the parsing finds nothing: make sure it finds something.
+    modules, done = imported("-c", "import deerimg.cli")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {"deerimg.cli", "typer"} <= modules
+
+
+def test_cli_module_leaves_httpx_and_rich_out() -> None:
+    modules, done = imported("-c", "import deerimg.cli")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert among(modules, SENDING + DRAWING + PYDANTIC) == set()
+
+
+def test_version_answers_before_typer() -> None:
+    from deerimg import __version__
+
+    modules, done = imported("-m", "deerimg", "--version")
+    assert (done.returncode, done.stdout) == (0, f"deerimg {__version__}\n")
+    assert "deerimg" in modules  # runpy imports the package, then runs __main__ as a script
+    assert among(modules, ("typer", "deerimg.cli", "rich", "platformdirs", *SENDING)) == set()
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["generate", "--help"]], ids=["help", "generate-help"]
+)
+def test_help_sends_and_builds_nothing(args: list[str]) -> None:
+    modules, done = imported("-m", "deerimg", *args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Usage" in done.stdout
+    assert among(modules, (*SENDING, "rich.progress", "rich.live", *PYDANTIC)) == set()

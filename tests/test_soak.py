@@ -1,0 +1,277 @@
+"""Issue 6, soak: 200 prompts, -j 8, 20% of requests failing at random (seeded), then Ctrl-C.
+
+What is proved: every image is written exactly once and is a valid PNG; the server saw exactly
+200 requests plus one per announced retry; every request is either an announced retry or the
+one answer a saved image came from; an interrupted batch re-run with --skip-existing completes
+the set and sends no prompt whose image was already saved.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.conftest import OUTPUTS
+from tests.fakeapi import FakeDeerAPI
+
+PROMPTS = 200
+JOBS = 8
+RATE = 0.2
+RETRIES = 6  # a prompt fails for good with probability 0.2**7: about 1 in 78,000
+SEED = 20260806
+RETRY_ID = re.compile(r"^retrying (?:.*? line \d+: )?503 .*, request id (\S+); retry \d+ of 6 in")
+
+
+def write_prompts(folder: Path) -> list[str]:
+    prompts = [f"soak prompt {i:03d}, a paper boat" for i in range(PROMPTS)]
+    (folder / "prompts.txt").write_text("".join(p + "\n" for p in prompts), encoding="utf-8")
+    return prompts
+
+
+def slug(prompt: str) -> str:
+    return prompt.replace(",", "").replace(" ", "-")
+
+
+def expected_requests(successes: int, rate: float, seed: int) -> int:
+    """How many requests the fake's seeded draws take to give SUCCESSES answers.
+
+    The fake draws once per generation request, in arrival order, so however the threads
+    interleave, the n-th request gets the n-th draw.
+    """
+    rng = random.Random(seed)
+    seen = ok = 0
+    while ok < successes:
+        seen += 1
+        ok += rng.random() >= rate
+    return seen
+
+
+def retried_ids(stderr: str) -> list[str]:
+    return [m.group(1) for m in map(RETRY_ID.match, stderr.splitlines()) if m]
+
+
+def check_images(folder: Path, expected: bytes) -> list[str]:
+    """The folder's names, after checking that each file is a whole PNG of the expected pixels.
+
+    Not the same bytes: deerimg may add provenance metadata, but never changes the image.
+    """
+    with Image.open(io.BytesIO(expected)) as image:
+        size = image.size
+    names = sorted(p.name for p in folder.iterdir())
+    for name in names:
+        with Image.open(folder / name) as image:
+            assert (image.format, image.size) == ("PNG", size), name
+            image.load()  # decodes every row: a truncated file raises here
+    return names
+
+
+def test_soak_200_prompts_with_random_failures(
+    fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path
+) -> None:
+    prompts = write_prompts(isolated_env)
+    fake_api.fail_randomly(RATE, SEED)
+    started = time.monotonic()
+    outcome = invoke(
+        "generate", "-f", "prompts.txt", "-d", "out", "-j", str(JOBS),
+        "--retries", str(RETRIES), "--json",
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    assert outcome.exit_code == 0, outcome.stderr[-2000:]
+    assert "Traceback" not in outcome.stderr
+
+    # Every image written exactly once, valid, under its own name; no temporary file left.
+    records = [json.loads(line) for line in outcome.stdout.splitlines()]
+    assert sorted(r["prompt"] for r in records) == sorted(prompts)
+    names = check_images(isolated_env / "out", fake_api.expected_image())
+    assert names == sorted(f"{slug(p)}.png" for p in prompts)
+    assert sorted(Path(r["path"]).name for r in records) == names
+
+    # The server saw 200 requests plus one per announced retry, nothing lost or duplicated.
+    requests = fake_api.generation_requests()
+    retried = retried_ids(outcome.stderr)
+    assert len(retried) == outcome.stderr.count("\nretrying ") + outcome.stderr.startswith("retry")
+    assert len(requests) == PROMPTS + len(retried)
+    assert len(requests) == expected_requests(PROMPTS, RATE, SEED)
+    saved_ids = [r["request_id"] for r in records]
+    all_ids = [r.request_id for r in requests]
+    assert len(set(all_ids)) == len(all_ids)
+    assert sorted(saved_ids + retried) == sorted(all_ids)  # each request: a retry or an image
+    # A prompt is sent once plus once per retry of its own, and paid (answered) exactly once.
+    sent = Counter(r.json["prompt"] for r in requests)
+    retried_prompts = Counter(r.json["prompt"] for r in requests if r.request_id in set(retried))
+    assert all(sent[p] == 1 + retried_prompts[p] for p in prompts)
+    assert 1 <= fake_api.max_in_flight <= JOBS
+    assert f"done: {PROMPTS} images saved" in outcome.stderr
+    print(
+        f"\nsoak: {PROMPTS} prompts, -j {JOBS}, {RATE:.0%} failures: {len(retried)} retries, "
+        f"{len(requests)} requests, {wall:.2f} s"
+    )
+
+
+def test_soak_interrupted_then_skip_existing(
+    fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path
+) -> None:
+    prompts = write_prompts(isolated_env)
+    out = isolated_env / "out"
+    fake_api.fail_randomly(RATE, SEED)
+    fake_api.latency = 0.01  # so the batch is still running when Ctrl-C comes
+    stop_after = random.Random(SEED).randint(20, 150)  # "a random moment", reproducible
+    second_interrupt = False
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deerimg", "generate", "-f", "prompts.txt", "-d", "out",
+         "-j", str(JOBS), "--retries", str(RETRIES), "--json"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )  # fmt: skip
+    try:
+        # Synchronise on what the server observed, not on time: a bounded poll.
+        deadline = time.monotonic() + 30
+        while len(fake_api.generation_requests()) < stop_after:
+            assert process.poll() is None, "the batch ended before Ctrl-C"
+            assert time.monotonic() < deadline, "the server saw too few requests"
+            time.sleep(0.002)
+        process.send_signal(signal.SIGINT)
+        try:
+            stdout, stderr = (s.decode() for s in process.communicate(timeout=10))
+        except subprocess.TimeoutExpired:
+            # About 1 run in 30 the first Ctrl-C deadlocks the pool (pinned by the xfail test
+            # below); the contract's second Ctrl-C must still leave at once, cleanly.
+            second_interrupt = True
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = (s.decode() for s in process.communicate(timeout=10))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    OUTPUTS.append(stdout + stderr)
+    first_wall = time.monotonic() - started
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert "interrupted: " in stderr
+
+    # What the interrupted run left: whole images only, no temporary file.
+    expected = fake_api.expected_image()
+    first_names = check_images(out, expected)
+    assert 0 < len(first_names) < PROMPTS
+    records = [json.loads(line) for line in stdout.splitlines()]
+    assert {Path(r["path"]).name for r in records} <= set(first_names)
+    first_requests = fake_api.generation_requests()
+    retried = retried_ids(stderr)
+    unaccounted = {r.request_id for r in first_requests} - set(retried)
+    unaccounted -= {r["request_id"] for r in records}
+    assert len(unaccounted) <= JOBS  # only the requests in flight at Ctrl-C were cut short
+
+    # The re-run pays only for what is missing, and completes the set.
+    missing = {p for p in prompts if f"{slug(p)}.png" not in first_names}
+    fake_api.reset()
+    fake_api.fail_randomly(RATE, SEED + 1)
+    outcome = invoke(
+        "generate", "-f", "prompts.txt", "-d", "out", "-j", str(JOBS),
+        "--retries", str(RETRIES), "--json", "--skip-existing",
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.stderr[-2000:]
+    second = fake_api.generation_requests()
+    assert {r.json["prompt"] for r in second} == missing  # nothing saved is paid twice
+    assert len(second) == len(missing) + len(retried_ids(outcome.stderr))
+    assert sorted(json.loads(line)["prompt"] for line in outcome.stdout.splitlines()) == sorted(
+        missing
+    )
+    assert check_images(out, expected) == sorted(f"{slug(p)}.png" for p in prompts)
+    assert f"{PROMPTS - len(missing)} skipped" in outcome.stderr
+    print(
+        f"\ninterrupted soak: Ctrl-C after {stop_after} requests ({first_wall:.2f} s), "
+        f"{len(first_names)} images kept, {len(unaccounted)} in flight; "
+        f"re-run sent {len(missing)} prompts in {len(second)} requests"
+        + (" (a second Ctrl-C was needed)" if second_interrupt else "")
+    )
+
+
+# Runs `deerimg generate` with Ctrl-C arriving while the main thread is inside
+# concurrent.futures.wait(), holding every future's lock: where, about 1 time in 30, a real
+# Ctrl-C lands (wait() takes the lock of every pending future each time it is called).
+DEADLOCK_SCRIPT = """
+import concurrent.futures._base as base, signal, sys
+enter = base._AcquireFutures.__enter__
+def interrupted_enter(self):
+    enter(self)
+    if len(self.futures) > 2 and not getattr(base, "_fired", False):
+        base._fired = True
+        signal.raise_signal(signal.SIGINT)
+base._AcquireFutures.__enter__ = interrupted_enter
+sys.argv = ["deerimg", "generate", "-f", "prompts.txt", "-d", "out", "-j", "2", "--retries", "0"]
+from deerimg.__main__ import main
+main()
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs: runner.run to take Ctrl-C as a flag (a SIGINT handler that sets an Event) "
+    "instead of a KeyboardInterrupt that can leave a future's lock held, so the workers block "
+    "and pool.shutdown(wait=True) never returns (see the report's runner.py diff)",
+)
+def test_ctrl_c_inside_the_pool_wait_never_hangs(fake_api: FakeDeerAPI, isolated_env: Path) -> None:
+    write_prompts(isolated_env)
+    fake_api.latency = 0.2  # two requests in flight when Ctrl-C comes
+    process = subprocess.Popen(
+        [sys.executable, "-c", DEADLOCK_SCRIPT],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )  # fmt: skip
+    try:
+        stdout, stderr = process.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError("Ctrl-C left deerimg hanging in pool.shutdown") from None
+    OUTPUTS.append(stdout.decode() + stderr.decode())
+    assert process.returncode == 130, stderr.decode()[-2000:]
+    assert "interrupted" in stderr.decode()
+    assert len(fake_api.generation_requests()) <= 4
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs: runner.run to let the requests in flight finish after Ctrl-C (they are paid "
+    "for) instead of closing the shared client under the workers, which loses their images and "
+    "can leave a worker blocked on a socket closed beneath it (see the report's runner.py diff)",
+)
+def test_ctrl_c_keeps_the_images_in_flight(fake_api: FakeDeerAPI, isolated_env: Path) -> None:
+    write_prompts(isolated_env)
+    fake_api.latency = 0.5
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deerimg", "generate", "-f", "prompts.txt", "-d", "out",
+         "-j", "2", "--retries", "0"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while fake_api.in_flight < 2:  # both workers are waiting for an answer
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.002)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    OUTPUTS.append(stdout.decode() + stderr.decode())
+    assert process.returncode == 130, stderr.decode()[-2000:]
+    assert len(fake_api.generation_requests()) == 2
+    assert len(stdout.decode().splitlines()) == 2  # the two images paid for were kept
+    check_images(isolated_env / "out", fake_api.expected_image())
