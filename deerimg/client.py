@@ -206,6 +206,7 @@ class ApiClient:
     ) -> ApiResult:
         started = time.monotonic()
         response = self._send("POST", url, body, on_retry or self._on_retry, uploads=files)
+        _refuse_redirect(response)
         request_id = request_id_of(response)
         data = self._json(response, request_id)
         if not isinstance(data, dict):
@@ -227,6 +228,7 @@ class ApiClient:
 
     def list_models(self) -> list[dict[str, Any]]:
         response = self._send("GET", f"{self._settings.api_root}/models", None, self._on_retry)
+        _refuse_redirect(response)
         request_id = request_id_of(response)
         data = self._json(response, request_id)
         items = data.get("data") if isinstance(data, dict) else data
@@ -396,6 +398,20 @@ class ApiClient:
         on_retry(info)
         if self.stop.wait(wait):
             raise Cancelled
+
+
+def _refuse_redirect(response: httpx.Response) -> None:
+    """A redirect from the API is a base URL to fix (http to https, a moved gateway); following
+    it would send the key and the body somewhere the user never named."""
+    if response.is_redirect:
+        where = response.headers.get("location", "nowhere")
+        raise DeerimgError(
+            f"the API redirects to {where[:200]}; deerimg does not follow it with the key",
+            ExitCode.CONFIG,
+            status=response.status_code,
+            request_id=request_id_of(response),
+            hint="set DEERIMG_BASE_URL (or `deerimg config set base-url`) to the right URL",
+        )
 
 
 def _quota_hint(wait: float) -> str:

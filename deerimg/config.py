@@ -107,7 +107,7 @@ def _int_range(low: int, high: int | None) -> Callable[[Any], int]:
             raise ValueError("must be a whole number")
         try:
             number = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf), TOML's inf
             raise ValueError("must be a whole number") from None
         if isinstance(value, float) and value != number:
             raise ValueError("must be a whole number")

@@ -63,7 +63,9 @@ def slugify(text: str) -> str:
 
 
 def _safe_model(model: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip(".-") or "model"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip(".-") or "model"
+    # Windows reserves NUL, CON, … before any extension: NUL.png is the null device.
+    return f"{name}-model" if name.split(".")[0].lower() in RESERVED else name
 
 
 def has_placeholder(template: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,18 +21,40 @@ class Job:
     source: str | None = None
 
 
+# A line ends at \n, \r\n or \r. str.splitlines() also breaks at U+2028, U+2029, U+0085, \x0b,
+# \x0c and \x1c-\x1e, which a prompt or a JSON string may hold (json.dumps leaves U+2028 raw).
+LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    lines = LINE_END.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def check_utf8(text: str, where: str) -> str:
+    """TEXT, unless it holds lone surrogates: bytes that were not UTF-8 (a Latin-1 terminal's
+    argument, stdin read with surrogateescape, a JSON \\udcxx escape). No API can read them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise usage_error(
+            f"{where} is not valid UTF-8 text", hint="convert it, for example with iconv -t UTF-8"
+        ) from None
+    return text
+
+
 def read_jobs(prompt: str | None, file: str | None, stdin: TextIO, stdin_is_tty: bool) -> list[Job]:
     if prompt is not None and file is not None:
         raise usage_error("give a PROMPT or --file, not both")
     if prompt == "-":
-        text = _read_stream(stdin, "standard input").strip()
+        text = check_utf8(_read_stream(stdin, "standard input").strip(), "standard input")
         if not text:
             raise usage_error("standard input holds no prompt")
         return [Job(text)]
     if prompt is not None:
         if not prompt.strip():
             raise usage_error("the prompt is empty")
-        return [Job(prompt.strip())]
+        return [Job(check_utf8(prompt.strip(), "the prompt"))]
     if file is None:
         if stdin_is_tty:
             raise usage_error(
@@ -40,7 +63,7 @@ def read_jobs(prompt: str | None, file: str | None, stdin: TextIO, stdin_is_tty:
             )
         file = "-"
     if file == "-":
-        return parse_lines(_read_stream(stdin, "standard input").splitlines(), "standard input")
+        return parse_lines(split_lines(_read_stream(stdin, "standard input")), "standard input")
     path = Path(file)
     try:
         raw = path.read_bytes()
@@ -51,7 +74,7 @@ def read_jobs(prompt: str | None, file: str | None, stdin: TextIO, stdin_is_tty:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise usage_error(f"{file} line {line}: not UTF-8 text") from None
-    return parse_lines(text.splitlines(), file)
+    return parse_lines(split_lines(text), file)
 
 
 def _read_stream(stream: TextIO, name: str) -> str:
@@ -68,6 +91,7 @@ def parse_lines(lines: Iterable[str], source: str) -> list[Job]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        check_utf8(line, f"{source} line {number}")
         if line.startswith("{"):
             jobs.append(_json_job(line, number, source))
         else:
@@ -100,4 +124,5 @@ def _json_job(line: str, number: int, source: str) -> Job:
     nulls = [key for key, value in data.items() if value is None]
     if nulls:
         raise usage_error(f"{where}: null is never sent ({', '.join(nulls)}); omit the field")
+    check_utf8(json.dumps(data, ensure_ascii=False) + prompt + (output or ""), where)  # \udcxx
     return Job(prompt.strip(), overrides=data, output=output, line=number, source=source)

@@ -51,6 +51,15 @@ def format_of_name(name: str) -> str | None:
     return None
 
 
+class _NonFinite(Exception):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    """json.loads accepts NaN, Infinity and -Infinity, which JSON (RFC 8259) has not."""
+    raise _NonFinite(name)
+
+
 def parse_param(text: str) -> tuple[str, Any]:
     """-p KEY=VALUE: VALUE is JSON when it parses, else the string itself."""
     key, sep, raw = text.partition("=")
@@ -60,9 +69,13 @@ def parse_param(text: str) -> tuple[str, Any]:
             f"invalid --param {text!r}: expected KEY=VALUE", hint="for example -p seed=42"
         )
     try:
-        value: Any = json.loads(raw)
+        value: Any = json.loads(raw, parse_constant=_no_constant)
     except ValueError:
         value = raw
+    except _NonFinite:
+        raise usage_error(
+            f"invalid --param {text!r}: NaN and Infinity are not JSON; no API reads them"
+        ) from None
     if value is None:
         raise usage_error(f"invalid --param {text!r}: null is never sent (omit the field instead)")
     return key, value

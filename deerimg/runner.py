@@ -166,10 +166,14 @@ def run(
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deerimg")
     pending: dict[Future[None], Task] = {}
+    interrupted = threading.Event()
+    restore_sigint = _catch_interrupt(interrupted)
     try:
         pending = {pool.submit(one, task): task for task in tasks}
         while pending:
-            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            if interrupted.is_set():
+                raise KeyboardInterrupt
+            done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             for future in done:
                 error = _failure(future)
                 task = pending.pop(future)
@@ -184,15 +188,21 @@ def run(
     except KeyboardInterrupt:
         summary.interrupted = True
         _second_interrupt_exits()
-        stop.set()
-        for future in pending:
-            future.cancel()
-        client.close()  # aborts the requests in flight
+        stop.set()  # no new request, no retry
+        running = [future for future in pending if not future.cancel()]
+        if running:
+            # Closing the client here would close sockets under the workers' feet: a read
+            # blocked on one is not woken, and its fd number can be reused by another socket.
+            # The requests in flight are paid for anyway: let them finish and keep the images.
+            emit(Note(f"interrupted: waiting for {len(running)} request(s) in flight, already "
+                      "paid for; Ctrl-C again to stop at once"))  # fmt: skip
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         client.close()
         writer.remove_temporary_files()
         summary.elapsed = time.monotonic() - started
+        if not summary.interrupted:
+            restore_sigint()
     summary.not_run = summary.prompts - summary.skipped - summary.finished - summary.failed
     return summary
 
@@ -250,17 +260,37 @@ def _failure(future: Future[None]) -> DeerimgError | None:
     return None
 
 
+def _catch_interrupt(interrupted: threading.Event) -> Callable[[], None]:
+    """Ctrl-C sets INTERRUPTED instead of raising KeyboardInterrupt wherever the main thread is.
+
+    concurrent.futures.wait() holds the lock of every pending future while it sets up; a
+    KeyboardInterrupt raised there leaves them held, the workers block on them for ever, and
+    pool.shutdown(wait=True) never returns. The loop checks the flag instead. Returns a function
+    that puts the previous handler back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if interrupted.is_set():
+            _leave(_signum, _frame)
+        interrupted.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    return lambda: signal.signal(signal.SIGINT, previous)
+
+
+def _leave(_signum: int, _frame: object) -> None:
+    writer.remove_temporary_files()
+    sys.stderr.write("\ninterrupted again: stopped at once\n")
+    sys.stderr.flush()
+    os._exit(ExitCode.INTERRUPTED)
+
+
 def _second_interrupt_exits() -> None:
     """A second Ctrl-C leaves at once, still removing every temporary file first."""
-
-    def leave(_signum: int, _frame: object) -> None:
-        writer.remove_temporary_files()
-        sys.stderr.write("\ninterrupted again: stopped at once\n")
-        sys.stderr.flush()
-        os._exit(ExitCode.INTERRUPTED)
-
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, leave)
+        signal.signal(signal.SIGINT, _leave)
 
 
 def _generate(
@@ -274,7 +304,9 @@ def _generate(
     targets = list(task.targets)
     for k, item in enumerate(result.data):
         target = targets[k] if k < len(targets) else _extra(targets[-1], k + 1)
-        yield _save(client, task, result, item, target, first=(k == 0), policy=policy)
+        yield _save(
+            client, task, result, item, target, first=(k == 0), policy=policy, on_retry=on_retry
+        )
 
 
 def _extra(last: Target, k: int) -> Target:
@@ -292,8 +324,9 @@ def _save(
     *,
     first: bool,
     policy: Policy,
+    on_retry: Callable[[Retrying], None] | None = None,
 ) -> Saved:
-    data = _image_bytes(client, item, result)
+    data = _image_bytes(client, item, result, on_retry)
     fmt = images.sniff(data[:16])
     if fmt is None:
         raise DeerimgError(
@@ -352,7 +385,12 @@ def _save(
     return Saved(task, final, size, fmt, pixels, revised, result, first, warning, kind, c2pa)
 
 
-def _image_bytes(client: ApiClient, item: dict[str, Any], result: ApiResult) -> bytes:
+def _image_bytes(
+    client: ApiClient,
+    item: dict[str, Any],
+    result: ApiResult,
+    on_retry: Callable[[Retrying], None] | None = None,
+) -> bytes:
     """The image: base64 decoded piece by piece (other workers get turns), or downloaded."""
     b64 = item.get("b64_json")
     if isinstance(b64, str):
@@ -362,7 +400,11 @@ def _image_bytes(client: ApiClient, item: dict[str, Any], result: ApiResult) -> 
             error.request_id = result.request_id
             raise
     if isinstance(item.get("url"), str):
-        return client.download(item["url"])
+        try:
+            return client.download(item["url"], on_retry)
+        except DeerimgError as error:
+            error.request_id = error.request_id or result.request_id  # the API's, not the CDN's
+            raise
     raise DeerimgError(
         "the response's image has neither b64_json nor url", request_id=result.request_id
     )

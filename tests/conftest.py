@@ -112,3 +112,14 @@ def cli_subprocess() -> Iterator:
         return done
 
     yield call
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Issue 6: fail the run when the test key is in anything the CLI printed, in any test."""
+    leaked = [text for text in OUTPUTS if TEST_KEY in text]
+    if leaked:
+        excerpt = leaked[0].replace(TEST_KEY, "<TEST_KEY>")[:500]
+        sys.stderr.write(
+            f"\nerror: the API key appeared in {len(leaked)} CLI output(s):\n{excerpt}\n"
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -73,6 +73,7 @@ def assert_failed_cleanly(outcome: Outcome, out: Path, exit_code: int = 1) -> No
     assert "Traceback" not in outcome.stderr
     assert len(error_lines(outcome)) == 1, outcome.stderr
     assert leftovers(out) == []
+    assert leftovers(out.parent) in ([], ["out"])  # nothing beside it either
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,13 @@ MATRIX = {
     "404-final": Row({"status": 404}, 1, False, 1, "404 The model does not exist."),
     "401-config": Row({"status": 401}, 1, False, 3, "401 Incorrect API key"),
     "403-config": Row({"status": 403}, 1, False, 3, "403 You do not have access"),
+    "301-redirect-config": Row(
+        {"status": 301, "body": "", "headers": {"Location": "https://api.example.com/v1/x"}},
+        1,
+        False,
+        3,
+        "301 the API redirects to https://api.example.com/v1/x",
+    ),
     "truncated-json-complete-message": Row(
         {"body": CUT_JSON, "content_type": "application/json"}, 1, False, 1, "is not JSON"
     ),
@@ -123,8 +131,6 @@ MATRIX = {
         {"url_status": 503}, 1, True, 1, "image download failed: HTTP 503", 3
     ),
 }
-# The request id is the API's; a failed download loses it on the way (see the xfail test).
-NO_REQUEST_ID_YET = {"url-download-404", "url-download-503-retried"}
 
 
 @pytest.mark.parametrize("name", list(MATRIX))
@@ -154,11 +160,10 @@ def test_fault_matrix(
     assert all("authorization" not in d.headers for d in fake_api.downloads)
     (line,) = error_lines(outcome)
     assert row.message in line
-    if name not in NO_REQUEST_ID_YET:
-        assert line.endswith(f"request id {generations[-1].request_id})"), line
+    # a failed download names the API's request id, not the image host's
+    assert line.endswith(f"request id {generations[-1].request_id})"), line
     retries = retry_lines(outcome)
-    if not row.downloads:  # download retries are not announced yet: see the xfail test below
-        assert len(retries) == (RETRIES if row.retried else 0)
+    assert len(retries) == (RETRIES if row.retried else 0)
     if row.retried and not row.downloads:
         # Each retry is announced with the status and the request id of the answer it retries.
         for number, (announced, seen) in enumerate(
@@ -336,11 +341,6 @@ def test_odd_image_urls_fail_cleanly(
     assert "image download failed" in error_lines(outcome)[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs: runner._image_bytes to stamp the API's request id on a failed download "
-    "(see the report's runner.py diff)",
-)
 def test_request_id_of_a_failed_download(fake_api: FakeDeerAPI, invoke: Any) -> None:
     fake_api.always(url_status=404)
     outcome = invoke("generate", "a paper boat", "--retries", "0")
@@ -348,11 +348,6 @@ def test_request_id_of_a_failed_download(fake_api: FakeDeerAPI, invoke: Any) -> 
     assert line.endswith(f"request id {fake_api.requests[-1].request_id})"), line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs: runner._save to pass on_retry to client.download, so download retries are "
-    "announced (see the report's runner.py diff)",
-)
 @pytest.mark.usefixtures("fast_backoff")
 def test_download_retries_are_announced(fake_api: FakeDeerAPI, invoke: Any) -> None:
     fake_api.always(url_status=503)

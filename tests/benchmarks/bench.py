@@ -81,24 +81,48 @@ class BenchError(Exception):
 class Run:
     wall: float  # seconds from just before the fork to the reaped exit
     started: float  # time.monotonic() just before the fork (the fake's clock)
-    maxrss: int  # the child's peak resident set, bytes
     cpu: float  # the child's user + system CPU seconds
+    maxrss: int | None  # the child's peak resident set in bytes, when asked for
     stdout: bytes
     stderr: bytes
 
 
-def run(cmd: Sequence[str], env: dict[str, str], *, cwd: Path | None = None) -> Run:
-    """Run CMD to its end; stdout and stderr go to files, so neither side blocks on a pipe."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+# Peak RSS needs a small parent. Linux keeps a process's peak across exec, and a child that
+# Python starts with vfork() runs in this process's memory until it execs: its ru_maxrss would
+# be at least this process's own size (the fake and its cached images). This launcher is small.
+_RSS_LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss * 1024))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run(
+    cmd: Sequence[str], env: dict[str, str], *, cwd: Path | None = None, rss: bool = False
+) -> Run:
+    """Run CMD to its end; stdout and stderr go to files, so neither side blocks on a pipe.
+
+    rss: also measure its peak resident set, through a small launcher process.
+    """
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(tempfile.TemporaryFile())
+        err = stack.enter_context(tempfile.TemporaryFile())
+        argv = list(cmd)
+        if rss:
+            report = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "maxrss"
+            argv = [sys.executable, "-I", "-c", _RSS_LAUNCHER, str(report), *argv]
         started = time.monotonic()
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=cwd
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=cwd
         )
         watchdog = threading.Timer(COMMAND_TIMEOUT, proc.kill)
         watchdog.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)  # per-child rusage, unlike RUSAGE_CHILDREN
+            _, status, usage = os.wait4(proc.pid, 0)  # this child's rusage alone
         finally:
             watchdog.cancel()
         wall = time.perf_counter() - t0
@@ -106,11 +130,12 @@ def run(cmd: Sequence[str], env: dict[str, str], *, cwd: Path | None = None) -> 
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
+        maxrss = int(report.read_text()) if rss and proc.returncode == 0 else None
     if proc.returncode != 0:
         tail = stderr.decode("utf-8", "replace")[-800:]
         raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
     cpu = usage.ru_utime + usage.ru_stime
-    return Run(wall, started, usage.ru_maxrss * 1024, cpu, stdout, stderr)
+    return Run(wall, started, cpu, maxrss, stdout, stderr)
 
 
 def median(values: Sequence[float]) -> float:
@@ -518,8 +543,9 @@ def bench_memory(ctx: Context) -> dict[str, Any]:
                         "--retries",
                         "0",
                     )
-                    done = run(cmd, ctx.env, cwd=out)
+                    done = run(cmd, ctx.env, cwd=out, rss=True)
                     _check(len(list(out.glob("*.png"))) == count, "the run lost images")
+                assert done.maxrss is not None
                 runs[str(count)].append(done.maxrss)
     return {
         "rounds": ctx.heavy_rounds,
