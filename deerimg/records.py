@@ -58,7 +58,7 @@ def show_info(paths: Sequence[Path], as_json: bool) -> int:
     for number, item in enumerate(described):
         if number:
             sys.stdout.write("\n")
-        print_table(("field", "value"), _info_rows(item))
+        print_table(("FIELD", "VALUE"), _info_rows(item))
     return ExitCode.OK
 
 
@@ -130,7 +130,7 @@ def show_history(
     if not rows:
         warn(f"no history yet in {path}" if not entries else "no entry matches")
         return ExitCode.OK
-    print_table(("time", "command", "model", "outcome", "images", "tokens", "prompt"), rows)
+    print_table(("TIME", "COMMAND", "MODEL", "OUTCOME", "IMAGES", "TOKENS", "PROMPT"), rows)
     return ExitCode.OK
 
 
@@ -150,5 +150,5 @@ def _show_usage(entries: list[dict[str, Any]], as_json: bool) -> int:
             str(sum(r.images for r in table)), f"{sum(r.input_tokens for r in table):,}",
             f"{sum(r.output_tokens for r in table):,}", f"{sum(r.total_tokens for r in table):,}",
         ))  # fmt: skip
-    print_table(("day", "model", "requests", "failed", "images", "input", "output", "total"), rows)
+    print_table(("DAY", "MODEL", "REQUESTS", "FAILED", "IMAGES", "INPUT", "OUTPUT", "TOTAL"), rows)
     return ExitCode.OK
