@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -14,7 +15,29 @@ def main() -> None:
         return
     from deerimg.cli import run
 
-    run()
+    try:
+        run()
+    except SystemExit as done:
+        _leave(done.code)
+    _leave(0)
+
+
+def _leave(code: object) -> None:  # never returns; typing.NoReturn would cost an import
+    """Exit now, without tearing the interpreter down, which takes 20-25 ms (issue 10).
+
+    Every file deerimg writes is closed and in place by now and nothing is registered with
+    atexit, so what is left is flushing the standard streams. The code means what it means to
+    sys.exit(): None is 0, a number is the status, anything else is printed and is 1.
+    """
+    status = code if isinstance(code, int) else 0 if code is None else 1
+    if not isinstance(code, int) and code is not None:
+        sys.stderr.write(f"{code}\n")
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # the reader went away; a stream already closed
+        status = status or 1
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -348,7 +348,7 @@ class ApiClient:
                 raise DeerimgError(f"{failed}invalid URL: {_describe(exc)}") from None
             else:
                 if response.status_code < 400:
-                    return response
+                    return _unbind(response, httpx)
                 if not retry.should_retry(response.status_code):
                     raise make_error(response)
                 failure = response
@@ -412,6 +412,17 @@ def _refuse_redirect(response: httpx.Response) -> None:
             request_id=request_id_of(response),
             hint="set DEERIMG_BASE_URL (or `deerimg config set base-url`) to the right URL",
         )
+
+
+def _unbind(response: httpx.Response, httpx: Any) -> httpx.Response:
+    """Let a read Response be freed with its last reference, not at the next garbage collection.
+
+    httpx's Response and its stream (a BoundSyncStream) refer to each other, so only the cycle
+    collector frees them, and large bytes objects do not trigger it: a batch kept every image's
+    base64 body in memory (issue 10). The body is read and the stream closed by now.
+    """
+    response.stream = httpx.ByteStream(b"")
+    return response
 
 
 def _quota_hint(wait: float) -> str:

@@ -2,7 +2,7 @@
 
 Run from the repository root, with the project's virtual environment active:
 
-    python tests/benchmarks/bench.py              # 15 rounds, about 2 minutes on 2 cores
+    python tests/benchmarks/bench.py              # 15 rounds, about 90 s on 2 cores
     python tests/benchmarks/bench.py --quick      # 5 rounds, under 40 s
     python tests/benchmarks/bench.py --no-peer    # without the openai CLI
 
@@ -20,7 +20,9 @@ What it compares, and how:
   per-round differences and ratios, so a noisy neighbour moves both sides alike.
 - The fake DeerAPI (tests/fakeapi.py) runs in this process's threads: it records when each
   request arrived, so a run splits into "until the request arrived" and the rest. While a
-  command runs, this process only waits for it (os.wait4, which also gives the child's peak RSS).
+  command runs, this process only waits for it (os.wait4: its CPU time and, through a small
+  launcher, its peak RSS).
+- ``--source DIR`` installs another tree (a copy with a proposed change) to compare with this one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -111,15 +114,22 @@ def run(
         out = stack.enter_context(tempfile.TemporaryFile())
         err = stack.enter_context(tempfile.TemporaryFile())
         argv = list(cmd)
+        report: Path | None = None
         if rss:
             report = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "maxrss"
             argv = [sys.executable, "-I", "-c", _RSS_LAUNCHER, str(report), *argv]
         started = time.monotonic()
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=cwd
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,  # so the watchdog can stop a launcher's child too
         )
-        watchdog = threading.Timer(COMMAND_TIMEOUT, proc.kill)
+        watchdog = threading.Timer(COMMAND_TIMEOUT, os.killpg, (proc.pid, signal.SIGKILL))
         watchdog.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)  # this child's rusage alone
@@ -130,7 +140,7 @@ def run(
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-        maxrss = int(report.read_text()) if rss and proc.returncode == 0 else None
+        maxrss = int(report.read_text()) if report and proc.returncode == 0 else None
     if proc.returncode != 0:
         tail = stderr.decode("utf-8", "replace")[-800:]
         raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
@@ -263,6 +273,7 @@ def base_env(url: str, config_dir: Path) -> dict[str, str]:
             "DEERAPI_KEY": KEY,
             "DEERIMG_BASE_URL": url,
             "DEERIMG_CONFIG_DIR": str(config_dir),
+            "DEERIMG_DATA_DIR": str(config_dir),  # the history ledger: not the user's
             "OPENAI_API_KEY": KEY,
             "OPENAI_BASE_URL": f"{url}/v1",
             "NO_PROXY": "*",
@@ -325,6 +336,11 @@ def bench_startup(ctx: Context) -> dict[str, Any]:
     commands: dict[str, tuple[list[str], Callable[[bytes], bool]]] = {
         "deerimg_pass": ([str(ctx.deerimg.python), "-c", "pass"], lambda _o: True),
         "deerimg_version": (ctx.deerimg_cmd("--version"), lambda o: o.startswith(b"deerimg ")),
+        # Without the console script pip writes, whose `import re` costs about 5 ms.
+        "deerimg_module_version": (
+            [str(ctx.deerimg.python), "-m", "deerimg", "--version"],
+            lambda o: o.startswith(b"deerimg "),
+        ),
         "deerimg_help": (ctx.deerimg_cmd("--help"), lambda o: b"generate" in o),
         "deerimg_generate_help": (ctx.deerimg_cmd("generate", "--help"), lambda o: b"-j" in o),
     }
@@ -578,7 +594,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     startup = results.get("startup")
     if startup:
         s = startup["samples_s"]
-        for cmd in ("version", "help", "generate_help"):
+        for cmd in ("version", "module_version", "help", "generate_help"):
             fig[f"{cmd}_ms"] = 1000 * median(s[f"deerimg_{cmd}"])
             fig[f"{cmd}_over_pass_ms"] = 1000 * _paired(
                 s[f"deerimg_{cmd}"], s["deerimg_pass"], lambda x, y: x - y
@@ -674,20 +690,25 @@ def render(results: dict[str, Any], summary: dict[str, Any]) -> str:
     def row(name: str, ours: str, theirs: str = "", ratio: str = "") -> None:
         lines.append(f"| {name} | {ours} | {theirs} | {ratio} |")
 
+    def ms(key: str, fmt: str = "{:.0f}") -> str:
+        """A figure in milliseconds, or nothing where it was not measured (--no-peer)."""
+        return f"{_f(get(key), fmt)} ms" if get(key) is not None else ""
+
     if "startup" in results:
         rounds = results["startup"]["rounds"]
         row(
             f"**start-up**, {rounds} rounds: `python -c pass`",
             f"{_f(get('pass_ms'), '{:.1f}')} ms",
-            f"{_f(get('peer_pass_ms'), '{:.1f}')} ms",
+            ms("peer_pass_ms", "{:.1f}"),
         )
         for cmd, label in (
             ("version", "`--version`"),
+            ("module_version", "`python -m deerimg --version`"),
             ("help", "`--help`"),
             ("generate_help", "`generate --help`"),
         ):
             ours = f"{_f(get(cmd + '_ms'))} ms (+{_f(get(cmd + '_over_pass_ms'))})"
-            theirs = f"{_f(get('peer_' + cmd + '_ms'))} ms" if get("peer_" + cmd + "_ms") else ""
+            theirs = ms(f"peer_{cmd}_ms")
             ratio = f"{_f(get(cmd + '_ratio'), '{:.1f}')}x" if get(cmd + "_ratio") else ""
             row(label, ours, theirs, ratio)
     if "generation" in results:
@@ -696,24 +717,24 @@ def render(results: dict[str, Any], summary: dict[str, Any]) -> str:
         row(
             f"**one generation**, {mb:.1f} MB PNG, {g['rounds']} rounds: wall",
             f"{_f(get('gen_wall_ms'))} ms",
-            f"{_f(get('peer_gen_wall_ms'))} ms",
+            ms("peer_gen_wall_ms"),
         )
         row(
             "server's own time (a bare client: connect, send, read)",
             f"{_f(get('gen_server_ms'), '{:.1f}')} ms",
-            f"{_f(get('peer_gen_server_ms'), '{:.1f}')} ms",
+            ms("peer_gen_server_ms", "{:.1f}"),
         )
         ratio = f"{_f(get('gen_ratio'), '{:.1f}')}x" if get("gen_ratio") else ""
         row(
             "own time: wall minus server",
             f"{_f(get('gen_own_ms'))} ms",
-            f"{_f(get('peer_gen_own_ms'))} ms",
+            ms("peer_gen_own_ms"),
             ratio,
         )
         row(
             "&nbsp;&nbsp;start-up, until the request arrives",
             f"{_f(get('gen_arrival_ms'))} ms",
-            f"{_f(get('peer_gen_arrival_ms'))} ms",
+            ms("peer_gen_arrival_ms"),
         )
         row(
             "&nbsp;&nbsp;&nbsp;&nbsp;of which imports (cli, runner, client, httpx)",
@@ -855,6 +876,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     began = time.monotonic()
+    if args.source != ROOT:
+        sys.path.insert(0, str(args.source))  # the in-process split times that tree's code
     try:
         deerimg = (
             installed_deerimg(args.venv, args.source) if args.env == "installed" else current_env()
