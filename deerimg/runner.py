@@ -402,8 +402,12 @@ def _image_bytes(
     result: ApiResult,
     on_retry: Callable[[Retrying], None] | None = None,
 ) -> bytes:
-    """The image: base64 decoded piece by piece (other workers get turns), or downloaded."""
-    b64 = item.get("b64_json")
+    """The image: base64 decoded piece by piece (other workers get turns), or downloaded.
+
+    The base64 text is taken out of the answer, so it is freed as soon as it is decoded rather
+    than when the whole prompt is done (issue 10: memory must not grow with the batch).
+    """
+    b64 = item.pop("b64_json", None)
     if isinstance(b64, str):
         try:
             return b"".join(images.decode_chunks(b64))
