@@ -151,7 +151,10 @@ def _resolve(
 ) -> Planned:
     # A default name first steps clear of the names other prompts of this run planned, so that
     # two prompts with one slug resume as slug.png and slug-2.png.
-    targets = [t if t.explicit else Target(_unplanned(t.path, taken)) for t in targets]  # type: ignore[arg-type]
+    targets = [
+        t if t.explicit or t.path is None else Target(_free_name(t.path, taken, on_disk=False))
+        for t in targets
+    ]
     existing = [t for t in targets if t.path is not None and _exists(t)]
     if skip_existing and targets and len(existing) == len(targets):
         for t in targets:
@@ -187,26 +190,18 @@ def _exists(target: Target) -> bool:
     return any(stem.with_name(stem.name + ext).exists() for ext in IMAGE_EXTS)
 
 
-def _free_name(path: Path, taken: dict[Path, str]) -> Path:
-    """slug.png, else slug-2.png, slug-3.png, …: never an existing or planned name."""
-    candidate, k = path, 1
-    while candidate in taken or _exists(Target(candidate)):
-        k += 1
-        candidate = path.with_name(f"{path.stem}-{k}{path.suffix}")
-    return candidate
-
-
-def _unplanned(path: Path, taken: dict[Path, str]) -> Path:
-    candidate, k = path, 1
-    while candidate in taken:
-        k += 1
-        candidate = path.with_name(f"{path.stem}-{k}{path.suffix}")
-    return candidate
-
-
-def next_free(path: Path, k: int) -> Path:
-    """The K-th alternative of PATH (k ≥ 2), for a name taken by another process meanwhile."""
+def numbered(path: Path, k: int) -> Path:
+    """slug.png → slug-K.png: the one way a taken or extra name is numbered."""
     return path.with_name(f"{path.stem}-{k}{path.suffix}")
+
+
+def _free_name(path: Path, taken: dict[Path, str], *, on_disk: bool = True) -> Path:
+    """slug.png, else slug-2.png, slug-3.png, …: no name planned in this run (nor on disk)."""
+    candidate, k = path, 1
+    while candidate in taken or (on_disk and _exists(Target(candidate))):
+        k += 1
+        candidate = numbered(path, k)
+    return candidate
 
 
 def check_writable(plans: Sequence[Planned], *, create: bool) -> None:

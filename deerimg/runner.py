@@ -17,7 +17,7 @@ from deerimg import history, images, provenance, writer
 from deerimg.client import ApiClient, ApiResult, Cancelled, Retrying
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.inputs import InputImage
-from deerimg.paths import Target
+from deerimg.paths import Target, numbered
 from deerimg.prompts import Job
 from deerimg.settings import Settings
 
@@ -150,8 +150,7 @@ def run(
         saved: list[Saved] = []
         started_at = time.monotonic()
         try:
-            on_retry = lambda r: emit(RetryEvent(task, r))  # noqa: E731 - the same closure as before
-            for event in _generate(client, task, slots, on_retry, policy):
+            for event in _generate(client, task, slots, policy, emit):
                 with lock:
                     if event.first:
                         summary.add_usage(event.result.usage)
@@ -176,9 +175,7 @@ def run(
     restore_sigint = _catch_interrupt(interrupted)
     try:
         pending = {pool.submit(one, task): task for task in tasks}
-        while pending:
-            if interrupted.is_set():
-                raise KeyboardInterrupt
+        while pending and not interrupted.is_set():
             done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             for future in done:
                 error = _failure(future)
@@ -191,17 +188,17 @@ def run(
                     summary.fatal = error  # a bad key fails every prompt alike: stop the run
                 if error.exit_code == ExitCode.CONFIG or fail_fast:
                     stop.set()
-    except KeyboardInterrupt:
-        summary.interrupted = True
-        _second_interrupt_exits()
-        stop.set()  # no new request, no retry
-        running = [future for future in pending if not future.cancel()]
-        if running:
-            # Closing the client here would close sockets under the workers' feet: a read
-            # blocked on one is not woken, and its fd number can be reused by another socket.
-            # The requests in flight are paid for anyway: let them finish and keep the images.
-            emit(Note(f"interrupted: waiting for {len(running)} request(s) in flight, already "
-                      "paid for; Ctrl-C again to stop at once"))  # fmt: skip
+        if interrupted.is_set():
+            # From here a second Ctrl-C leaves at once (on_sigint in _catch_interrupt).
+            summary.interrupted = True
+            stop.set()  # no new request, no retry
+            running = [future for future in pending if not future.cancel()]
+            if running:
+                # Closing the client here would close sockets under the workers' feet: a read
+                # blocked on one is not woken, and its fd number can be reused by another socket.
+                # The requests in flight are paid for anyway: let them finish and keep the images.
+                emit(Note(f"interrupted: waiting for {len(running)} request(s) in flight, already "
+                          "paid for; Ctrl-C again to stop at once"))  # fmt: skip
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         client.close()
@@ -287,26 +284,25 @@ def _catch_interrupt(interrupted: threading.Event) -> Callable[[], None]:
 
 
 def _leave(_signum: int, _frame: object) -> None:
+    """A second Ctrl-C leaves at once, still removing every temporary file first."""
     writer.remove_temporary_files()
     sys.stderr.write("\ninterrupted again: stopped at once\n")
     sys.stderr.flush()
     os._exit(ExitCode.INTERRUPTED)
 
 
-def _second_interrupt_exits() -> None:
-    """A second Ctrl-C leaves at once, still removing every temporary file first."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _leave)
-
-
 def _generate(
     client: ApiClient,
     task: Task,
     slots: threading.Semaphore,
-    on_retry: Callable[[Retrying], None],
     policy: Policy,
+    emit: Callable[[Event], None],
 ) -> Iterator[Saved]:
     """Send one task in one of the -j slots, then write each image as soon as it is decoded."""
+
+    def on_retry(retry: Retrying) -> None:
+        emit(RetryEvent(task, retry))
+
     with slots:
         if task.endpoint == "edits":
             result = client.edit(task.body, task.files, on_retry=on_retry)
@@ -323,7 +319,7 @@ def _generate(
 def _extra(last: Target, k: int) -> Target:
     """More images than asked for: keep them (they were paid for) under a numbered default name."""
     assert last.path is not None  # noqa: S101 - one stdout image is checked in the plan
-    return Target(last.path.with_name(f"{last.path.stem}-{k}{last.path.suffix}"))
+    return Target(numbered(last.path, k))
 
 
 def _save(

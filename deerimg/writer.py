@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from deerimg.errors import DeerimgError
+from deerimg.paths import numbered
 
 _live: set[str] = set()  # temporary files being written, removed on any exit
 _lock = threading.Lock()
@@ -96,7 +97,7 @@ def _place(tmp: Path, path: Path, *, replace: bool, rename_on_clash: bool) -> Pa
                     f"{candidate} was created by someone else meanwhile; not replaced",
                     hint="use --force to overwrite",
                 ) from None
-            candidate = path.with_name(f"{path.stem}-{k}{path.suffix}")
+            candidate = numbered(path, k)
         except OSError as exc:
             raise DeerimgError(f"cannot write {candidate}: {exc.strerror}") from None
     raise DeerimgError(f"no free name near {path}")
