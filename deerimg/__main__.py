@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
+_SENDS = frozenset({"generate", "edit", "models"})  # the commands that make an HTTP client
+_HELP = frozenset({"-h", "--help"})
+
 
 def main() -> None:
     if sys.argv[1:] == ["--version"]:
@@ -12,7 +15,11 @@ def main() -> None:
         from deerimg import __version__
 
         sys.stdout.write(f"deerimg {__version__}\n")
-        return
+        _leave(0)
+    if _SENDS.intersection(sys.argv[1:]) and _HELP.isdisjoint(sys.argv[1:]):
+        from deerimg import tls
+
+        tls.warm()  # certificates load on the other core while typer and httpx are imported
     from deerimg.cli import run
 
     try:

@@ -1,7 +1,5 @@
 """The Typer app: commands, options and panels; flags in, plain calls out."""
 
-from __future__ import annotations
-
 import os
 import sys
 from pathlib import Path
@@ -10,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from deerimg import __version__
+from deerimg import __version__, _deferred
 from deerimg.errors import DeerimgError, ExitCode
 
 if TYPE_CHECKING:
@@ -19,6 +17,7 @@ if TYPE_CHECKING:
     from deerimg.settings import Settings
 
 _debug = False
+_deferred.install()  # --help without markdown-it and pygments
 
 
 class _Group(TyperGroup):
@@ -472,7 +471,7 @@ def history(
     raise typer.Exit(show_history(limit, search, since, json_out, usage))
 
 
-def _request(flags: dict[str, Any]) -> tuple[Settings, RequestSpec, RunOptions]:
+def _request(flags: dict[str, Any]) -> "tuple[Settings, RequestSpec, RunOptions]":
     """Flags → settings (flag > env > config > default), the request spec and run options."""
     from deerimg.generate import RunOptions
     from deerimg.request import RequestSpec, parse_param

@@ -5,8 +5,6 @@ for a person at a terminal, plain aligned columns without colour otherwise. Note
 to standard error; failures rise as DeerimgError for cli.py to render.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import sys
@@ -210,10 +208,10 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
-def show_settings(origins: Sequence[Origin], as_json: bool) -> None:
+def show_settings(origins: "Sequence[Origin]", as_json: bool) -> None:
     from deerimg import config
 
-    def shown(origin: Origin) -> Any:
+    def shown(origin: "Origin") -> Any:
         if origin.key == "api_key" and origin.value is not None:
             return config.mask_key(origin.value)  # masked even for scripts: `get --reveal`
         return origin.value
@@ -270,5 +268,5 @@ def _note_env_override(key: str) -> None:
         config.warn(f"{variable} is set in the environment, and it wins over the config file")
 
 
-def _announce_retry(retry: Retrying) -> None:
+def _announce_retry(retry: "Retrying") -> None:
     note(retry_line("GET /v1/models: ", retry))

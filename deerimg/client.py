@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import threading
@@ -12,11 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from deerimg import __version__, retry
+from deerimg import __version__, retry, tls
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.settings import Settings
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
     from deerimg.inputs import InputImage
@@ -160,6 +163,7 @@ class ApiClient:
         self._rand = sleep_rand
         self._origin = origin(settings.api_root)
         self._client = httpx.Client(
+            verify=_tls_context(),
             timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 15.0)),
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             headers={"User-Agent": f"deerimg/{__version__}"},
@@ -398,6 +402,18 @@ class ApiClient:
         on_retry(info)
         if self.stop.wait(wait):
             raise Cancelled
+
+
+def _tls_context() -> ssl.SSLContext:
+    try:
+        return tls.context()
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        where = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or "certifi"
+        raise DeerimgError(
+            f"cannot load the TLS certificates ({where}): {_describe(exc)}",
+            ExitCode.CONFIG,
+            hint="check SSL_CERT_FILE and SSL_CERT_DIR",
+        ) from None
 
 
 def _refuse_redirect(response: httpx.Response) -> None:

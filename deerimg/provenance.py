@@ -8,11 +8,13 @@ import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-from xml.etree import ElementTree
+from typing import TYPE_CHECKING, Any
 
 from deerimg import __version__
 from deerimg.images import sniff
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree
 
 # IPTC NewsCodes: "created by a model trained on sampled content" - the "made by AI" label.
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -36,8 +38,10 @@ WEBP_ALPHA_FLAG = 0x10
 # Chunks that come before EXIF/XMP in an extended WebP; XMP goes after the last of them.
 WEBP_ORDERED = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L", b"EXIF"}
 MAX_TEXT = 32 << 20  # inflate at most this much of one compressed PNG text chunk
-# Characters XML 1.0 cannot hold at all, not even as references (and lone surrogates).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Characters XML 1.0 cannot hold at all, not even as references (and lone surrogates): the
+# complement of its Char production, spelled as the short list it is (the negated class took 5 ms
+# to compile at every start).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def build_record(
@@ -384,6 +388,8 @@ def _maybe_json(text: str) -> Any:
 
 
 def _xmp_tree(packet: bytes) -> ElementTree.Element | None:
+    from xml.etree import ElementTree  # reading only: writing never parses XML
+
     # A DTD is the only way to entity bombs and external entities; XMP never has one.
     if b"<!DOCTYPE" in packet or b"<!ENTITY" in packet:
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import math
 from collections.abc import Mapping
 
@@ -28,6 +27,8 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
     seconds = _seconds(value)
     if seconds is not None:
         return seconds
+    import email.utils  # only for an HTTP date, which few servers send
+
     try:
         when = email.utils.parsedate_to_datetime(value)
         return max(when.timestamp() - now, 0.0)

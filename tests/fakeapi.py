@@ -32,6 +32,7 @@ import random
 import re
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -1045,8 +1046,10 @@ class FakeDeerAPI:
         models: list[dict[str, Any]] | None = None,
         port: int = 0,
         files_port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.api_key = api_key
+        self.tls = tls  # a server context: both servers speak https
         self.latency = latency
         self.image_bytes = image_bytes
         self.models: list[dict[str, Any]] = models if models is not None else default_models()
@@ -1085,8 +1088,16 @@ class FakeDeerAPI:
         main = _Server(self, "main", self._ports[0])
         files = _Server(self, "files", self._ports[1])
         self._servers = [main, files]
-        self._base_url = f"http://127.0.0.1:{main.server_address[1]}"
-        self._files_url = f"http://127.0.0.1:{files.server_address[1]}"
+        scheme = "http"
+        if self.tls is not None:
+            scheme = "https"
+            for server in self._servers:
+                # The handshake happens in the handler's thread, on its first read.
+                server.socket = self.tls.wrap_socket(
+                    server.socket, server_side=True, do_handshake_on_connect=False
+                )
+        self._base_url = f"{scheme}://127.0.0.1:{main.server_address[1]}"
+        self._files_url = f"{scheme}://127.0.0.1:{files.server_address[1]}"
         for server in self._servers:
             thread = threading.Thread(
                 target=server.serve_forever,

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Imported only where requests are sent (client.py) or progress is drawn (report.py).
 SENDING = ("httpx", "httpcore", "h11", "anyio", "ssl", "certifi")
 DRAWING = ("rich.progress", "rich.console", "rich.live")
+# What typer.rich_utils imports at its top but deerimg's help never uses (deerimg/_deferred.py).
+HELP_UNUSED = ("rich.markdown", "markdown_it", "rich.traceback", "rich.syntax", "pygments")
 # typer 0.29 builds pydantic adapters for every command (pyproject.toml pins typer < 0.29).
 PYDANTIC = ("pydantic", "pydantic_core")
 
@@ -80,3 +82,65 @@ def test_help_sends_and_builds_nothing(args: list[str]) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Usage" in done.stdout
     assert among(modules, (*SENDING, "rich.progress", "rich.live", *PYDANTIC)) == set()
+    assert "typer.rich_utils" in modules  # the panels are drawn by typer, as before
+    assert among(modules, HELP_UNUSED) == set()
+
+
+def test_usage_error_leaves_markdown_and_pygments_out() -> None:
+    modules, done = imported("-m", "deerimg", "generate", "x", "--no-such-option")
+    assert done.returncode == 2
+    assert "--no-such-option" in done.stderr and "Traceback" not in done.stderr
+    assert "typer.rich_utils" in modules  # typer draws the usage error's panel
+    assert among(modules, HELP_UNUSED) == set()
+
+
+DEFERRED_SCRIPT = """
+import sys
+from deerimg import _deferred
+_deferred.install()
+import typer.rich_utils as ru
+assert "rich.markdown" not in sys.modules and "rich.traceback" not in sys.modules
+assert type(ru.Markdown).__name__ == "_Deferred"
+from rich.markdown import Markdown, Heading  # a later import gets the real module, whole
+assert type(ru.Markdown("# title")) is Markdown
+assert Heading.__module__ == "rich.markdown"
+import rich.traceback
+try:
+    raise ValueError("boom")
+except ValueError as exc:
+    tb = ru.Traceback.from_exception(type(exc), exc, exc.__traceback__)
+assert isinstance(tb, rich.traceback.Traceback) and isinstance(tb, ru.Traceback)
+print("ok")
+"""
+
+
+def test_deferred_stand_ins_give_the_real_classes() -> None:
+    # The stand-ins leave sys.modules once typer.rich_utils is loaded; using one imports the
+    # real module, so markdown help or a rich traceback would still work if ever turned on.
+    done = subprocess.run(
+        [sys.executable, "-c", DEFERRED_SCRIPT],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr[-2000:]
+
+
+MARKDOWN_APP = """
+from deerimg import _deferred
+_deferred.install()
+import typer
+app = typer.Typer(rich_markup_mode="markdown")
+@app.command()
+def hello(name: str = "x") -> None:
+    \"\"\"Say **hello** to `NAME`.\"\"\"
+app()
+"""
+
+
+def test_markdown_help_still_renders_after_the_deferral() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", MARKDOWN_APP, "--help"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
+        env={**os.environ, "COLUMNS": "80", "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Say hello to NAME." in done.stdout  # rendered: no ** nor backticks left

@@ -1,0 +1,61 @@
+"""The TLS context for https, made on a thread while the rest of deerimg starts (issue 10).
+
+Loading the certificate bundle takes 25-40 ms, and httpx.Client() does it at once, even for an
+http:// base URL. OpenSSL releases the interpreter lock while it parses the bundle, so a thread
+started before typer is imported does it on the other core, and ApiClient finds it made.
+
+The context is the one httpx makes by default (httpx._config.create_ssl_context, verify=True,
+trust_env=True): SSL_CERT_FILE, else SSL_CERT_DIR, else certifi's bundle; hostnames checked.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
+
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+_made: list[ssl.SSLContext] = []
+_failed: list[BaseException] = []
+
+
+def warm() -> None:
+    """Start making the context on a daemon thread, once; context() collects it."""
+    global _thread
+    with _lock:
+        if _thread is None:
+            _thread = threading.Thread(target=_make, name="deerimg-tls", daemon=True)
+            _thread.start()
+
+
+def context() -> ssl.SSLContext:
+    """The verifying context, made here if warm() was not called; its error raised here too."""
+    warm()
+    assert _thread is not None  # noqa: S101 - set by warm()
+    _thread.join()
+    if _failed:
+        raise _failed[0]
+    return _made[0]
+
+
+def _make() -> None:
+    try:
+        _made.append(_create())
+    except BaseException as exc:  # noqa: BLE001 - handed to the thread that asks for it
+        _failed.append(exc)
+
+
+def _create() -> ssl.SSLContext:
+    import ssl
+
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
