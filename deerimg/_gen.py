@@ -39,7 +39,7 @@ HELP_PANEL = "Options"
 # -- the command tree ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Values:
     """What a value completes to: words, files, dirs, models, config-value (per key), or none."""
 
@@ -47,7 +47,7 @@ class Values:
     words: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Param:
     names: tuple[str, ...]  # option names, short first; () for an argument
     name: str
@@ -61,7 +61,7 @@ class Param:
     default: str  # "" when there is none worth showing
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Command:
     path: tuple[str, ...]
     help: str

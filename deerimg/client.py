@@ -31,7 +31,7 @@ MAX_REDIRECTS = 5
 _KEY_RE = re.compile(r"[\x21-\x7e]+")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Retrying:
     """A retry about to happen, announced with the status (or the network error) and request id."""
 
@@ -43,7 +43,7 @@ class Retrying:
     status: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ApiResult:
     """One successful answer: the images' data items and what the API said about them."""
 
@@ -186,20 +186,26 @@ class ApiClient:
         return {"Authorization": f"Bearer {key}"}
 
     def generate(
-        self, body: dict[str, Any], on_retry: Callable[[Retrying], None] | None = None
+        self,
+        body: dict[str, Any],
+        on_retry: Callable[[Retrying], None] | None = None,
+        received: Callable[[], None] | None = None,
     ) -> ApiResult:
+        """POST /images/generations. received() is called once the answer is in, before it is
+        parsed: the runner lets the next request go then (issue 10)."""
         url = f"{self._settings.api_root}/images/generations"
-        return self._images(url, body, (), on_retry)
+        return self._images(url, body, (), on_retry, received)
 
     def edit(
         self,
         body: dict[str, Any],
         files: Sequence[tuple[str, InputImage]],
         on_retry: Callable[[Retrying], None] | None = None,
+        received: Callable[[], None] | None = None,
     ) -> ApiResult:
         """POST /images/edits as multipart: the body's fields as text, each file as a part."""
         url = f"{self._settings.api_root}/images/edits"
-        return self._images(url, body, files, on_retry)
+        return self._images(url, body, files, on_retry, received)
 
     def _images(
         self,
@@ -207,9 +213,12 @@ class ApiClient:
         body: dict[str, Any],
         files: Sequence[tuple[str, InputImage]],
         on_retry: Callable[[Retrying], None] | None,
+        received: Callable[[], None] | None = None,
     ) -> ApiResult:
         started = time.monotonic()
         response = self._send("POST", url, body, on_retry or self._on_retry, uploads=files)
+        if received is not None:
+            received()
         _refuse_redirect(response)
         request_id = request_id_of(response)
         data = self._json(response, request_id)

@@ -143,7 +143,7 @@ def _bool(value: Any) -> bool:
     raise ValueError("must be true or false")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Key:
     name: str  # as in config.toml
     check: Callable[[Any], Any]
@@ -338,7 +338,7 @@ def _edit_text(text: str, key: str, line: str | None) -> str:
     return "".join(lines)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Update:
     path: Path
     changed: bool  # False: `unset` of a key the file does not hold; nothing was written

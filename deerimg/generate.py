@@ -17,7 +17,7 @@ from deerimg.settings import Settings
 Files = tuple[tuple[str, InputImage], ...]  # multipart field name, file
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RunOptions:
     output: str | None = None
     force: bool = False
@@ -32,7 +32,7 @@ class RunOptions:
     history: bool = True  # --no-history, or config history = false
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Uploads:
     """`edit`'s inputs: the images and mask given on the command line, for every prompt."""
 
@@ -40,7 +40,7 @@ class Uploads:
     mask: InputImage | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Prepared:
     body: dict[str, Any]
     name: paths.NameInfo

@@ -216,7 +216,7 @@ def filter_entries(
     return kept
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UsageRow:
     day: str  # YYYY-MM-DD in the zone asked for
     model: str

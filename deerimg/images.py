@@ -71,6 +71,14 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def decode(text: str) -> bytearray:
+    """The bytes of base64 TEXT, grown piece by piece: never a second whole copy (issue 10)."""
+    data = bytearray()
+    for piece in decode_chunks(text):
+        data += piece
+    return data
+
+
 def decode_chunks(text: str) -> Iterator[bytes]:
     """Decode base64 piece by piece, so no second full copy is made and other threads get turns."""
     text = text.strip()

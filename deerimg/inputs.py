@@ -15,7 +15,7 @@ CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 HEAD = 1 << 16  # enough of a file to find its type and, almost always, its pixel size
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InputImage:
     """A file to upload: its path, the name sent (never a folder), type, size and pixels."""
 

@@ -19,7 +19,7 @@ RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Target:
     """Where one image goes. ext_fixed: the user wrote the extension, so it is never changed."""
 
@@ -32,7 +32,7 @@ class Target:
         return self.path is None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Planned:
     """What one prompt will need: its images' targets, and whether --skip-existing skips it."""
 
@@ -40,7 +40,7 @@ class Planned:
     skip: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NameInfo:
     """What naming needs to know of one prompt."""
 

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from deerimg.errors import usage_error
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Job:
     prompt: str
     overrides: Mapping[str, Any] = field(default_factory=dict)  # request fields from a JSON line

@@ -16,6 +16,8 @@ from deerimg.images import sniff
 if TYPE_CHECKING:
     from xml.etree import ElementTree
 
+Buffer = bytes | memoryview  # a piece of a file to write
+
 # IPTC NewsCodes: "created by a model trained on sampled content" - the "made by AI" label.
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 # Our XMP namespace. It only names things; readers look the record up by it, so never change it.
@@ -161,7 +163,7 @@ def _png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
         end = pos + 12 + int.from_bytes(data[pos : pos + 4], "big")
         if end > len(data):
             return
-        kind = data[pos + 4 : pos + 8]
+        kind = bytes(data[pos + 4 : pos + 8])  # hashable even when DATA is a bytearray
         yield kind, pos, end
         if kind == b"IEND":
             return
@@ -200,7 +202,7 @@ def _webp_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
         size = int.from_bytes(data[pos + 4 : pos + 8], "little")
         if pos + 8 + size > limit:
             return
-        yield data[pos : pos + 4], pos, pos + 8 + size + (size & 1)
+        yield bytes(data[pos : pos + 4]), pos, pos + 8 + size + (size & 1)
         pos += 8 + size + (size & 1)
 
 
@@ -243,6 +245,13 @@ def embed(data: bytes, fmt: str, record: Mapping[str, Any]) -> bytes | None:
     C2PA credentials, it already holds an XMP packet (two would contradict each other), the
     packet is over a JPEG segment's 64 KB, or its structure is not one this can follow.
     """
+    parts = embed_parts(data, fmt, record)
+    return None if parts is None else b"".join(parts)
+
+
+def embed_parts(data: bytes, fmt: str, record: Mapping[str, Any]) -> list[Buffer] | None:
+    """What embed() returns, as pieces to write one after the other, most of them views of DATA:
+    a batch's writers hold no second copy of each image (issue 10)."""
     fmt = _format(data, fmt)
     if has_c2pa(data):
         return None
@@ -259,7 +268,7 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
     return len(payload).to_bytes(4, "big") + kind + payload + crc.to_bytes(4, "big")
 
 
-def _embed_png(data: bytes, packet: bytes) -> bytes | None:
+def _embed_png(data: bytes, packet: bytes) -> list[Buffer] | None:
     chunks = list(_png_chunks(data))
     if not chunks or chunks[0][0] != b"IHDR":
         return None
@@ -271,10 +280,11 @@ def _embed_png(data: bytes, packet: bytes) -> bytes | None:
     # iTXt: keyword, no compression (flag 0, method 0), empty language and translated keyword.
     chunk = _png_chunk(b"iTXt", XMP_KEYWORD + b"\x00\x00\x00\x00\x00" + packet)
     at = chunks[0][2]  # right after IHDR: XMP Part 3 asks for it before IDAT
-    return data[:at] + chunk + data[at:]
+    view = memoryview(data)
+    return [view[:at], chunk, view[at:]]
 
 
-def _embed_jpeg(data: bytes, packet: bytes) -> bytes | None:
+def _embed_jpeg(data: bytes, packet: bytes) -> list[Buffer] | None:
     payload = JPEG_XMP_ID + packet
     if len(payload) > JPEG_SEGMENT_MAX:
         return None
@@ -289,7 +299,8 @@ def _embed_jpeg(data: bytes, packet: bytes) -> bytes | None:
         else:
             leading = False
     segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
-    return data[:at] + segment + data[at:]
+    view = memoryview(data)
+    return [view[:at], segment, view[at:]]
 
 
 def _webp_canvas(data: bytes, kind: bytes, start: int) -> tuple[int, int, bool] | None:
@@ -305,7 +316,7 @@ def _webp_canvas(data: bytes, kind: bytes, start: int) -> tuple[int, int, bool] 
     return None
 
 
-def _embed_webp(data: bytes, packet: bytes) -> bytes | None:
+def _embed_webp(data: bytes, packet: bytes) -> list[Buffer] | None:
     chunks = list(_webp_chunks(data))
     end = _riff_end(data)
     if not chunks or chunks[-1][2] != end or end > len(data):
@@ -315,11 +326,13 @@ def _embed_webp(data: bytes, packet: bytes) -> bytes | None:
     first, start, first_end = chunks[0]
     at = max(e for kind, _, e in chunks if kind in WEBP_ORDERED)
     xmp = b"XMP " + len(packet).to_bytes(4, "little") + packet + b"\x00" * (len(packet) & 1)
+    view = memoryview(data)
+    body: list[Buffer]
     if first == b"VP8X":
         if first_end - start < 18:
             return None
         flags = bytes([data[start + 8] | WEBP_XMP_FLAG])
-        body = data[12 : start + 8] + flags + data[start + 9 : at] + xmp + data[at:end]
+        body = [view[12 : start + 8], flags, view[start + 9 : at], xmp, view[at:end]]
     elif first in (b"VP8 ", b"VP8L"):
         canvas = _webp_canvas(data, first, start)
         if canvas is None or not canvas[0] or not canvas[1]:
@@ -332,10 +345,11 @@ def _embed_webp(data: bytes, packet: bytes) -> bytes | None:
             + (width - 1).to_bytes(3, "little")
             + (height - 1).to_bytes(3, "little")
         )
-        body = vp8x + data[12:at] + xmp + data[at:end]
+        body = [vp8x, view[12:at], xmp, view[at:end]]
     else:
         return None
-    return b"RIFF" + (len(body) + 4).to_bytes(4, "little") + b"WEBP" + body + data[end:]
+    size = sum(len(part) for part in body) + 4
+    return [b"RIFF" + size.to_bytes(4, "little") + b"WEBP", *body, view[end:]]
 
 
 # ---- reading ----------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def parse_param(text: str) -> tuple[str, Any]:
     return key, value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestSpec:
     """The request flags of `generate`, as given (None: not given, not sent)."""
 

@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
 ENV_VARS: dict[str, str] = {"api_key": "DEERAPI_KEY", "base_url": "DEERIMG_BASE_URL"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Settings:
     api_key: str | None = field(repr=False)
     base_url: str
@@ -125,7 +125,7 @@ def resolve_settings(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Origin:
     """Where one setting's value comes from, for `config list` and `config get`."""
 

@@ -509,3 +509,18 @@ def test_damaged_files_never_crash_the_reader_or_the_writer(
     provenance.read(data, fmt)
     provenance.has_c2pa(data)
     provenance.embed(data, fmt, record())
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_embed_parts_share_the_image_memory(fmt: str) -> None:
+    # Issue 10: a batch writes the pieces; the image itself is never copied to add the record.
+    rec = record()
+    original = make_image(fmt, 32, 32)
+    decoded = bytearray(original)  # what images.decode gives the runner
+    parts = provenance.embed_parts(decoded, fmt, rec)
+    assert parts is not None
+    assert b"".join(parts) == provenance.embed(original, fmt, rec)
+    views = [p for p in parts if isinstance(p, memoryview)]
+    assert all(view.obj is decoded for view in views)
+    # Every byte of the image is a view but a WebP's 12-byte RIFF header and one flags byte.
+    assert len(original) - 13 <= sum(len(view) for view in views) <= len(original)
