@@ -71,7 +71,7 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def decode(text: str) -> bytearray:
+def decode(text: str | memoryview) -> bytearray:
     """The bytes of base64 TEXT, grown piece by piece: never a second whole copy (issue 10)."""
     data = bytearray()
     for piece in decode_chunks(text):
@@ -79,10 +79,14 @@ def decode(text: str) -> bytearray:
     return data
 
 
-def decode_chunks(text: str) -> Iterator[bytes]:
-    """Decode base64 piece by piece, so no second full copy is made and other threads get turns."""
-    text = text.strip()
-    if not text:
+def decode_chunks(text: str | memoryview) -> Iterator[bytes]:
+    """Decode base64 piece by piece, so no second full copy is made and other threads get turns.
+
+    TEXT is the b64_json string, or a view of it in the answer's bytes (client.lift_images).
+    """
+    if isinstance(text, str):
+        text = text.strip()
+    if not len(text):
         raise DeerimgError("the response's b64_json is empty")
     for start in range(0, len(text), CHUNK):
         piece = text[start : start + CHUNK]

@@ -424,7 +424,7 @@ def _image_bytes(
     than when the whole prompt is done (issue 10: memory must not grow with the batch).
     """
     b64 = item.pop("b64_json", None)
-    if isinstance(b64, str):
+    if isinstance(b64, (str, memoryview)):
         try:
             return images.decode(b64)
         except DeerimgError as error:

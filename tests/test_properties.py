@@ -802,3 +802,69 @@ def test_writer_without_hard_links_never_leaves_its_empty_claim(
     with pytest.raises(DeerimgError, match="Input/output error"):
         writer.write_file([b"new"], tmp_path / "x.png", replace=False, rename_on_clash=False)
     assert list(tmp_path.iterdir()) == []
+
+
+# client.lift_images: the answer parsed with the base64 left in place (issue 10)
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+TRICKY_TEXT = st.sampled_from(['"b64_json":"', "b64_json", '\\"b64_json\\": "', "", "é\u2028"])
+
+
+def _plain(data: Any) -> Any:
+    """DATA with every memoryview turned back into the text it views."""
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    return bytes(data).decode("ascii") if isinstance(data, memoryview) else data
+
+
+@PROPERTY
+@given(
+    images_=st.lists(st.binary(max_size=60), max_size=3),
+    others=st.lists(st.fixed_dictionaries({"url": st.text(max_size=10)}), max_size=2),
+    revised=st.text(max_size=20) | TRICKY_TEXT,
+    extra=st.dictionaries(st.text(max_size=10) | TRICKY_TEXT, JSON_VALUE, max_size=3),
+    indent=st.sampled_from([None, 1]),
+)
+def test_lifted_answer_equals_the_parsed_one(
+    images_: list[bytes],
+    others: list[dict[str, str]],
+    revised: str,
+    extra: dict,
+    indent: int | None,
+) -> None:
+    from deerimg.client import lift_images
+
+    items: list[dict[str, Any]] = [
+        {"b64_json": base64.b64encode(b).decode(), "revised_prompt": revised} for b in images_
+    ]
+    answer = {**extra, "created": 1, "data": items + others, "usage": {"total_tokens": 9}}
+    content = json.dumps(answer, indent=indent).encode()
+    lifted = lift_images(content)
+    if lifted is None:  # the caller parses it whole: allowed only where lifting is unsure
+        assert not images_ or '"b64_json' in json.dumps(extra) + json.dumps(revised)
+        return
+    assert _plain(lifted) == json.loads(content)
+    views = [item["b64_json"] for item in lifted["data"] if "b64_json" in item]
+    assert all(isinstance(v, memoryview) and v.obj is content for v in views)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"data":[{"b64_json":"QUJD\\/"}]}',  # an escaped slash: parsed whole
+        b'{"b64_json":"QUJD","data":[]}',  # not a data item's key
+        b'{"data":[{"b64_json":"QUJD"}',  # truncated
+        b'{"data":[{"url":"https://x"}]}',  # nothing to lift
+    ],
+)
+def test_unusual_answers_are_left_to_json(content: bytes) -> None:
+    from deerimg.client import lift_images
+
+    assert lift_images(content) is None
