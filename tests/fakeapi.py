@@ -681,6 +681,28 @@ class _Server(ThreadingHTTPServer):
             self.api._note_error(f"{self.role}: {error!r}")
 
 
+def _dumps(payload: Any) -> bytes:
+    """json.dumps(payload).encode(), with each large b64_json spliced in rather than escaped.
+
+    Base64 needs no escaping, and escaping 2 MB costs the fake about 3 ms an answer: the
+    benchmark's eight answers at once queue behind each other on this process's lock.
+    """
+    items = payload.get("data") if isinstance(payload, dict) else None
+    spliced: list[bytes] = []
+    if isinstance(items, list):
+        items = [dict(item) if isinstance(item, dict) else item for item in items]
+        for item in items:
+            value = item.get("b64_json") if isinstance(item, dict) else None
+            if isinstance(value, str) and len(value) > 65536 and value.isascii():
+                item["b64_json"] = f"\x00splice{len(spliced)}"
+                spliced.append(value.encode("ascii"))
+        payload = {**payload, "data": items}
+    body = json.dumps(payload).encode()
+    for k, value in enumerate(spliced):
+        body = body.replace(b'\\u0000splice%d"' % k, value + b'"', 1)
+    return body
+
+
 class _Drop(Exception):
     """Close the connection without answering."""
 
@@ -778,7 +800,7 @@ class _Handler(BaseHTTPRequestHandler):
         *,
         truncate: bool = False,
     ) -> None:
-        body = json.dumps(payload).encode()
+        body = _dumps(payload)
         self._send(status, body, "application/json", headers, truncate=truncate)
 
     def _dispatch(self) -> None:
