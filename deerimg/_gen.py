@@ -946,6 +946,11 @@ DEERIMG_DEBUG :: When set to anything but 0 or empty, errors show a Python trace
 
 NO_COLOR :: When set, standard error gets plain lines: no colour, spinner or progress bar (as when
 it is not a terminal).
+
+SSL_CERT_FILE, SSL_CERT_DIR :: A CA bundle file (or a folder of CA files) to trust for https instead
+of certifi's bundle. A file that cannot be loaded is a configuration error (exit status 3).
+
+HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY :: The proxies to use, as httpx reads them.
 """
 
 FILES_TEXT = """
