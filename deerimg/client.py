@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from deerimg import __version__, retry, tls
+from deerimg import __version__, images, retry, tls
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.settings import Settings
 
@@ -217,18 +217,21 @@ class ApiClient:
         received: Callable[[], None] | None = None,
     ) -> ApiResult:
         started = time.monotonic()
-        response = self._send("POST", url, body, on_retry or self._on_retry, uploads=files)
+        response, answer = self._send("POST", url, body, on_retry or self._on_retry, uploads=files)
         if received is not None:
             received()
         _refuse_redirect(response)
         request_id = request_id_of(response)
-        data = lift_images(response.content)
-        if data is None:
-            data = self._json(response, request_id)
+        lifted = _lift(answer)
+        if lifted is not None:
+            data = lifted[0]
+            _place_images(answer, lifted[1], request_id)
+        else:
+            data = self._json(response, answer, request_id)
         if not isinstance(data, dict):
             raise DeerimgError("the response is not a JSON object", request_id=request_id)
         if "error" in data and not data.get("data"):
-            message, code = _error_fields(response.content)
+            message, code = _error_fields(answer)
             raise DeerimgError(message or "error", code=code, request_id=request_id)
         items = data.get("data")
         if not isinstance(items, list):
@@ -243,10 +246,12 @@ class ApiClient:
         return ApiResult(items, usage, request_id, time.monotonic() - started, fields)
 
     def list_models(self) -> list[dict[str, Any]]:
-        response = self._send("GET", f"{self._settings.api_root}/models", None, self._on_retry)
+        response, answer = self._send(
+            "GET", f"{self._settings.api_root}/models", None, self._on_retry
+        )
         _refuse_redirect(response)
         request_id = request_id_of(response)
-        data = self._json(response, request_id)
+        data = self._json(response, answer, request_id)
         items = data.get("data") if isinstance(data, dict) else data
         if not isinstance(items, list):
             raise DeerimgError("the model list has no data", request_id=request_id)
@@ -254,7 +259,9 @@ class ApiClient:
             item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
         ]
 
-    def download(self, url: str, on_retry: Callable[[Retrying], None] | None = None) -> bytes:
+    def download(
+        self, url: str, on_retry: Callable[[Retrying], None] | None = None
+    ) -> bytes | bytearray:
         """GET an image URL; the key goes only to the API's own origin, checked at every redirect.
 
         The image is paid for already, so transient failures are retried as the API's are.
@@ -274,7 +281,7 @@ class ApiClient:
                     f"image download failed: HTTP {response.status_code} from {netloc}"
                 )
 
-            response = self._send(
+            response, answer = self._send(
                 "GET",
                 url,
                 None,
@@ -291,17 +298,17 @@ class ApiClient:
                 continue
             if response.status_code != 200:
                 raise failed(response)
-            return response.content
+            return answer
         raise DeerimgError("image download failed: too many redirects")
 
     @staticmethod
-    def _json(response: httpx.Response, request_id: str | None) -> Any:
+    def _json(response: httpx.Response, answer: bytes | bytearray, request_id: str | None) -> Any:
         try:
-            return response.json()
+            return json.loads(answer)
         except ValueError:
             kind = response.headers.get("content-type", "unknown type").split(";")[0]
             raise DeerimgError(
-                f"the response is not JSON ({kind}, {len(response.content)} bytes)",
+                f"the response is not JSON ({kind}, {len(answer)} bytes)",
                 status=response.status_code,
                 request_id=request_id,
             ) from None
@@ -317,10 +324,11 @@ class ApiClient:
         make_error: Callable[[httpx.Response], DeerimgError] = error_from_response,
         kind: str | None = None,
         uploads: Sequence[tuple[str, InputImage]] = (),
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, bytes | bytearray]:
         """Send once, and again on transient failures: the same body, announced, back-off.
 
-        kind names what is fetched when it is not the API ("image download"), in messages.
+        Returns the answer and its body. kind names what is fetched when it is not the API
+        ("image download"), in messages.
         """
         httpx = self._httpx
         retries = self._settings.retries
@@ -344,11 +352,14 @@ class ApiClient:
                         (field, (image.name, image.path.read_bytes(), image.content_type))
                         for field, image in uploads
                     ]
-                    response = self._client.request(
+                    request = self._client.build_request(
                         method, url, data=form, files=parts, headers=headers
                     )
                 else:
-                    response = self._client.request(method, url, content=content, headers=headers)
+                    request = self._client.build_request(
+                        method, url, content=content, headers=headers
+                    )
+                response, answer = self._receive(request)
             except httpx.TimeoutException as exc:
                 failure: httpx.Response | DeerimgError = DeerimgError(
                     f"{failed}no answer within {self._settings.timeout:g} s ({type(exc).__name__})",
@@ -364,7 +375,7 @@ class ApiClient:
                 raise DeerimgError(f"{failed}invalid URL: {_describe(exc)}") from None
             else:
                 if response.status_code < 400:
-                    return _unbind(response, httpx)
+                    return response, answer
                 if not retry.should_retry(response.status_code):
                     raise make_error(response)
                 failure = response
@@ -374,6 +385,25 @@ class ApiClient:
                 raise self._final_error(failure, make_error)
             self._wait_before_retry(failure, attempt, retries, on_retry, make_error, kind)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytes | bytearray]:
+        """Send REQUEST and read its answer: a success into one bytearray, grown chunk by chunk.
+
+        httpx's own read keeps every chunk until it joins them: twice the answer at once, 8 MB
+        for a 3 MB image in each of -j threads (issue 10). The bytearray also lets the base64 in
+        it be decoded over itself (images.decode_in_place). Anything else is read as httpx does.
+        """
+        response = self._client.send(request, stream=True)
+        try:
+            if not 200 <= response.status_code < 300:
+                return response, response.read()
+            answer = bytearray()
+            for chunk in response.iter_bytes():
+                answer += chunk
+            return response, answer
+        finally:
+            response.close()
+            _unbind(response, self._httpx)
 
     @staticmethod
     def _final_error(
@@ -428,7 +458,7 @@ def _tls_context() -> ssl.SSLContext:
         ) from None
 
 
-def lift_images(content: bytes) -> dict[str, Any] | None:
+def lift_images(content: bytes | bytearray) -> dict[str, Any] | None:
     """An images answer parsed with each b64_json value left in CONTENT, as a memoryview of it.
 
     json.loads would hold the answer three times at its peak (the bytes, their text, the value's
@@ -439,7 +469,21 @@ def lift_images(content: bytes) -> dict[str, Any] | None:
     b64_json, an escape inside a value, or a "b64_json" that the parse shows was not a key of a
     data item (text inside another string, say).
     """
-    pieces: list[bytes] = []
+    lifted = _lift(content)
+    if lifted is None:
+        return None
+    view = memoryview(content)
+    for item, start, end in lifted[1]:
+        item["b64_json"] = view[start:end]
+    return lifted[0]
+
+
+Lifted = list[tuple[dict[str, Any], int, int]]  # a data item, and where its base64 lies
+
+
+def _lift(content: bytes | bytearray) -> tuple[dict[str, Any], Lifted] | None:
+    """lift_images' work: the parsed answer, and each item's base64 as a span of CONTENT."""
+    pieces: list[bytes | bytearray] = []
     spans: list[tuple[int, int]] = []
     pos = 0
     for match in _B64_KEY.finditer(content):
@@ -463,10 +507,24 @@ def lift_images(content: bytes) -> dict[str, Any] | None:
     lifted = [item for item in items if isinstance(item, dict) and "b64_json" in item]
     if [item["b64_json"] for item in lifted] != [f"\x00deerimg{k}" for k in range(len(spans))]:
         return None
-    view = memoryview(content)
-    for item, (start, end) in zip(lifted, spans, strict=True):
+    return data, [(item, start, end) for item, (start, end) in zip(lifted, spans, strict=True)]
+
+
+def _place_images(answer: bytes | bytearray, lifted: Lifted, request_id: str | None) -> None:
+    """Give each lifted item its base64: one image is decoded over the answer itself, which
+    then holds just the image (item["image"]); several get views, decoded one at a time."""
+    if len(lifted) == 1 and isinstance(answer, bytearray):
+        item, start, end = lifted[0]
+        try:
+            item["image"] = images.decode_in_place(answer, start, end)
+        except DeerimgError as error:
+            error.request_id = request_id
+            raise
+        del item["b64_json"]
+        return
+    view = memoryview(answer)
+    for item, start, end in lifted:
         item["b64_json"] = view[start:end]
-    return data
 
 
 def _refuse_redirect(response: httpx.Response) -> None:

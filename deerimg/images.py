@@ -79,6 +79,29 @@ def decode(text: str | memoryview) -> bytearray:
     return data
 
 
+def decode_in_place(buf: bytearray, start: int, end: int) -> bytearray:
+    """Decode the base64 in BUF[start:end] over itself, and cut BUF down to the decoded bytes.
+
+    Each piece's bytes are shorter than its text and land where text already read lay, so the
+    image needs no memory beyond the answer that brought it (issue 10). Returns BUF.
+    """
+    if start >= end:
+        raise DeerimgError("the response's b64_json is empty")
+    view = memoryview(buf)
+    out = start
+    for pos in range(start, end, CHUNK):
+        try:
+            piece = base64.b64decode(view[pos : min(pos + CHUNK, end)], validate=True)
+        except (binascii.Error, ValueError):
+            raise DeerimgError("the response's b64_json is not valid base64") from None
+        view[out : out + len(piece)] = piece
+        out += len(piece)
+    view.release()
+    del buf[out:]
+    del buf[:start]
+    return buf
+
+
 def decode_chunks(text: str | memoryview) -> Iterator[bytes]:
     """Decode base64 piece by piece, so no second full copy is made and other threads get turns.
 

@@ -423,6 +423,9 @@ def _image_bytes(
     The base64 text is taken out of the answer, so it is freed as soon as it is decoded rather
     than when the whole prompt is done (issue 10: memory must not grow with the batch).
     """
+    image = item.pop("image", None)  # decoded by the client over its answer
+    if isinstance(image, bytearray):
+        return image
     b64 = item.pop("b64_json", None)
     if isinstance(b64, (str, memoryview)):
         try:
