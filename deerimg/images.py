@@ -105,7 +105,7 @@ def decode_in_place(buf: bytearray, start: int, end: int) -> bytearray:
 def decode_chunks(text: str | memoryview) -> Iterator[bytes]:
     """Decode base64 piece by piece, so no second full copy is made and other threads get turns.
 
-    TEXT is the b64_json string, or a view of it in the answer's bytes (client.lift_images).
+    TEXT is the b64_json string, or a view of it in the answer's bytes (answers.lift_images).
     """
     if isinstance(text, str):
         text = text.strip()

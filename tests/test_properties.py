@@ -807,7 +807,7 @@ def test_writer_without_hard_links_never_leaves_its_empty_claim(
     assert list(tmp_path.iterdir()) == []
 
 
-# client.lift_images: the answer parsed with the base64 left in place (issue 10)
+# answers.lift_images: the answer parsed with the base64 left in place (issue 10)
 JSON_VALUE = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=30),
     lambda inner: (
@@ -842,7 +842,7 @@ def test_lifted_answer_equals_the_parsed_one(
     extra: dict,
     indent: int | None,
 ) -> None:
-    from deerimg.client import lift_images
+    from deerimg.answers import lift_images
 
     items: list[dict[str, Any]] = [
         {"b64_json": base64.b64encode(b).decode(), "revised_prompt": revised} for b in images_
@@ -868,7 +868,7 @@ def test_lifted_answer_equals_the_parsed_one(
     ],
 )
 def test_unusual_answers_are_left_to_json(content: bytes) -> None:
-    from deerimg.client import lift_images
+    from deerimg.answers import lift_images
 
     assert lift_images(content) is None
 

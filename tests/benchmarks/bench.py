@@ -459,13 +459,13 @@ def _split_in_process(ctx: Context, body: dict[str, Any]) -> dict[str, float | s
     """Request, decoding and writing as deerimg does them, timed here on the same answer.
 
     The request is httpx's (a new connection, the POST) and deerimg's parse of the answer
-    (client.lift_images); decoding and writing call deerimg's images.decode and writer.write_file.
+    (answers.lift_images); decoding and writing call deerimg's images.decode and writer.write_file.
     """
     try:
         import httpx
 
         from deerimg import images, writer
-        from deerimg.client import lift_images
+        from deerimg.answers import lift_images
     except ImportError as exc:
         return {"error": f"cannot import: {exc}"}
     times: dict[str, list[float]] = {"request": [], "decode": [], "write": []}
