@@ -1,5 +1,6 @@
 """The Typer app: commands, options and panels; flags in, plain calls out."""
 
+import copy
 import os
 import sys
 from pathlib import Path
@@ -561,9 +562,32 @@ def run() -> None:
     global _debug
     _debug = _debug or os.environ.get("DEERIMG_DEBUG", "") not in ("", "0")
     try:
-        app()
+        only(sys.argv[1] if len(sys.argv) > 1 else None)()
     except BrokenPipeError:
         # The reader of standard output went away (`| head`): leave quietly, like other tools.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(ExitCode.FAILURE)
+
+
+def only(name: str | None) -> typer.Typer:
+    """The app with NAME as its one command, when NAME is one; else the whole app.
+
+    typer builds the options of every command at each start, though a run uses one command:
+    4 of the 6 ms (issue 10). Everything a run of NAME shows is the same either way (its help,
+    its errors); shell completion, which walks the whole tree, always gets the whole app.
+    """
+    if "_DEERIMG_COMPLETE" in os.environ:
+        return app
+    chosen = [c for c in app.registered_commands if _command_name(c) == name]
+    if not chosen:
+        return app
+    narrowed = copy.copy(app)
+    narrowed.registered_commands = chosen
+    narrowed.registered_groups = []
+    return narrowed
+
+
+def _command_name(command: Any) -> str:
+    callback = command.callback
+    return command.name or (callback.__name__.lower().replace("_", "-") if callback else "")

@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -709,6 +709,7 @@ class _Drop(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    _answered: Callable[[], None] = staticmethod(lambda: None)  # ends a generation's count
     server_version = "FakeDeerAPI/1.0"
     sys_version = ""
     # Headers and body are separate writes: without TCP_NODELAY, Nagle's algorithm and the
@@ -776,6 +777,7 @@ class _Handler(BaseHTTPRequestHandler):
         *,
         truncate: bool = False,
     ) -> None:
+        self._answered()  # in flight until its answer starts, not until the client has read it
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -884,10 +886,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         if path == GENERATIONS_PATH:
-            with api._in_flight():
+            with api._in_flight() as self._answered:
                 self._authorized_then(recorded, self._generate)
         elif path == EDITS_PATH:
-            with api._in_flight():
+            with api._in_flight() as self._answered:
                 self._authorized_then(recorded, self._edit)
         else:
             self._authorized_then(recorded, self._models)
@@ -1302,15 +1304,27 @@ class FakeDeerAPI:
         return {}
 
     @contextmanager
-    def _in_flight(self) -> Iterator[None]:
+    def _in_flight(self) -> Iterator[Callable[[], None]]:
+        """Count one generation in flight; the callable it gives ends the count early, once.
+
+        A client may send its next request as soon as it has read an answer, before this
+        server's thread is done writing it: the count ends when the answer starts.
+        """
         with self._lock:
             self._in_flight_now += 1
             self._max_in_flight = max(self._max_in_flight, self._in_flight_now)
-        try:
-            yield
-        finally:
+        counted = [True]
+
+        def done() -> None:
             with self._lock:
-                self._in_flight_now -= 1
+                if counted[0]:
+                    counted[0] = False
+                    self._in_flight_now -= 1
+
+        try:
+            yield done
+        finally:
+            done()
 
     def _next_request_id(self) -> str:
         with self._lock:

@@ -144,3 +144,34 @@ def test_markdown_help_still_renders_after_the_deferral() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Say hello to NAME." in done.stdout  # rendered: no ** nor backticks left
+
+
+LEAF_COMMANDS = ["generate", "edit", "info", "history", "models"]
+
+
+@pytest.mark.parametrize("name", LEAF_COMMANDS)
+@pytest.mark.parametrize("args", [["--help"], ["--no-such-option"]], ids=["help", "error"])
+def test_one_command_app_shows_what_the_whole_app_shows(name: str, args: list[str]) -> None:
+    # cli.run() builds only the command it runs (4 of typer's 6 ms): its help and its usage
+    # errors must not change.
+    from typer.testing import CliRunner
+
+    from deerimg import cli
+
+    narrowed = cli.only(name)
+    assert narrowed is not cli.app
+    assert [cli._command_name(c) for c in narrowed.registered_commands] == [name]
+    env = {"COLUMNS": "100", "NO_COLOR": "1"}
+    whole = CliRunner().invoke(cli.app, [name, *args], env=env, prog_name="deerimg")
+    one = CliRunner().invoke(narrowed, [name, *args], env=env, prog_name="deerimg")
+    assert (one.exit_code, one.output) == (whole.exit_code, whole.output)
+    assert whole.exit_code == (0 if args == ["--help"] else 2)
+
+
+def test_the_whole_app_where_one_command_is_not_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    from deerimg import cli
+
+    for name in (None, "config", "--help", "--debug", "gen"):
+        assert cli.only(name) is cli.app
+    monkeypatch.setenv("_DEERIMG_COMPLETE", "bash_complete")
+    assert cli.only("generate") is cli.app
