@@ -127,3 +127,39 @@ def test_https_to_an_untrusted_certificate_is_refused(
     assert "CERTIFICATE_VERIFY_FAILED" in done.stderr or "certificate verify" in done.stderr
     assert "Traceback" not in done.stderr
     assert https_api.generation_requests() == []
+
+
+WARM_SCRIPT = """
+import sys
+from deerimg import tls
+real = tls.warm
+def warm():
+    sys.stderr.write("warm-started\\n")
+    real()
+tls.warm = warm
+sys.argv = ["deerimg", *sys.argv[1:]]
+from deerimg.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "warmed"),
+    [
+        (["generate", "a boat", "--dry-run"], True),
+        (["models", "--help"], False),
+        (["generate", "-h"], False),
+        (["config", "path"], False),
+        (["--version"], False),
+    ],
+)
+def test_only_commands_that_send_load_certificates_early(
+    args: list[str], warmed: bool, isolated_env: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_SCRIPT, *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    OUTPUTS.append(done.stdout + done.stderr)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ("warm-started" in done.stderr) is warmed
