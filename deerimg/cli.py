@@ -589,5 +589,7 @@ def only(name: str | None) -> typer.Typer:
 
 
 def _command_name(command: Any) -> str:
-    callback = command.callback
-    return command.name or (callback.__name__.lower().replace("_", "-") if callback else "")
+    """The name typer gives a registered command (typer.main.get_command_from_info's rule)."""
+    from typer.main import get_command_name
+
+    return command.name or (get_command_name(command.callback.__name__) if command.callback else "")
