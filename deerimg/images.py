@@ -85,19 +85,14 @@ def decode_in_place(buf: bytearray, start: int, end: int) -> bytearray:
     Each piece's bytes are shorter than its text and land where text already read lay, so the
     image needs no memory beyond the answer that brought it (issue 10). Returns BUF.
     """
-    if start >= end:
-        raise DeerimgError("the response's b64_json is empty")
-    view = memoryview(buf)
-    out = start
-    for pos in range(start, end, CHUNK):
-        try:
-            piece = base64.b64decode(view[pos : min(pos + CHUNK, end)], validate=True)
-        except (binascii.Error, ValueError):
-            raise DeerimgError("the response's b64_json is not valid base64") from None
-        view[out : out + len(piece)] = piece
-        out += len(piece)
-    view.release()
-    del buf[out:]
+    with memoryview(buf) as whole:
+        text = whole[start:end]
+        out = 0
+        for piece in decode_chunks(text):
+            text[out : out + len(piece)] = piece
+            out += len(piece)
+        text.release()
+    del buf[start + out :]
     del buf[:start]
     return buf
 
