@@ -34,31 +34,41 @@ def error_fields(body: bytes | bytearray) -> tuple[str | None, str | None]:
     return None, None
 
 
-def lift_images(content: bytes | bytearray) -> dict[str, Any] | None:
-    """An images answer parsed with each b64_json value left in CONTENT, as a memoryview of it.
+def lift_images(content: bytes | bytearray, request_id: str | None = None) -> dict[str, Any] | None:
+    """An images answer parsed with each b64_json value left in CONTENT, not copied out of it.
 
     json.loads would hold the answer three times at its peak (the bytes, their text, the value's
     copy): 12 MB for one 3 MB image, in each of -j threads (issue 10). Here the values are cut
-    out of the text that is parsed, and each data item gets a view of its value instead.
+    out of the text that is parsed. A lone image in a bytearray is decoded over its own base64
+    (item["image"], the bytearray itself); otherwise each item's b64_json is a view of CONTENT.
 
     None, and the caller parses the whole answer, whenever this is not plainly right: no
     b64_json, an escape inside a value, or a "b64_json" that the parse shows was not a key of a
     data item (text inside another string, say).
     """
-    lifted = lift(content)
+    lifted = _lift(content)
     if lifted is None:
         return None
+    data, spans = lifted
+    if len(spans) == 1 and isinstance(content, bytearray):
+        item, start, end = spans[0]
+        try:
+            item["image"] = images.decode_in_place(content, start, end)
+        except DeerimgError as error:
+            error.request_id = request_id
+            raise
+        del item["b64_json"]
+        return data
     view = memoryview(content)
-    for item, start, end in lifted[1]:
+    for item, start, end in spans:
         item["b64_json"] = view[start:end]
-    return lifted[0]
+    return data
 
 
-Lifted = list[tuple[dict[str, Any], int, int]]  # a data item, and where its base64 lies
-
-
-def lift(content: bytes | bytearray) -> tuple[dict[str, Any], Lifted] | None:
-    """lift_images' work: the parsed answer, and each item's base64 as a span of CONTENT."""
+def _lift(
+    content: bytes | bytearray,
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], int, int]]] | None:
+    """The parsed answer, and each data item with where its base64 lies in CONTENT."""
     pieces: list[bytes | bytearray] = []
     spans: list[tuple[int, int]] = []
     pos = 0
@@ -84,20 +94,3 @@ def lift(content: bytes | bytearray) -> tuple[dict[str, Any], Lifted] | None:
     if [item["b64_json"] for item in lifted] != [f"\x00deerimg{k}" for k in range(len(spans))]:
         return None
     return data, [(item, start, end) for item, (start, end) in zip(lifted, spans, strict=True)]
-
-
-def place_images(answer: bytes | bytearray, lifted: Lifted, request_id: str | None) -> None:
-    """Give each lifted item its base64: one image is decoded over the answer itself, which
-    then holds just the image (item["image"]); several get views, decoded one at a time."""
-    if len(lifted) == 1 and isinstance(answer, bytearray):
-        item, start, end = lifted[0]
-        try:
-            item["image"] = images.decode_in_place(answer, start, end)
-        except DeerimgError as error:
-            error.request_id = request_id
-            raise
-        del item["b64_json"]
-        return
-    view = memoryview(answer)
-    for item, start, end in lifted:
-        item["b64_json"] = view[start:end]

@@ -201,11 +201,8 @@ class ApiClient:
             received()
         _refuse_redirect(response)
         request_id = request_id_of(response)
-        lifted = answers.lift(answer)
-        if lifted is not None:
-            data = lifted[0]
-            answers.place_images(answer, lifted[1], request_id)
-        else:
+        data = answers.lift_images(answer, request_id)
+        if data is None:
             data = self._json(response, answer, request_id)
         if not isinstance(data, dict):
             raise DeerimgError("the response is not a JSON object", request_id=request_id)

@@ -898,3 +898,13 @@ def test_base64_decodes_over_itself(
 def test_base64_over_itself_refuses_what_is_not_base64(text: bytes) -> None:
     with pytest.raises(DeerimgError, match="not valid base64"):
         images.decode_in_place(bytearray(b'{"x":"' + text + b'"}'), 6, 6 + len(text))
+
+
+def test_a_lone_image_in_a_bytearray_is_decoded_over_its_answer() -> None:
+    from deerimg.answers import lift_images
+
+    answer = bytearray(json.dumps({"data": [{"b64_json": "QUJD", "revised_prompt": "x"}]}).encode())
+    data = lift_images(answer, "req_1")
+    assert data is not None
+    assert data["data"] == [{"revised_prompt": "x", "image": b"ABC"}]
+    assert data["data"][0]["image"] is answer  # the answer's own buffer, cut down to the image
