@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import threading
@@ -426,9 +425,9 @@ def _tls_context() -> ssl.SSLContext:
     try:
         return tls.context()
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-        where = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or "certifi"
+        cafile, capath = tls.bundle()
         raise DeerimgError(
-            f"cannot load the TLS certificates ({where}): {_describe(exc)}",
+            f"cannot load the TLS certificates ({cafile or capath}): {_describe(exc)}",
             ExitCode.CONFIG,
             hint="check SSL_CERT_FILE and SSL_CERT_DIR",
         ) from None

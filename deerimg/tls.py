@@ -49,13 +49,19 @@ def _make() -> None:
         _failed.append(exc)
 
 
+def bundle() -> tuple[str | None, str | None]:
+    """(cafile, capath) as httpx chooses them: SSL_CERT_FILE, else SSL_CERT_DIR, else certifi's."""
+    if os.environ.get("SSL_CERT_FILE"):
+        return os.environ["SSL_CERT_FILE"], None
+    if os.environ.get("SSL_CERT_DIR"):
+        return None, os.environ["SSL_CERT_DIR"]
+    import certifi
+
+    return certifi.where(), None
+
+
 def _create() -> ssl.SSLContext:
     import ssl
 
-    if os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-    if os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
+    cafile, capath = bundle()
+    return ssl.create_default_context(cafile=cafile, capath=capath)
