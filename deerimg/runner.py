@@ -170,7 +170,7 @@ def run(
 
     # -j requests at once, and one thread more: a thread whose answer is in parses, decodes and
     # writes it while the next request takes its slot. One more, not -j more: each thread that
-    # holds an answer holds about 8 MB, and a long batch would line up more of them at once than
+    # holds an answer holds its buffer, and a long batch would line up more of them at once than
     # a short one (issue 10: 50 images peaked 1.14 times as high as 5 with 2 x -j threads, 1.02
     # with -j + 1; batch efficiency 0.88 either way, as the slot is given back early).
     slots = threading.Semaphore(workers)
@@ -418,10 +418,11 @@ def _image_bytes(
     result: ApiResult,
     on_retry: Callable[[Retrying], None] | None = None,
 ) -> bytes | bytearray:
-    """The image: base64 decoded piece by piece (other workers get turns), or downloaded.
+    """The image: already decoded by the client, base64 decoded piece by piece (other workers
+    get turns), or downloaded.
 
-    The base64 text is taken out of the answer, so it is freed as soon as it is decoded rather
-    than when the whole prompt is done (issue 10: memory must not grow with the batch).
+    The image or its base64 is taken out of the answer, so it is freed as soon as it is written
+    rather than when the whole prompt is done (issue 10: memory must not grow with the batch).
     """
     image = item.pop("image", None)  # decoded by the client over its answer
     if isinstance(image, bytearray):
