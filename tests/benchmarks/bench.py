@@ -496,6 +496,13 @@ def _prompt_file(folder: Path, count: int) -> Path:
     return path
 
 
+def _batch_cmd(ctx: Context, prompts: Path, out: Path, jobs: int) -> list[str]:
+    """deerimg generating every line of PROMPTS into OUT, JOBS at a time, with no retry."""
+    return ctx.deerimg_cmd(
+        "generate", "-f", str(prompts), "-d", str(out), "-j", str(jobs), "--retries", "0"
+    )
+
+
 def bench_batch(ctx: Context) -> dict[str, Any]:
     """(c): 64 prompts, 0.5 s latency, -j 8; efficiency = ceil(64/8) x 0.5 s / wall time."""
     ctx.configure(latency=BATCH_LATENCY, image_bytes=GENERATION_BYTES)
@@ -507,17 +514,7 @@ def bench_batch(ctx: Context) -> dict[str, Any]:
     for _ in range(ctx.heavy_rounds):
         ctx.reset()
         with ctx.folder("batch") as out:
-            cmd = ctx.deerimg_cmd(
-                "generate",
-                "-f",
-                str(prompts),
-                "-d",
-                str(out),
-                "-j",
-                str(BATCH_JOBS),
-                "--retries",
-                "0",
-            )
+            cmd = _batch_cmd(ctx, prompts, out, BATCH_JOBS)
             done = run(cmd, ctx.env, cwd=out)
             _check(len(list(out.glob("*.png"))) == BATCH_PROMPTS, "the batch lost images")
         arrivals = sorted(r.time - done.started for r in ctx.api.generation_requests())
@@ -553,17 +550,7 @@ def bench_memory(ctx: Context) -> dict[str, Any]:
             for count in rotated(list(MEMORY_COUNTS), k):
                 prompts = _prompt_file(ctx.work, count)
                 with ctx.folder("memory") as out:
-                    cmd = ctx.deerimg_cmd(
-                        "generate",
-                        "-f",
-                        str(prompts),
-                        "-d",
-                        str(out),
-                        "-j",
-                        str(MEMORY_JOBS),
-                        "--retries",
-                        "0",
-                    )
+                    cmd = _batch_cmd(ctx, prompts, out, MEMORY_JOBS)
                     done = run(cmd, ctx.env, cwd=out, rss=True)
                     _check(len(list(out.glob("*.png"))) == count, "the run lost images")
                 assert done.maxrss is not None
