@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -362,6 +363,11 @@ def cached_image(fmt: str, width: int, height: int, image_bytes: int | None) -> 
             found = (data, base64.b64encode(data).decode("ascii"))
             _image_cache[key] = found
     return found
+
+
+def random_failure(rate: float, seed: int, prompt: str | None, sending: int) -> bool:
+    """Whether fail_randomly fails the SENDING-th (0-based) sending of PROMPT: a draw of its own."""
+    return random.Random(f"{seed}\x00{prompt}\x00{sending}").random() < rate
 
 
 def error_body(
@@ -1097,7 +1103,8 @@ class FakeDeerAPI:
         self._queue: list[dict[str, Any]] = []
         self._always: dict[str, Any] | None = None
         self._rejections: list[tuple[str, dict[str, Any]]] = []
-        self._random: tuple[float, random.Random, int] | None = None
+        self._random: tuple[float, int, int] | None = None
+        self._sent: Counter[str | None] = Counter()  # how often each prompt came, for fail_randomly
         self._in_flight_now = 0
         self._max_in_flight = 0
         self._errors: list[str] = []
@@ -1278,9 +1285,16 @@ class FakeDeerAPI:
             self._rejections.append((substring, fault))
 
     def fail_randomly(self, rate: float, seed: int, status: int = 503) -> None:
-        """Fail each generation or edit with probability ``rate`` (seeded), retry-after-ms 1."""
+        """Fail each generation or edit with probability ``rate`` (seeded), retry-after-ms 1.
+
+        Whether the n-th sending of a prompt fails is drawn from (seed, prompt, n) alone
+        (random_failure), so however a client's threads interleave, the same prompts fail
+        the same number of times. Drawing in arrival order instead let a prompt whose retries
+        happened to land on a fixed seed's cluster of failures fail for good, 1 run in 50.
+        """
         with self._lock:
-            self._random = (rate, random.Random(seed), status)
+            self._random = (rate, seed, status)
+            self._sent.clear()
 
     # -- used by the handlers ------------------------------------------------------------------
 
@@ -1292,8 +1306,10 @@ class FakeDeerAPI:
                     if prompt is not None and substring in prompt:
                         return dict(fault)
                 if self._random is not None:
-                    rate, rng, status = self._random
-                    if rng.random() < rate:
+                    rate, seed, status = self._random
+                    sending = self._sent[prompt]
+                    self._sent[prompt] += 1
+                    if random_failure(rate, seed, prompt, sending):
                         return {"status": status, "retry_after_ms": "1"}
             for index, fault in enumerate(self._queue):
                 if fault.get("route") in (None, route):
