@@ -969,6 +969,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = recorded.json
         prompt = body.get("prompt") if isinstance(body, dict) else None
         fault = api._pick_fault(route, prompt if isinstance(prompt, str) else None)
+        api._gathered()
         self._wait(api.latency)
         if self._transport_fault(fault):
             return
@@ -1086,6 +1087,7 @@ class FakeDeerAPI:
         self._initial = (latency, image_bytes, [dict(m) for m in self.models])
         self._ports = (port, files_port)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified when a generation starts
         self._stopping = threading.Event()
         self._servers: list[_Server] = []
         self._threads: list[threading.Thread] = []
@@ -1107,6 +1109,7 @@ class FakeDeerAPI:
         self._sent: Counter[str | None] = Counter()  # how often each prompt came, for fail_randomly
         self._in_flight_now = 0
         self._max_in_flight = 0
+        self._gather: tuple[int, float] | None = None
         self._errors: list[str] = []
 
     # -- life cycle ----------------------------------------------------------------------------
@@ -1143,6 +1146,8 @@ class FakeDeerAPI:
     def stop(self) -> None:
         """Stop serving, wake up delayed answers and close every open connection."""
         self._stopping.set()
+        with self._changed:
+            self._changed.notify_all()
         servers, self._servers = self._servers, []
         # shutdown() waits up to a poll interval: wait for both servers at once.
         stoppers = [threading.Thread(target=server.shutdown) for server in servers]
@@ -1284,6 +1289,29 @@ class FakeDeerAPI:
         with self._lock:
             self._rejections.append((substring, fault))
 
+    def gather(self, count: int, timeout: float = 10.0) -> None:
+        """Hold generations and edits until COUNT are in flight at once, then answer them all.
+
+        Once COUNT were in flight together (or TIMEOUT seconds passed), nothing is held any
+        more. A test of concurrency synchronises on this instead of on a latency long enough
+        for the client's threads to overlap.
+        """
+        with self._lock:
+            self._gather = (count, timeout)
+
+    def _gathered(self) -> None:
+        with self._changed:
+            if self._gather is None:
+                return
+            count, timeout = self._gather
+            self._changed.wait_for(
+                lambda: (
+                    self._gather is None or self._in_flight_now >= count or self._stopping.is_set()
+                ),
+                timeout,
+            )
+            self._gather = None
+
     def fail_randomly(self, rate: float, seed: int, status: int = 503) -> None:
         """Fail each generation or edit with probability ``rate`` (seeded), retry-after-ms 1.
 
@@ -1329,6 +1357,7 @@ class FakeDeerAPI:
         with self._lock:
             self._in_flight_now += 1
             self._max_in_flight = max(self._max_in_flight, self._in_flight_now)
+            self._changed.notify_all()
         counted = [True]
 
         def done() -> None:

@@ -126,7 +126,7 @@ def test_same_slug_twice_gets_distinct_names(fake_api, invoke):
 
 
 def test_jobs_bounds_requests_in_flight(fake_api, invoke):
-    fake_api.latency = 0.2
+    fake_api.gather(3)  # the first answers wait until 3 requests are in flight together
     result = invoke("generate", "-j", "3", input="".join(f"p{i}\n" for i in range(9)))
     assert result.exit_code == 0, result
     assert fake_api.max_in_flight == 3

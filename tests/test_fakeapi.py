@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -193,23 +193,47 @@ def test_reject_prompts_and_fail_randomly(api: FakeDeerAPI, client: httpx.Client
     assert [generate(client, size="8x8").status_code for _ in range(20)] == statuses
 
 
-def test_max_in_flight_counts_concurrent_generations(api: FakeDeerAPI) -> None:
-    api.latency = 0.2
-    barrier = threading.Barrier(4)
+def at_once(
+    api: FakeDeerAPI, count: int, send: Callable[[httpx.Client], httpx.Response]
+) -> list[int]:
+    """The statuses of COUNT requests sent together, each from its own thread and client."""
+    barrier = threading.Barrier(count)
     statuses: list[int] = []
 
     def worker() -> None:
-        with httpx.Client(base_url=api.base_url, headers=AUTH, timeout=5) as http:
+        with httpx.Client(base_url=api.base_url, headers=AUTH, timeout=15) as http:
             barrier.wait(timeout=5)
-            statuses.append(generate(http, size="8x8").status_code)
+            statuses.append(send(http).status_code)
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
+    threads = [threading.Thread(target=worker) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=5)
-    assert statuses == [200] * 4
+        thread.join(timeout=15)
+    return statuses
+
+
+def test_max_in_flight_counts_concurrent_generations(api: FakeDeerAPI) -> None:
+    api.latency = 0.2
+    assert at_once(api, 4, lambda http: generate(http, size="8x8")) == [200] * 4
     assert api.max_in_flight == 4
+
+
+def test_gather_holds_answers_until_that_many_are_in_flight(
+    api: FakeDeerAPI, client: httpx.Client
+) -> None:
+    api.gather(3)
+    assert at_once(api, 3, lambda http: generate(http, size="8x8")) == [200] * 3
+    assert api.max_in_flight == 3
+    # Once gathered, nothing is held: a request alone is answered, where a held one would
+    # wait the gathering's 10 s and time the 5 s client out.
+    assert generate(client, size="8x8").status_code == 200
+
+
+def test_gather_gives_up_after_its_timeout(api: FakeDeerAPI, client: httpx.Client) -> None:
+    api.gather(2, timeout=0.05)
+    assert generate(client, size="8x8").status_code == 200
+    assert api.max_in_flight == 1
 
 
 def test_stop_wakes_up_a_delayed_answer(api: FakeDeerAPI) -> None:
@@ -379,20 +403,7 @@ def test_faults_apply_to_edits(api: FakeDeerAPI, client: httpx.Client) -> None:
 
 def test_max_in_flight_counts_concurrent_edits(api: FakeDeerAPI) -> None:
     api.latency = 0.2
-    barrier = threading.Barrier(3)
-    statuses: list[int] = []
-
-    def worker() -> None:
-        with httpx.Client(base_url=api.base_url, headers=AUTH, timeout=5) as http:
-            barrier.wait(timeout=5)
-            statuses.append(edit(http, size="8x8").status_code)
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=5)
-    assert statuses == [200] * 3
+    assert at_once(api, 3, lambda http: edit(http, size="8x8")) == [200] * 3
     assert api.max_in_flight == 3
 
 
