@@ -134,15 +134,17 @@ def test_jobs_bounds_requests_in_flight(fake_api, invoke):
 
 
 def test_429_pauses_the_whole_pool(fake_api, invoke):
-    fake_api.latency = 0.02
-    fake_api.queue({"status": 429, "retry_after_ms": "400"})
-    result = invoke("generate", "-j", "2", input="".join(f"p{i}\n" for i in range(6)))
+    # Unpaused, the other worker would send the 19 other prompts within the window below.
+    fake_api.latency = 0.05
+    fake_api.queue({"status": 429, "retry_after_ms": "1000"})
+    result = invoke("generate", "-j", "2", input="".join(f"p{i}\n" for i in range(20)))
     assert result.exit_code == 0, result
     requests = fake_api.generation_requests()
-    assert len(requests) == 7
+    assert len(requests) == 21
     limited = requests[0].time
-    # After the 429 was answered, no worker sent anything until the pause was over.
-    window = [r for r in requests if limited + 0.1 < r.time < limited + 0.38]
+    # After the 429 was answered, no worker sent anything until the pause was over. The
+    # window leaves 0.25 s for the client to read the 429, however loaded the machine.
+    window = [r for r in requests if limited + 0.25 < r.time < limited + 0.98]
     assert window == []
     assert "429" in result.stderr
 
