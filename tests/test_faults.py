@@ -244,7 +244,7 @@ def test_connection_refused_is_retried(
         pytest.param([{"status": 429, "retry_after": "0"}], 2, id="429-once"),
         pytest.param([{"drop": True}], 2, id="dropped-once"),
         pytest.param([{"truncate": True}], 2, id="cut-off-once"),
-        pytest.param([{"delay": 0.6}], 2, id="timeout-once"),
+        pytest.param([{"delay": 2.5}], 2, id="timeout-once"),
     ],
 )
 @pytest.mark.usefixtures("fast_backoff")
@@ -256,9 +256,10 @@ def test_transient_faults_recover(
     requests: int,
 ) -> None:
     fake_api.queue(*faults)
+    # --timeout 1: well past a normal answer even on a loaded machine, well short of the delay.
     outcome = invoke(
-        "generate", "a paper boat", "-d", "out", "--retries", str(RETRIES), "--timeout", "0.3"
-    )
+        "generate", "a paper boat", "-d", "out", "--retries", str(RETRIES), "--timeout", "1"
+    )  # fmt: skip
     assert outcome.exit_code == 0, outcome
     assert outcome.stdout == "out/a-paper-boat.png\n"
     assert len(fake_api.generation_requests()) == requests
