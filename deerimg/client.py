@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from deerimg import __version__, answers, retry, tls
+from deerimg.config import KEY_RE as _KEY_RE
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.settings import Settings
 
@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-oneapi-request-id", "openai-request-id")
 MAX_REDIRECTS = 5
-# What a Bearer token may hold (RFC 6750 2.1 allows less): anything else makes httpx raise an
-# encoding error whose text quotes part of the key, or sends a header the server cannot match.
-_KEY_RE = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(slots=True)

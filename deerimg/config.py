@@ -24,6 +24,10 @@ SIZE_RE = re.compile(r"^(auto|[1-9][0-9]{1,4}x[1-9][0-9]{1,4})$")
 FORMATS = ("png", "jpeg", "webp")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 NEVER_REWRITTEN = "fix or delete the file; deerimg never rewrites a file it cannot parse"
+# What a Bearer token may hold (RFC 6750 2.1 allows less): anything else makes httpx raise an
+# encoding error whose text quotes part of the key, or sends a header the server cannot match.
+# One rule for both ends: `config set` refuses what client.py would refuse to send.
+KEY_RE = re.compile(r"[\x21-\x7e]+")
 
 
 def config_dir() -> Path:
@@ -70,8 +74,11 @@ def _text(value: Any) -> str:
 
 def _api_key(value: Any) -> str:
     key = _text(value)
-    if any(char.isspace() or not char.isprintable() for char in key):
-        raise ValueError("must be one word: paste the key alone, without spaces or quotes")
+    if not KEY_RE.fullmatch(key):  # worded as client.py's refusal of the same key
+        raise ValueError(
+            "holds a space, a control or a non-ASCII character: paste the key alone, "
+            "without spaces or quotes"
+        )
     return key
 
 
@@ -292,7 +299,7 @@ def _write_text(path: Path, text: str) -> Path:
     folder = path.parent
     if not folder.is_dir():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        folder.chmod(0o700)  # exactly 0700, whatever the umask
+    _tighten(folder)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".config-", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600)
@@ -305,6 +312,23 @@ def _write_text(path: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _tighten(folder: Path) -> None:
+    """Make FOLDER exactly 0700, whatever the umask, and also when it was there before (made by
+    hand, by a dotfile manager, by mkdir with the umask): the key file is 0600 in a 0700 folder.
+
+    Only a folder of the user's own: a shared one (DEERIMG_CONFIG_DIR=/etc/deerimg) is someone
+    else's to set. Where modes mean nothing (Windows) or chmod is refused, it stays as it is.
+    """
+    if os.name != "posix":
+        return
+    try:
+        info = folder.stat()
+        if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) != 0o700:
+            folder.chmod(0o700)
+    except OSError:
+        pass
 
 
 def write_config(data: Mapping[str, Any], path: Path | None = None) -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from deerimg.errors import usage_error
+from deerimg.request import check_finite
 
 
 @dataclass(slots=True)
@@ -124,5 +125,6 @@ def _json_job(line: str, number: int, source: str) -> Job:
     nulls = [key for key, value in data.items() if value is None]
     if nulls:
         raise usage_error(f"{where}: null is never sent ({', '.join(nulls)}); omit the field")
+    check_finite(data, "", where)  # before json.dumps below turns 1e999 into Infinity
     check_utf8(json.dumps(data, ensure_ascii=False) + prompt + (output or ""), where)  # \udcxx
     return Job(prompt.strip(), overrides=data, output=output, line=number, source=source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,13 +52,38 @@ def format_of_name(name: str) -> str | None:
     return None
 
 
-class _NonFinite(Exception):
-    pass
+def non_finite(value: Any, name: str = "") -> str | None:
+    """Where VALUE, parsed JSON, holds a number that is not finite (NAME.key[0]), else None.
+
+    json.loads accepts NaN, Infinity and -Infinity, which JSON (RFC 8259) has not, and reads a
+    number too large for a float (1e999) as inf without complaint; json.dumps would then write
+    Infinity, which no API reads. One walk catches both, wherever the number is nested.
+    """
+    # A loop, not recursion: a value nested almost as deep as json.loads allows must not end in
+    # a RecursionError here. Children go on reversed, so the first such number is the one named.
+    stack: list[tuple[str, Any]] = [(name, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return path
+        if isinstance(item, dict):
+            children = [(f"{path}.{key}" if path else str(key), v) for key, v in item.items()]
+        elif isinstance(item, list):
+            children = [(f"{path}[{index}]", v) for index, v in enumerate(item)]
+        else:
+            continue
+        stack.extend(reversed(children))
+    return None
 
 
-def _no_constant(name: str) -> Any:
-    """json.loads accepts NaN, Infinity and -Infinity, which JSON (RFC 8259) has not."""
-    raise _NonFinite(name)
+def check_finite(value: Any, name: str, where: str) -> None:
+    """Refuse VALUE (a -p value, a prompt file's JSON line) when it holds NaN or Infinity."""
+    path = non_finite(value, name)
+    if path is not None:
+        raise usage_error(
+            f"{where}: {path or 'the value'} is not a finite number (NaN, Infinity or too large "
+            "for a float); JSON has no such number and no API reads one"
+        )
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -69,13 +95,10 @@ def parse_param(text: str) -> tuple[str, Any]:
             f"invalid --param {text!r}: expected KEY=VALUE", hint="for example -p seed=42"
         )
     try:
-        value: Any = json.loads(raw, parse_constant=_no_constant)
+        value: Any = json.loads(raw)
     except ValueError:
         value = raw
-    except _NonFinite:
-        raise usage_error(
-            f"invalid --param {text!r}: NaN and Infinity are not JSON; no API reads them"
-        ) from None
+    check_finite(value, key, f"invalid --param {text!r}")
     if value is None:
         raise usage_error(f"invalid --param {text!r}: null is never sent (omit the field instead)")
     return key, value
