@@ -10,19 +10,43 @@ from deerimg import images
 from deerimg.errors import DeerimgError
 
 _B64_KEY = re.compile(rb'"b64_json"\s*:\s*"')  # up to the opening quote of the value
+# C0 controls but tab and newline, DEL, C1: an escape sequence from a server could retitle,
+# clear or rewrite the terminal that shows its message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def server_text(text: str, *, one_line: bool = True) -> str:
+    """Text a server wrote, made safe to show and to store.
+
+    A lone surrogate (JSON allows "\\ud800") cannot be written as UTF-8 and would end the
+    run in a traceback: it becomes "?". Control characters go. one_line: whitespace runs,
+    newlines included, become one space, so a message is one line and cannot fake another.
+    """
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = _CONTROL.sub(" " if one_line else "", text)
+    return " ".join(text.split()) if one_line else text
 
 
 def error_fields(body: bytes | bytearray) -> tuple[str | None, str | None]:
     """The message and code of an error answer: OpenAI-style JSON, else an HTML page's title or
     the start of its text."""
+    message, code = _error_fields(body)
+    message = server_text(message)[:_MESSAGE_MAX] if message is not None else None
+    code = server_text(code)[:_MESSAGE_MAX] if code is not None else None
+    return message or None, code or None
+
+
+_MESSAGE_MAX = 1000  # longer is a page, not a message: the line shows its start
+
+
+def _error_fields(body: bytes | bytearray) -> tuple[str | None, str | None]:
     try:
         data = json.loads(body)
     except ValueError:
         text = body.decode("utf-8", "replace")
         title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
         text = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
-        text = " ".join(text.split())[:200]
-        return (text or None), None
+        return " ".join(text.split())[:200], None
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict):
         code = error.get("code") or error.get("type")

@@ -79,7 +79,7 @@ class Gate:
 def request_id_of(response: httpx.Response) -> str | None:
     for name in REQUEST_ID_HEADERS:
         if response.headers.get(name):
-            return response.headers[name]
+            return answers.server_text(response.headers[name])[:200] or None
     return None
 
 
@@ -228,7 +228,9 @@ class ApiClient:
         if not isinstance(items, list):
             raise DeerimgError("the model list has no data", request_id=request_id)
         return [
-            item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
+            {k: answers.server_text(v) if isinstance(v, str) else v for k, v in item.items()}
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
         ]
 
     def download(
@@ -332,6 +334,12 @@ class ApiClient:
                         method, url, content=content, headers=headers
                     )
                 response, answer = self._receive(request)
+            except _CutOff as cut:
+                if cut.status >= 400 and not retry.should_retry(cut.status):
+                    raise make_error(cut.response) from None  # its status says enough
+                failure = DeerimgError(
+                    f"{failed}network error: {_describe(cut.error)}", request_id=cut.request_id
+                )
             except httpx.TimeoutException as exc:
                 failure: httpx.Response | DeerimgError = DeerimgError(
                     f"{failed}no answer within {self._settings.timeout:g} s ({type(exc).__name__})",
@@ -365,17 +373,23 @@ class ApiClient:
         for a 3 MB image in each of -j threads (issue 10). The bytearray also lets the base64 in
         it be decoded over itself (images.decode_in_place). Anything else is read as httpx does.
         """
+        httpx = self._httpx
         response = self._client.send(request, stream=True)
+        answer = bytearray()
         try:
-            if not 200 <= response.status_code < 300:
-                return response, response.read()
-            answer = bytearray()
             for chunk in response.iter_bytes():
                 answer += chunk
-            return response, answer
+        except httpx.TimeoutException:
+            raise
+        except httpx.TransportError as exc:
+            # The answer was cut off after its status and headers came: keep what they say.
+            raise _CutOff(httpx, response, exc) from None
         finally:
             response.close()
-            _unbind(response, self._httpx)
+            _unbind(response, httpx)
+        if not 200 <= response.status_code < 300:
+            return _whole(httpx, response, bytes(answer)), answer
+        return response, answer
 
     @staticmethod
     def _final_error(
@@ -399,7 +413,7 @@ class ApiClient:
     ) -> None:
         if isinstance(failure, DeerimgError):
             wait = retry.backoff(attempt, self._rand())
-            info = Retrying(failure.message, None, wait, attempt + 1, retries)
+            info = Retrying(failure.message, failure.request_id, wait, attempt + 1, retries)
         else:
             wait = retry.delay(attempt, failure.headers, time.time(), self._rand())
             request_id = request_id_of(failure)
@@ -407,7 +421,7 @@ class ApiClient:
                 error = make_error(failure)
                 error.hint = _quota_hint(wait)
                 raise error
-            reason = f"{failure.status_code} {failure.reason_phrase}".strip()
+            reason = f"{failure.status_code} {answers.server_text(failure.reason_phrase)}".strip()
             if kind:
                 reason = f"{kind}: {reason}"
             info = Retrying(reason, request_id, wait, attempt + 1, retries, failure.status_code)
@@ -442,6 +456,28 @@ def _refuse_redirect(response: httpx.Response) -> None:
             request_id=request_id_of(response),
             hint="set DEERIMG_BASE_URL (or `deerimg config set base-url`) to the right URL",
         )
+
+
+class _CutOff(Exception):
+    """An answer whose status and headers came but whose body was cut off."""
+
+    def __init__(self, httpx: Any, response: httpx.Response, error: Exception) -> None:
+        super().__init__(str(error))
+        self.status = response.status_code
+        self.request_id = request_id_of(response)
+        self.response = _whole(httpx, response, b"")  # the status and headers, no body
+        self.error = error
+
+
+def _whole(httpx: Any, response: httpx.Response, body: bytes) -> httpx.Response:
+    """A read response holding BODY: what error_from_response and the retry logic read."""
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=body,
+        request=response.request,
+        extensions={"reason_phrase": response.extensions.get("reason_phrase", b"")},
+    )
 
 
 def _unbind(response: httpx.Response, httpx: Any) -> httpx.Response:

@@ -13,6 +13,28 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+_SECRETS: set[str] = set()  # the API key, once a command has it: never in an error's text
+
+
+def conceal(secret: str) -> None:
+    """From now on, SECRET is replaced wherever an error's text would hold it.
+
+    A gateway may quote the key it refused ("Incorrect API key provided: sk-…"): that text
+    goes to stderr, --json records and the history ledger.
+    """
+    if len(secret) >= 8:  # a shorter "key" is refused anyway; don't mask common words
+        _SECRETS.add(secret)
+
+
+def _concealed(text: str | None) -> str | None:
+    if text is None:
+        return None
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, "<the API key>")
+    return text
+
+
 class DeerimgError(Exception):
     """An error meant for the user: one line, an exit code, and what the API said."""
 
@@ -26,13 +48,14 @@ class DeerimgError(Exception):
         code: str | None = None,
         request_id: str | None = None,
     ) -> None:
+        message = _concealed(message) or ""
         super().__init__(message)
         self.message = message
         self.exit_code = int(exit_code)
-        self.hint = hint
+        self.hint = _concealed(hint)
         self.status = status
-        self.code = code
-        self.request_id = request_id
+        self.code = _concealed(code)
+        self.request_id = _concealed(request_id)
 
     def line(self) -> str:
         """The one `error: …` line: status, message, code and request id."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from deerimg import config
-from deerimg.errors import DeerimgError, ExitCode
+from deerimg.errors import DeerimgError, ExitCode, conceal
 
 DEFAULT_BASE_URL = "https://api.deerapi.com"
 DEFAULT_MODEL = "gpt-image-2"  # the API's own default, dall-e-3, is retired
@@ -58,6 +58,7 @@ class Settings:
                 ExitCode.CONFIG,
                 hint="export DEERAPI_KEY=... or run `deerimg config set api-key`",
             )
+        conceal(self.api_key)  # whatever the server says back, the key is not shown
         return self.api_key
 
 

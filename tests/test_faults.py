@@ -217,7 +217,12 @@ def test_network_faults_are_retried(
     assert len(retry_lines(outcome)) == RETRIES
     (line,) = error_lines(outcome)
     assert message in line
-    assert "request id" not in line  # no answer, so no request id to show
+    ids = [r.request_id for r in fake_api.generation_requests()]
+    if name == "cut":  # the status and headers came, with the request id: shown, retries too
+        assert line.endswith(f"(request id {ids[-1]})")
+        assert [r.split("request id ")[1].split(";")[0] for r in retry_lines(outcome)] == ids[:-1]
+    else:
+        assert "request id" not in line  # no answer, so no request id to show
 
 
 @pytest.mark.usefixtures("fast_backoff")

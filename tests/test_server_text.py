@@ -1,0 +1,102 @@
+"""What a server writes is shown safely: no key it quotes, no control codes, no lone surrogate,
+and an answer cut off after its status still names its status and request id."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deerimg import answers
+from tests.conftest import TEST_KEY
+from tests.fakeapi import FakeDeerAPI
+
+pytestmark = pytest.mark.usefixtures("isolated_env")
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def ledger(isolated_env: Path) -> str:
+    path = isolated_env.parent / "data" / "history.jsonl"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def test_a_key_the_server_quotes_is_never_shown_or_recorded(
+    fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path
+) -> None:
+    quoted = f"Incorrect API key provided: {TEST_KEY}. You can find your key at example.com."
+    fake_api.queue({"status": 401, "message": quoted, "code": TEST_KEY})
+    outcome = invoke("generate", "a paper boat", "-o", "x.png", "--json")
+    assert outcome.exit_code == 3
+    assert TEST_KEY not in outcome.stdout + outcome.stderr
+    assert "Incorrect API key provided: <the API key>." in outcome.stderr
+    record = json.loads(outcome.stdout)
+    assert TEST_KEY not in json.dumps(record)
+    assert TEST_KEY not in ledger(isolated_env)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        pytest.param(b'"bad \\ud800 size"', "bad ? size", id="lone-surrogate"),
+        pytest.param(
+            b'"bad size\\n\\u001b]0;pwned\\u0007\\u001b[2Jerror: fake second line"',
+            "bad size ]0;pwned [2Jerror: fake second line",
+            id="escape-sequences-and-a-newline",
+        ),
+        pytest.param(b'"\\u009b31m red \\t\\r tab"', "31m red tab", id="c1-control"),
+    ],
+)
+def test_an_error_message_is_one_clean_line(
+    fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path, raw: bytes, shown: str
+) -> None:
+    body = b'{"error": {"message": ' + raw + b', "code": "bad\\u001b[0m"}}'
+    fake_api.queue({"status": 400, "body": body, "content_type": "application/json"})
+    outcome = invoke("generate", "a paper boat", "-o", "x.png", "--json")
+    assert outcome.exit_code == 1
+    assert "Traceback" not in outcome.stderr
+    (line,) = error_lines(outcome.stderr)
+    request_id = fake_api.generation_requests()[0].request_id
+    assert line == f"error: 400 {shown} (code bad [0m, request id {request_id})"
+    assert "\x1b" not in outcome.stderr and "\x9b" not in outcome.stderr
+    assert json.loads(outcome.stdout)["error"]["message"] == shown
+    assert "\\ud800" not in ledger(isolated_env)
+
+
+def test_server_text_keeps_words_and_drops_what_cannot_be_shown() -> None:
+    assert answers.server_text("a\u00e9\u4e2d\U0001f600 b") == "a\u00e9\u4e2d\U0001f600 b"
+    assert answers.server_text("line one\nline two\x00") == "line one line two"
+    assert answers.server_text("para one\n\npara\ttwo\x1b[0m", one_line=False) == (
+        "para one\n\npara\ttwo[0m"
+    )
+    assert answers.server_text("\udcff") == "?"
+
+
+def test_a_401_cut_off_is_a_key_error_with_its_request_id_and_not_retried(
+    fake_api: FakeDeerAPI, invoke: Any
+) -> None:
+    fake_api.always(status=401, truncate=True)
+    outcome = invoke("generate", "a paper boat", "-o", "x.png", "--retries", "3")
+    assert outcome.exit_code == 3
+    requests = fake_api.generation_requests()
+    assert len(requests) == 1  # a refused key is not asked again
+    (line,) = error_lines(outcome.stderr)
+    assert line.startswith("error: 401 ")
+    assert line.endswith(f"(request id {requests[0].request_id})")
+    assert not Path("x.png").exists()
+
+
+def test_a_model_id_with_a_lone_surrogate_is_listed_without_a_traceback(
+    fake_api: FakeDeerAPI, invoke: Any
+) -> None:
+    body = b'{"object": "list", "data": [{"id": "gpt-image-\\ud800", "owned_by": "x\\u001b[2J"}]}'
+    fake_api.queue({"route": "models", "status": 200, "body": body,
+                    "content_type": "application/json"})  # fmt: skip
+    outcome = invoke("models", "--all")
+    assert outcome.exit_code == 0, outcome
+    assert "gpt-image-?" in outcome.stdout
+    assert "\x1b" not in outcome.stdout + outcome.stderr
