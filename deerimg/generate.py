@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from deerimg import inputs, paths, request
@@ -154,6 +155,9 @@ def run_images(
             metadata=options.metadata,
             sidecar=options.sidecar,
             history=options.history,
+            planned=frozenset(
+                path for plan in plans for t in plan.targets for path in paths.final_paths(t)
+            ),
         )
         summary = runner.run(tasks, settings, report, policy=policy, skipped=skipped)
     finally:
@@ -173,9 +177,29 @@ def _dry_run(url: str, prepared: Prepared, plan: paths.Planned) -> dict[str, Any
 def _refuse_overwriting_inputs(
     prepared: Sequence[Prepared], plans: Sequence[paths.Planned]
 ) -> None:
-    """An edit never writes over one of its own inputs, even with --force."""
+    """An edit never writes over one of its own inputs, even with --force.
+
+    Every path a target may end at counts: `-o photo` is saved as photo.jpg when the answer is a
+    JPEG, so it is refused next to photo.jpg before anything is paid for.
+    """
     for item, plan in zip(prepared, plans, strict=True):
-        sources = {image.path.resolve() for _, image in item.files}
+        sources = [image.path for _, image in item.files]
         for target in plan.targets:
-            if target.path is not None and target.path.resolve() in sources:
-                raise usage_error(f"{target.path} is an input of this edit; choose another -o")
+            for path in paths.final_paths(target):
+                if any(_same_file(path, source) for source in sources):
+                    raise usage_error(
+                        f"{path} is an input of this edit; choose another -o",
+                        hint=None
+                        if path == target.path
+                        else "a name with no extension takes the type of the image that comes back",
+                    )
+
+
+def _same_file(path: Path, source: Path) -> bool:
+    """PATH is SOURCE: the same name, or another name for it (a link, a case-insensitive disk)."""
+    if path.resolve() == source.resolve():
+        return True
+    try:
+        return path.samefile(source)
+    except OSError:  # PATH does not exist, so it is no input
+        return False

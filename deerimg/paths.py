@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -114,9 +114,8 @@ def plan(
         return [Planned((Target(None, explicit=True),))]
     stamp = {"date": now.strftime("%Y%m%d"), "time": now.strftime("%H%M%S")}
     index = 0
-    taken: dict[Path, str] = {}  # planned path → which prompt, to catch two prompts on one file
-    plans: list[Planned] = []
-    for number, info in enumerate(infos, start=1):
+    wanted: list[list[Target]] = []
+    for info in infos:
         ext = EXTENSION.get(info.fmt or "png", "png")
         slug = slugify(info.prompt)
         targets: list[Target] = []
@@ -142,52 +141,91 @@ def plan(
                 name = f"{base}.{ext}" if info.count == 1 else f"{base}-{n}.{ext}"
                 target = Target(output_dir / name)
             targets.append(target)
-        plans.append(_resolve(targets, number, taken, force=force, skip_existing=skip_existing))
-    return plans
+        wanted.append(targets)
+    # Every possible final path → which prompt planned it. Two targets clash when their possible
+    # paths meet: a.png and a.jpg don't, but a name whose type the answer picks meets both.
+    taken: dict[Path, str] = {}
+    # Explicit names first: they never move, so a default name steps clear of all of them,
+    # whichever prompt comes first.
+    for number, targets in enumerate(wanted, start=1):
+        for target in targets:
+            if target.explicit:
+                _claim(target, f"prompt {number}", taken)
+    # Then default names, clear of every name planned so far but not yet of the disk: the same
+    # prompts get the same names on every run, so --skip-existing finds each prompt's own files
+    # (two prompts with one slug resume as slug.png and slug-2.png, whatever each one's type).
+    for number, targets in enumerate(wanted, start=1):
+        for i, target in enumerate(targets):
+            if not target.explicit and target.path is not None:
+                target = Target(_free_name(target.path, taken, on_disk=False))
+                _claim(target, f"prompt {number}", taken)
+                targets[i] = target
+    return [
+        _resolve(targets, number, taken, force=force, skip_existing=skip_existing)
+        for number, targets in enumerate(wanted, start=1)
+    ]
+
+
+def _claim(target: Target, owner: str, taken: dict[Path, str]) -> None:
+    """Reserve every path TARGET may end at, refusing one another prompt reserved already."""
+    for path in final_paths(target):
+        if path in taken:
+            raise usage_error(
+                f"{taken[path]} and {owner} would both write {path}",
+                hint="use placeholders such as {index} or {slug} in -o, or distinct outputs",
+            )
+        taken[path] = owner
 
 
 def _resolve(
     targets: list[Target], number: int, taken: dict[Path, str], *, force: bool, skip_existing: bool
 ) -> Planned:
-    # A default name first steps clear of the names other prompts of this run planned, so that
-    # two prompts with one slug resume as slug.png and slug-2.png.
-    targets = [
-        t if t.explicit or t.path is None else Target(_free_name(t.path, taken, on_disk=False))
-        for t in targets
-    ]
-    existing = [t for t in targets if t.path is not None and _exists(t)]
-    if skip_existing and targets and len(existing) == len(targets):
-        for t in targets:
-            taken.setdefault(t.path, f"prompt {number}")  # type: ignore[arg-type]
+    """Skip, refuse or move one prompt's planned targets for what is on disk."""
+    if skip_existing and targets and all(_existing(t) is not None for t in targets):
         return Planned(tuple(targets), skip=True)
     resolved: list[Target] = []
     for target in targets:
         assert target.path is not None  # noqa: S101 - stdout targets return early in plan()
         if target.explicit:
-            if target.path in taken:
+            found = _existing(target)
+            if found is not None and not force:
                 raise usage_error(
-                    f"{taken[target.path]} and prompt {number} would both write {target.path}",
-                    hint="use placeholders such as {index} or {slug} in -o, or distinct outputs",
-                )
-            if _exists(target) and not force:
-                raise usage_error(
-                    f"{target.path} exists",
+                    f"{found} exists",
                     hint="use --force to overwrite it, or --skip-existing to keep it",
                 )
         else:
-            target = Target(_free_name(target.path, taken), explicit=False)
-        taken[target.path] = f"prompt {number}"  # type: ignore[index]
+            # A name taken on disk moves on, clear of every name planned in this run.
+            own = frozenset(final_paths(target))
+            path = _free_name(target.path, taken, own=own)
+            if path != target.path:
+                target = Target(path)
+                for other in final_paths(target):
+                    taken[other] = f"prompt {number}"
         resolved.append(target)
     return Planned(tuple(resolved))
 
 
-def _exists(target: Target) -> bool:
-    """For a default name, any image extension counts: the real type may differ from the guess."""
-    assert target.path is not None  # noqa: S101
-    if target.ext_fixed or target.explicit:
-        return target.path.exists()
+def final_paths(target: Target) -> tuple[Path, ...]:
+    """Every path TARGET's image may end at, its planned path first.
+
+    With no fixed extension, the answer's real type picks it (photo.png may end as photo.jpg).
+    """
+    if target.path is None:
+        return ()
+    if target.ext_fixed:
+        return (target.path,)
     stem = target.path.with_suffix("")
-    return any(stem.with_name(stem.name + ext).exists() for ext in IMAGE_EXTS)
+    others = (stem.with_name(stem.name + ext) for ext in IMAGE_EXTS)
+    return (target.path, *(p for p in others if p != target.path))
+
+
+def _existing(target: Target) -> Path | None:
+    """The file already at one of TARGET's possible final paths, if any.
+
+    Without a fixed extension any image extension counts, explicit or not: the real type may
+    differ from the guess (-o out saved out.jpg).
+    """
+    return next((p for p in final_paths(target) if p.exists()), None)
 
 
 def numbered(path: Path, k: int) -> Path:
@@ -195,13 +233,34 @@ def numbered(path: Path, k: int) -> Path:
     return path.with_name(f"{path.stem}-{k}{path.suffix}")
 
 
-def _free_name(path: Path, taken: dict[Path, str], *, on_disk: bool = True) -> Path:
-    """slug.png, else slug-2.png, slug-3.png, …: no name planned in this run (nor on disk)."""
-    candidate, k = path, 1
-    while candidate in taken or (on_disk and _exists(Target(candidate))):
+def _free_name(
+    path: Path,
+    taken: Container[Path],
+    *,
+    on_disk: bool = True,
+    own: Container[Path] = frozenset(),
+    start: int = 1,
+) -> Path:
+    """slug.png, else slug-2.png, slug-3.png, …: none of its possible final paths is planned in
+    this run (but for OWN, the target's own), nor on disk."""
+    candidate, k = path if start == 1 else numbered(path, start), start
+
+    def clashes(name: Path) -> bool:
+        possible = final_paths(Target(name))
+        if any(p in taken and p not in own for p in possible):
+            return True
+        return on_disk and any(p.exists() for p in possible)
+
+    while clashes(candidate):
         k += 1
         candidate = numbered(path, k)
     return candidate
+
+
+def extra_name(last: Path, k: int, avoid: Container[Path]) -> Path:
+    """The name of an image the API sent beyond those asked for: LAST-K, or the next number
+    whose possible paths nobody planned (AVOID) and nothing on disk holds."""
+    return _free_name(last, avoid, start=k)
 
 
 def check_writable(plans: Sequence[Planned], *, create: bool) -> None:

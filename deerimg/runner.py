@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence, Set
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +17,7 @@ from deerimg import history, images, provenance, writer
 from deerimg.client import ApiClient, ApiResult, Cancelled, Retrying
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.inputs import InputImage
-from deerimg.paths import Target, numbered
+from deerimg.paths import Target, extra_name, final_paths
 from deerimg.prompts import Job
 from deerimg.settings import Settings
 
@@ -46,6 +46,9 @@ class Policy:
     metadata: bool = True  # embed provenance (XMP), or a sidecar where embedding can't be done
     sidecar: bool = False  # always write FILE.json as well
     history: bool = True
+    # Every path the run's prompts may end at, skipped ones too: an image beyond those asked for
+    # is kept under none of them, or a --skip-existing re-run would take it for that prompt's.
+    planned: frozenset[Path] = frozenset()
 
 
 @dataclass(slots=True)
@@ -326,17 +329,33 @@ def _generate(
     finally:
         received()
     targets = list(task.targets)
+    avoid: set[Path] = set()  # filled only when the API sends more images than asked for
     for k, item in enumerate(result.data):
-        target = targets[k] if k < len(targets) else _extra(targets[-1], k + 1)
+        if k < len(targets):
+            target = targets[k]
+        elif targets[-1].stdout:
+            # -o - has room for one image: say what was thrown away rather than fail the one
+            # that was asked for and written whole.
+            where = f" (request id {result.request_id})" if result.request_id else ""
+            emit(Note(f"the API sent {len(result.data)} images; -o - writes one to standard "
+                      f"output: {len(result.data) - k} more not kept{where}"))  # fmt: skip
+            return
+        else:
+            if not avoid:
+                avoid.update(policy.planned)
+                avoid.update(path for target in targets for path in final_paths(target))
+            target = _extra(targets[-1], k + 1, avoid)
+            avoid.update(final_paths(target))
         yield _save(
             client, task, result, item, target, first=(k == 0), policy=policy, on_retry=on_retry
         )
 
 
-def _extra(last: Target, k: int) -> Target:
-    """More images than asked for: keep them (they were paid for) under a numbered default name."""
-    assert last.path is not None  # noqa: S101 - one stdout image is checked in the plan
-    return Target(numbered(last.path, k))
+def _extra(last: Target, k: int, avoid: Set[Path]) -> Target:
+    """More images than asked for: keep them (they were paid for) under a numbered default name
+    that no prompt of the run planned (AVOID), so no re-run takes one for another prompt's."""
+    assert last.path is not None  # noqa: S101 - stdout targets are handled in _generate
+    return Target(extra_name(last.path, k, avoid))
 
 
 def _save(
