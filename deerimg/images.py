@@ -24,6 +24,27 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+_TAIL = 1024  # where an image's end marker must be: only padding may follow it
+
+
+def cut_off(data: bytes | bytearray | memoryview, kind: str) -> bool:
+    """Whether image DATA of type KIND lacks its end: an answer whose image was cut short.
+
+    PNG ends with its IEND chunk; a JPEG with the EOI marker FF D9, which its compressed data
+    cannot hold (an FF there is followed by 00 or a restart marker); a WebP holds at least the
+    length its RIFF header gives. Only the tail is searched, so trailing padding is allowed.
+    """
+    tail = bytes(data[-_TAIL:])
+    if kind == "png":
+        return b"IEND" not in tail
+    if kind == "jpeg":
+        return b"\xff\xd9" not in tail
+    if kind == "webp":
+        (size,) = struct.unpack("<I", bytes(data[4:8]))
+        return len(data) < size + 8
+    return False
+
+
 def pixel_size(head: bytes) -> tuple[int, int] | None:
     """Width and height from the header, where the first bytes hold it."""
     kind = sniff(head)

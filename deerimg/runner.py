@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deerimg import history, images, provenance, writer
+from deerimg import answers, history, images, provenance, writer
 from deerimg.client import ApiClient, ApiResult, Cancelled, Retrying
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.inputs import InputImage
@@ -268,6 +268,11 @@ def _failure(future: Future[None]) -> DeerimgError | None:
         return None
     except DeerimgError as error:
         return error
+    except Exception as exc:  # noqa: BLE001 - unforeseen: this prompt fails, in one line
+        # The batch goes on and the summary still comes; --debug prints the traceback (cause).
+        error = DeerimgError(f"unexpected {type(exc).__name__}: {answers.server_text(str(exc))}")
+        error.__cause__ = exc
+        return error
     return None
 
 
@@ -375,6 +380,11 @@ def _save(
         raise DeerimgError(
             "the response is not a PNG, JPEG or WebP image", request_id=result.request_id
         )
+    if images.cut_off(data, fmt):
+        raise DeerimgError(
+            f"the response's {fmt.upper()} image is cut off ({len(data):,} bytes, no end)",
+            request_id=result.request_id,
+        )
     pixels = images.pixel_size(data[: 1 << 16])
     warning = None
     path = target.path
@@ -384,7 +394,8 @@ def _save(
             path = path.with_suffix(f".{real_ext}")
         elif images.EXTENSION.get(_fmt_of(path)) != real_ext:
             warning = f"{path} holds {fmt.upper()} bytes, not what its name says"
-    revised = item.get("revised_prompt") if isinstance(item.get("revised_prompt"), str) else None
+    revised = item.get("revised_prompt")
+    revised = answers.server_text(revised, one_line=False) if isinstance(revised, str) else None
     record = None
     c2pa = False
     embedded = None

@@ -1,17 +1,19 @@
-"""What a server writes is shown safely: no key it quotes, no control codes, no lone surrogate,
-and an answer cut off after its status still names its status and request id."""
+"""What a server sends is handled safely: no key it quotes, no control codes, no lone surrogate
+is shown; an answer cut off after its status still names its status and request id; an image
+cut short is a failure, never a saved file."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from deerimg import answers
+from deerimg import answers, images, provenance
 from tests.conftest import TEST_KEY
-from tests.fakeapi import FakeDeerAPI
+from tests.fakeapi import FakeDeerAPI, make_image
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
@@ -100,3 +102,64 @@ def test_a_model_id_with_a_lone_surrogate_is_listed_without_a_traceback(
     assert outcome.exit_code == 0, outcome
     assert "gpt-image-?" in outcome.stdout
     assert "\x1b" not in outcome.stdout + outcome.stderr
+
+
+# -- an image cut short -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
+def test_cut_off_finds_an_image_cut_short_and_passes_a_whole_one(fmt: str) -> None:
+    whole = make_image(fmt, 64, 48, noise_bytes=20_000)
+    assert not images.cut_off(whole, fmt)
+    assert not images.cut_off(whole + b"\x00" * 100, fmt)  # padding after the end is allowed
+    for size in (len(whole) // 3, len(whole) // 2, len(whole) - 40):
+        assert images.cut_off(whole[:size], fmt), size
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
+def test_an_image_cut_short_is_a_failure_and_never_saved(
+    fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path, fmt: str
+) -> None:
+    whole = make_image(fmt, 256, 256, noise_bytes=30_000)
+    cut = base64.b64encode(whole[: len(whole) // 2]).decode()
+    body = json.dumps({"created": 1, "data": [{"b64_json": cut}]})
+    fake_api.queue({"status": 200, "body": body, "content_type": "application/json"})
+    outcome = invoke("generate", "a paper boat", "-o", "x")
+    assert outcome.exit_code == 1
+    (line,) = error_lines(outcome.stderr)
+    request_id = fake_api.generation_requests()[0].request_id
+    assert line == (
+        f"error: the response's {fmt.upper()} image is cut off "
+        f"({len(whole) // 2:,} bytes, no end) (request id {request_id})"
+    )
+    assert sorted(p.name for p in Path().iterdir()) == []
+
+
+def test_a_revised_prompt_with_control_codes_and_a_lone_surrogate_is_kept_clean(
+    fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path
+) -> None:
+    fake_api.queue({"revised_prompt": "A boat\ud800 at dawn,\x1b[2J\nwith gulls."})
+    outcome = invoke("generate", "a paper boat", "-o", "x.png", "--json")
+    assert outcome.exit_code == 0, outcome
+    assert json.loads(outcome.stdout)["revised_prompt"] == "A boat? at dawn,[2J\nwith gulls."
+    assert "Traceback" not in outcome.stderr
+
+
+def test_an_unforeseen_error_fails_its_prompt_in_one_line_and_the_batch_goes_on(
+    fake_api: FakeDeerAPI, invoke: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = provenance.build_record
+
+    def build_record(body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if body["prompt"] == "two":
+            raise RuntimeError("boom\nsecond line")
+        return real(body, **kwargs)
+
+    monkeypatch.setattr(provenance, "build_record", build_record)
+    outcome = invoke("generate", input="one\ntwo\nthree\n")
+    assert outcome.exit_code == 1
+    assert "Traceback" not in outcome.stderr
+    (line,) = error_lines(outcome.stderr)
+    assert line.endswith(": unexpected RuntimeError: boom second line"), line
+    assert sorted(outcome.stdout.split()) == ["one.png", "three.png"]
+    assert "done: 2 images saved, 1 prompt failed" in outcome.stderr
