@@ -15,19 +15,27 @@ from deerimg.errors import DeerimgError
 from deerimg.paths import numbered
 
 _live: set[str] = set()  # temporary files being written, removed on any exit
+_claims: set[str] = set()  # empty files claiming a name where there are no hard links
 _lock = threading.Lock()
 MAX_RENAMES = 1000
 TMP_STEM = 40  # characters of the target's name in the temporary one: a 255-byte name must fit
 
 
 def remove_temporary_files() -> None:
-    """Remove every temporary file still being written (Ctrl-C, a second Ctrl-C, a crash)."""
+    """Remove every temporary file still being written (Ctrl-C, a second Ctrl-C, a crash),
+    and every name claimed for a rename that has not happened: a 0-byte file at a target."""
     with _lock:
         paths = list(_live)
         _live.clear()
+        claims = list(_claims)
+        _claims.clear()
     for path in paths:
         with contextlib.suppress(OSError):
             Path(path).unlink()
+    for path in claims:
+        with contextlib.suppress(OSError):
+            if Path(path).stat().st_size == 0:  # still the claim: an image is never empty
+                Path(path).unlink()
 
 
 def write_stdout(chunks: Iterable[bytes]) -> int:
@@ -119,11 +127,16 @@ def _link_exclusive(tmp: Path, target: Path) -> None:
         # then rename the finished file over our own empty claim.
         claim = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         os.close(claim)
+        with _lock:
+            _claims.add(str(target))  # a second Ctrl-C (os._exit) removes it too
         try:
             tmp.replace(target)
         except BaseException:
             target.unlink(missing_ok=True)  # our empty claim: never leave a 0-byte image
             raise
+        finally:
+            with _lock:
+                _claims.discard(str(target))
 
 
 _umask_mode: int | None = None

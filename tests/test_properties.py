@@ -815,6 +815,36 @@ def test_writer_without_hard_links_never_leaves_its_empty_claim(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_writer_without_hard_links_a_second_ctrl_c_removes_its_claim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a review: os._exit after a second Ctrl-C skipped the clean-up above."""
+    seen: dict[str, bool] = {}
+
+    def interrupted_replace(self: Path, target: Any) -> Path:
+        seen["claimed"] = Path(target).stat().st_size == 0
+        writer.remove_temporary_files()  # what runner._leave does before os._exit
+        seen["left"] = Path(target).exists() or self.exists()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "hardlink_to", no_hard_links)
+    monkeypatch.setattr(Path, "replace", interrupted_replace)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        writer.write_file([b"new"], folder / "x.png", replace=False, rename_on_clash=False)
+    assert seen == {"claimed": True, "left": False}
+    assert list(folder.iterdir()) == []
+
+
+def test_a_claim_already_renamed_over_is_never_removed(tmp_path: Path) -> None:
+    image = tmp_path / "x.png"
+    image.write_bytes(b"finished image")
+    writer._claims.add(str(image))  # the rename happened; the claim not yet forgotten
+    writer.remove_temporary_files()
+    assert image.read_bytes() == b"finished image"
+
+
 # answers.lift_images: the answer parsed with the base64 left in place (issue 10)
 JSON_VALUE = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=30),
