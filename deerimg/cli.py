@@ -191,7 +191,8 @@ SkipExisting = Annotated[
     bool,
     typer.Option(
         "--skip-existing",
-        help="Skip prompts whose images all exist, so a re-run pays only for what is missing.",
+        help="Skip prompts whose images all exist, and ask a prompt with some of them only for "
+        "the rest (-n), so a re-run pays only for what is missing.",
         rich_help_panel=OUTPUT,
     ),
 ]

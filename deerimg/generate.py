@@ -138,8 +138,8 @@ def run_images(
         return ExitCode.OK
     paths.check_writable(plans, create=True)
     tasks = [
-        runner.Task(number, job, p.body, plan.targets, force=options.force, endpoint=endpoint,
-                    files=p.files)
+        runner.Task(number, job, _body(p, plan), plan.targets, force=options.force,
+                    endpoint=endpoint, files=p.files)
         for number, (job, p, plan) in enumerate(zip(jobs, prepared, plans, strict=True), start=1)
         if not plan.skip
     ]  # fmt: skip
@@ -166,8 +166,15 @@ def run_images(
     return summary.exit_code
 
 
+def _body(prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
+    """The body to send: with --skip-existing, n is only the images still missing."""
+    if len(plan.targets) < prepared.name.count:
+        return {**prepared.body, "n": len(plan.targets)}
+    return prepared.body
+
+
 def _dry_run(url: str, prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
-    record: dict[str, Any] = {"method": "POST", "url": url, "body": prepared.body}
+    record: dict[str, Any] = {"method": "POST", "url": url, "body": _body(prepared, plan)}
     if prepared.files:
         record["files"] = [{"field": field, **image.describe()} for field, image in prepared.files]
     record["outputs"] = [str(t.path) if t.path else "-" for t in plan.targets]

@@ -180,9 +180,16 @@ def _claim(target: Target, owner: str, taken: dict[Path, str]) -> None:
 def _resolve(
     targets: list[Target], number: int, taken: dict[Path, str], *, force: bool, skip_existing: bool
 ) -> Planned:
-    """Skip, refuse or move one prompt's planned targets for what is on disk."""
-    if skip_existing and targets and all(_existing(t) is not None for t in targets):
-        return Planned(tuple(targets), skip=True)
+    """Skip, refuse or move one prompt's planned targets for what is on disk.
+
+    With --skip-existing a prompt whose images all exist is skipped, and one with some of them
+    (an -n 4 answer cut short) keeps those and plans only the rest: it asks for fewer images.
+    """
+    if skip_existing and targets:
+        missing = [t for t in targets if _existing(t) is None]
+        if not missing:
+            return Planned(tuple(targets), skip=True)
+        targets = missing
     resolved: list[Target] = []
     for target in targets:
         assert target.path is not None  # noqa: S101 - stdout targets return early in plan()

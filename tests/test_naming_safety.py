@@ -123,3 +123,37 @@ def test_stdout_output_with_extra_images_warns_without_a_traceback(fake_api, inv
     assert "warning: the API sent 2 images" in result.stderr
     assert "Traceback" not in result.stderr
     assert images_in() == []
+
+
+# -- 6: a prompt partly made asks only for the images it lacks ---------------------------------
+
+
+def test_skip_existing_resumes_a_prompt_partly_made(fake_api, invoke):
+    b64 = base64.b64encode(fake_api.expected_image("png", "1024x1024")).decode()
+    body = {"created": 1, "data": [{"b64_json": b64}, {"b64_json": "!!not base64**"}]}
+    fake_api.queue({"body": json.dumps(body), "content_type": "application/json"})
+    first = invoke("generate", "a cat", "-n", "3", "-o", "out.png", "--no-history")
+    assert first.exit_code == 1
+    assert images_in() == ["out-1.png"]  # the one good image is kept
+
+    fake_api.reset()
+    dry = invoke("generate", "a cat", "-n", "3", "-o", "out.png", "--skip-existing", "--dry-run")
+    assert dry.exit_code == 0, dry
+    (request,) = [json.loads(line) for line in dry.stdout.splitlines()]
+    assert request["body"]["n"] == 2
+    assert request["outputs"] == ["out-2.png", "out-3.png"]
+
+    again = invoke("generate", "a cat", "-n", "3", "-o", "out.png", "--skip-existing")
+    assert again.exit_code == 0, again
+    (sent,) = fake_api.generation_requests()
+    assert sent.json["n"] == 2  # pays only for what is missing
+    assert images_in() == ["out-1.png", "out-2.png", "out-3.png"]
+
+
+def test_skip_existing_resumes_default_names_too(fake_api, invoke):
+    Path("a-cat-2.png").write_bytes(make_image("png", 8, 8))
+    result = invoke("generate", "a cat", "-n", "3", "--skip-existing", "--no-history")
+    assert result.exit_code == 0, result
+    (sent,) = fake_api.generation_requests()
+    assert sent.json["n"] == 2
+    assert images_in() == ["a-cat-1.png", "a-cat-2.png", "a-cat-3.png"]
