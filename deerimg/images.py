@@ -123,8 +123,7 @@ def decode_chunks(text: str | memoryview) -> Iterator[bytes]:
 
     TEXT is the b64_json string, or a view of it in the answer's bytes (answers.lift_images).
     """
-    if isinstance(text, str):
-        text = text.strip()
+    text = _payload(text)
     if not len(text):
         raise DeerimgError("the response's b64_json is empty")
     for start in range(0, len(text), CHUNK):
@@ -133,3 +132,16 @@ def decode_chunks(text: str | memoryview) -> Iterator[bytes]:
             yield base64.b64decode(piece, validate=True)
         except (binascii.Error, ValueError):
             raise DeerimgError("the response's b64_json is not valid base64") from None
+
+
+def _payload(text: str | memoryview) -> str | memoryview:
+    """The base64 itself: without a data URL's "data:image/png;base64," head, which some
+    gateways put in b64_json, and (text only) without line breaks or spaces."""
+    head = text[:64] if isinstance(text, str) else bytes(text[:64]).decode("latin-1")
+    if head.startswith("data:") and ";base64," in head:
+        text = text[head.index(",") + 1 :]
+    if isinstance(text, str):
+        text = text.strip()
+        if any(c in text for c in " \t\r\n"):  # wrapped at 76 columns, MIME style: rare
+            text = "".join(text.split())
+    return text

@@ -108,6 +108,8 @@ def _json_job(line: str, number: int, source: str) -> Job:
         data = json.loads(line)
     except ValueError as exc:
         raise usage_error(f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:  # [[[[… thousands deep
+        raise usage_error(f"{where}: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise usage_error(f"{where}: a JSON line must be an object")
     prompt = data.pop("prompt", None)

@@ -98,6 +98,8 @@ def parse_param(text: str) -> tuple[str, Any]:
         value: Any = json.loads(raw)
     except ValueError:
         value = raw
+    except RecursionError:  # [[[[… thousands deep: JSON, but no API field is
+        raise usage_error(f"invalid --param {text[:40]!r}…: nested too deeply") from None
     check_finite(value, key, f"invalid --param {text!r}")
     if value is None:
         raise usage_error(f"invalid --param {text!r}: null is never sent (omit the field instead)")

@@ -165,3 +165,14 @@ def test_folder_of_another_user_is_left_alone(
     monkeypatch.setattr(os, "getuid", lambda: folder.stat().st_uid + 1)
     assert invoke("config", "set", "model", "gpt-image-1").exit_code == 0
     assert mode(folder) == 0o755
+
+
+def test_json_nested_thousands_deep_is_a_usage_error(invoke: Any, isolated_env: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    outcome = invoke("generate", "a boat", "-p", f"x={deep}", "--dry-run")
+    assert outcome.exit_code == 2, outcome
+    assert "nested too deeply" in outcome.stderr
+    Path("p.txt").write_text('{"prompt": "x", "y": ' + deep + "}\n")
+    outcome = invoke("generate", "-f", "p.txt", "--dry-run")
+    assert outcome.exit_code == 2, outcome
+    assert "p.txt line 1: JSON nested too deeply" in outcome.stderr

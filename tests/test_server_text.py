@@ -163,3 +163,38 @@ def test_an_unforeseen_error_fails_its_prompt_in_one_line_and_the_batch_goes_on(
     assert line.endswith(": unexpected RuntimeError: boom second line"), line
     assert sorted(outcome.stdout.split()) == ["one.png", "three.png"]
     assert "done: 2 images saved, 1 prompt failed" in outcome.stderr
+
+
+# -- base64 as some gateways send it ----------------------------------------------------------
+
+
+def test_decode_takes_a_data_url_and_wrapped_lines() -> None:
+    image = make_image("png", 16, 16)
+    b64 = base64.b64encode(image).decode()
+    wrapped = "\n".join(b64[i : i + 76] for i in range(0, len(b64), 76))
+    assert images.decode(f"data:image/png;base64,{b64}") == image
+    assert images.decode(memoryview(f"data:image/png;base64,{b64}".encode())) == image
+    assert images.decode(wrapped + "\n") == image
+    buf = bytearray(f'{{"b64_json": "data:image/png;base64,{b64}"}}'.encode())
+    start = buf.index(b"data:")
+    assert images.decode_in_place(buf, start, start + len(b64) + 22) == image
+
+
+@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("shape", ["data-url", "wrapped"])
+def test_an_answer_with_a_data_url_or_wrapped_base64_is_saved(
+    fake_api: FakeDeerAPI, invoke: Any, count: int, shape: str
+) -> None:
+    image = fake_api.expected_image("png", "1024x1024")
+    b64 = base64.b64encode(image).decode()
+    if shape == "data-url":
+        b64 = "data:image/png;base64," + b64
+    else:
+        b64 = "\n".join(b64[i : i + 76] for i in range(0, len(b64), 76))
+    body = json.dumps({"created": 1, "data": [{"b64_json": b64}] * count})
+    fake_api.queue({"body": body, "content_type": "application/json"})
+    outcome = invoke("generate", "a paper boat", "-n", str(count), "--no-metadata", "--no-history")
+    assert outcome.exit_code == 0, outcome
+    for name in outcome.stdout.split():
+        assert Path(name).read_bytes() == image
+    assert len(outcome.stdout.split()) == count
