@@ -83,6 +83,24 @@ def request_id_of(response: httpx.Response) -> str | None:
     return None
 
 
+# Codes of an error that names the key, even in an answer whose status says 200 (some gateways).
+_KEY_CODES = frozenset({"invalid_api_key", "invalid_authentication", "unauthorized"})
+
+
+def _refused_key(
+    message: str, code: str | None, request_id: str | None, status: int | None = None
+) -> DeerimgError:
+    """The key was refused: exit 3, and every prompt of a batch would fail alike."""
+    return DeerimgError(
+        message,
+        ExitCode.CONFIG,
+        status=status,
+        code=code,
+        request_id=request_id,
+        hint="check the key: `deerimg config set api-key`, or DEERAPI_KEY",
+    )
+
+
 def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) of URL; a URL that cannot be parsed has no origin anyone shares."""
     parts = urlsplit(url)
@@ -103,14 +121,7 @@ def error_from_response(response: httpx.Response) -> DeerimgError:
     # An HTML page's title often repeats the status ("502 Bad Gateway"); the line shows it once.
     message = message.removeprefix(f"{status} ").strip() or message
     if status in (401, 403):
-        return DeerimgError(
-            message,
-            ExitCode.CONFIG,
-            status=status,
-            code=code,
-            request_id=request_id,
-            hint="check the key: `deerimg config set api-key`, or DEERAPI_KEY",
-        )
+        return _refused_key(message, code, request_id, status)
     hint = None
     if (code and "content_policy" in code) or "safety" in (message or "").lower():
         hint = "the prompt was refused by the content policy; rephrase it"
@@ -204,6 +215,8 @@ class ApiClient:
             raise DeerimgError("the response is not a JSON object", request_id=request_id)
         if "error" in data and not data.get("data"):
             message, code = answers.error_fields(answer)
+            if code in _KEY_CODES:
+                raise _refused_key(message or "error", code, request_id)
             raise DeerimgError(message or "error", code=code, request_id=request_id)
         items = data.get("data")
         if not isinstance(items, list):

@@ -198,3 +198,14 @@ def test_an_answer_with_a_data_url_or_wrapped_base64_is_saved(
     for name in outcome.stdout.split():
         assert Path(name).read_bytes() == image
     assert len(outcome.stdout.split()) == count
+
+
+def test_a_refused_key_in_a_200_answer_stops_the_batch_with_exit_3(
+    fake_api: FakeDeerAPI, invoke: Any
+) -> None:
+    fake_api.always(error_200=True, code="invalid_api_key", message="Invalid token.")
+    outcome = invoke("generate", "-j", "1", input="one\ntwo\nthree\n")
+    assert outcome.exit_code == 3
+    (line, *_) = error_lines(outcome.stderr)
+    assert "Invalid token. (code invalid_api_key, request id req_" in line
+    assert "config set api-key" in outcome.stderr
