@@ -62,6 +62,13 @@ class Settings:
         return self.api_key
 
 
+def _fix_hint(key: str) -> str:
+    name = key.replace("_", "-")
+    if key == "api_key":  # a key on the command line lands in the shell's history
+        return f"fix it with `deerimg config set {name}` and paste the key at the prompt"
+    return f"fix it with `deerimg config set {name} VALUE`"
+
+
 def resolve_values(
     flags: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
@@ -86,7 +93,7 @@ def resolve_values(
                 raise DeerimgError(
                     f"config file {path}: {key} {exc}",
                     ExitCode.CONFIG,
-                    hint=f"fix it with `deerimg config set {key.replace('_', '-')} VALUE`",
+                    hint=_fix_hint(key),
                 ) from None
             resolved[key] = (value, "config")
         else:

@@ -327,6 +327,18 @@ def test_invalid_value_in_file_exits_3_with_the_fix(invoke, config_file):
     assert invoke("generate", "a boat", "--dry-run").exit_code == 0
 
 
+def test_a_bad_key_in_the_file_is_fixed_without_the_key_on_the_command_line(
+    invoke, config_file, monkeypatch
+):
+    monkeypatch.delenv("DEERAPI_KEY", raising=False)
+    config_file.parent.mkdir(mode=0o700)
+    config_file.write_text('api_key = "sk-with a space"\n')
+    result = invoke("generate", "a boat", "--dry-run")
+    assert result.exit_code == 3
+    assert "config set api-key` and paste the key at the prompt" in result.stderr
+    assert "VALUE" not in result.stderr
+
+
 def test_readable_file_warns_and_set_makes_it_private(invoke, config_file):
     config_file.parent.mkdir(mode=0o700)
     config_file.write_text('model = "gpt-image-1"\n')
