@@ -29,7 +29,7 @@ def conceal(secret: str) -> None:
 def _concealed(text: str | None) -> str | None:
     if text is None:
         return None
-    for secret in _SECRETS:
+    for secret in tuple(_SECRETS):  # a copy: worker threads may add the same key meanwhile
         if secret in text:
             text = text.replace(secret, "<the API key>")
     return text
