@@ -276,6 +276,7 @@ class ApiClient:
                 auth=origin(url) == self._origin,
                 make_error=failed,
                 kind="image download",
+                paid=True,
             )
             if response.is_redirect and "location" in response.headers:
                 try:
@@ -311,11 +312,13 @@ class ApiClient:
         make_error: Callable[[httpx.Response], DeerimgError] = error_from_response,
         kind: str | None = None,
         uploads: Sequence[tuple[str, InputImage]] = (),
+        paid: bool = False,
     ) -> tuple[httpx.Response, bytes | bytearray]:
         """Send once, and again on transient failures: the same body, announced, back-off.
 
         Returns the answer and its body. kind names what is fetched when it is not the API
-        ("image download"), in messages.
+        ("image download"), in messages. paid: what is fetched is paid for already (an image
+        URL), so a stop (Ctrl-C, --fail-fast) does not cancel it; a second Ctrl-C still does.
         """
         httpx = self._httpx
         retries = self._settings.retries
@@ -329,9 +332,10 @@ class ApiClient:
             headers["Content-Type"] = "application/json"
         failed = f"{kind} failed: " if kind else ""
         for attempt in range(retries + 1):
-            self.gate.wait()
-            if self.stop.is_set():
-                raise Cancelled
+            if not paid:
+                self.gate.wait()
+                if self.stop.is_set():
+                    raise Cancelled
             try:
                 if form is not None:
                     # Files are read afresh for each try, so a retry sends them whole again.
@@ -361,7 +365,7 @@ class ApiClient:
             except httpx.UnsupportedProtocol as exc:
                 raise DeerimgError(f"{failed}{_describe(exc)}") from None  # no retry mends it
             except httpx.TransportError as exc:
-                if self.stop.is_set():
+                if self.stop.is_set() and not paid:
                     raise Cancelled from None
                 failure = DeerimgError(f"{failed}network error: {_describe(exc)}")
             except httpx.InvalidURL as exc:
@@ -376,7 +380,7 @@ class ApiClient:
                 if isinstance(failure, DeerimgError):
                     raise failure
                 raise self._final_error(failure, make_error)
-            self._wait_before_retry(failure, attempt, retries, on_retry, make_error, kind)
+            self._wait_before_retry(failure, attempt, retries, on_retry, make_error, kind, paid)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytes | bytearray]:
@@ -423,6 +427,7 @@ class ApiClient:
         on_retry: Callable[[Retrying], None],
         make_error: Callable[[httpx.Response], DeerimgError],
         kind: str | None,
+        paid: bool = False,
     ) -> None:
         if isinstance(failure, DeerimgError):
             wait = retry.backoff(attempt, self._rand())
@@ -438,10 +443,12 @@ class ApiClient:
             if kind:
                 reason = f"{kind}: {reason}"
             info = Retrying(reason, request_id, wait, attempt + 1, retries, failure.status_code)
-            if failure.status_code == 429:
-                self.gate.pause(wait)
+            if failure.status_code == 429 and not paid:
+                self.gate.pause(wait)  # the API's pool; an image host's limits are its own
         on_retry(info)
-        if self.stop.wait(wait):
+        if paid:
+            time.sleep(wait)  # a stop does not throw a paid image away; a second Ctrl-C still can
+        elif self.stop.wait(wait):
             raise Cancelled
 
 

@@ -140,6 +140,7 @@ class Report:
         self.rich = use_rich(self.stderr, quiet)
         isatty = getattr(self.stdout, "isatty", None)
         self._stdout_tty = bool(isatty and isatty())
+        self._stdout_gone = False  # its reader went away (| head -1): data goes nowhere now
         self._lock = threading.RLock()
         self._progress: Any = None
         self._bar: Any = None
@@ -200,8 +201,16 @@ class Report:
                 # stdout redirection does, so the spinner does not tear the line.
                 self._console.print(line, markup=False, highlight=False, soft_wrap=True)
                 return
-            self.stdout.write(line + "\n")
-            self.stdout.flush()
+            if self._stdout_gone:
+                return
+            try:
+                self.stdout.write(line + "\n")
+                self.stdout.flush()
+            except BrokenPipeError:
+                # The images are still saved, counted and recorded: only their paths have no
+                # reader any more. Not a failed prompt, and no error at exit.
+                self._stdout_gone = True
+                _to_devnull(self.stdout)
 
     def _say(self, text: str, style: str | None = None) -> None:
         if self.quiet:
@@ -323,3 +332,13 @@ class Report:
     def dry_run(self, requests: Iterable[dict[str, Any]]) -> None:
         for request in requests:
             self._data(json.dumps(request, ensure_ascii=False))
+
+
+def _to_devnull(stream: TextIO) -> None:
+    """Point STREAM's file at /dev/null, so the flush at exit does not fail on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file behind it (a test's buffer)
+        pass

@@ -153,21 +153,33 @@ def run(
             raise Cancelled
         emit(Started(task))
         saved: list[Saved] = []
+        answered: list[ApiResult] = []
         started_at = time.monotonic()
+
+        def paid(result: ApiResult) -> None:
+            # Counted when the answer is in, before any image is written: an image that then
+            # fails was paid for all the same.
+            answered.append(result)
+            with lock:
+                summary.add_usage(result.usage)
+
         try:
-            for event in _generate(client, task, slots, policy, emit):
+            for event in _generate(client, task, slots, policy, emit, paid):
                 with lock:
-                    if event.first:
-                        summary.add_usage(event.result.usage)
                     summary.images += 1
                 saved.append(event)
                 emit(event)
-        except DeerimgError as error:
+        except Cancelled:
+            raise
+        except Exception as exc:
+            error = as_error(exc)
             if fail_fast or error.exit_code == ExitCode.CONFIG:
                 stop.set()  # here, before this worker can take the next task
-            ledger.record(task, saved, time.monotonic() - started_at, error)
-            raise
-        ledger.record(task, saved, time.monotonic() - started_at)
+            ledger.record(task, saved, answered, time.monotonic() - started_at, error)
+            if error is exc:
+                raise
+            raise error from exc
+        ledger.record(task, saved, answered, time.monotonic() - started_at)
         with lock:
             summary.finished += 1
 
@@ -181,32 +193,41 @@ def run(
     pending: dict[Future[None], Task] = {}
     interrupted = threading.Event()
     restore_sigint = _catch_interrupt(interrupted)
+
+    def settle(future: Future[None]) -> None:
+        error = _failure(future)
+        task = pending.pop(future)
+        if error is None:
+            return
+        summary.failed += 1
+        emit(Failed(task, error))
+        if error.exit_code == ExitCode.CONFIG:
+            summary.fatal = error  # a bad key fails every prompt alike: stop the run
+        if error.exit_code == ExitCode.CONFIG or fail_fast:
+            stop.set()
+
     try:
         pending = {pool.submit(one, task): task for task in tasks}
         while pending and not interrupted.is_set():
             done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             for future in done:
-                error = _failure(future)
-                task = pending.pop(future)
-                if error is None:
-                    continue
-                summary.failed += 1
-                emit(Failed(task, error))
-                if error.exit_code == ExitCode.CONFIG:
-                    summary.fatal = error  # a bad key fails every prompt alike: stop the run
-                if error.exit_code == ExitCode.CONFIG or fail_fast:
-                    stop.set()
+                settle(future)
         if interrupted.is_set():
             # From here a second Ctrl-C leaves at once (on_sigint in _catch_interrupt).
             summary.interrupted = True
             stop.set()  # no new request, no retry
-            running = [future for future in pending if not future.cancel()]
-            if running:
+            for future in [future for future in pending if future.cancel()]:
+                del pending[future]
+            if pending:
                 # Closing the client here would close sockets under the workers' feet: a read
                 # blocked on one is not woken, and its fd number can be reused by another socket.
                 # The requests in flight are paid for anyway: let them finish and keep the images.
-                emit(Note(f"interrupted: waiting for {len(running)} request(s) in flight, already "
-                          "paid for; Ctrl-C again to stop at once"))  # fmt: skip
+                emit(Note(f"interrupted: waiting for the {len(pending)} prompt(s) under way (what "
+                          "is in flight is paid for); Ctrl-C again to stop at once"))  # fmt: skip
+            while pending:  # each one saved, or failed and said so, as without the Ctrl-C
+                done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    settle(future)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         client.close()
@@ -230,12 +251,13 @@ class Ledger:
         self,
         task: Task,
         saved: Sequence[Saved],
+        answered: Sequence[ApiResult],
         seconds: float,
         error: DeerimgError | None = None,
     ) -> None:
         if not self._policy.history or self._broken:
             return
-        result = saved[0].result if saved else None
+        result = answered[0] if answered else None
         fields = {k: v for k, v in task.body.items() if k != "prompt"}
         if task.files:
             fields["files"] = [str(image.path) for _, image in task.files]
@@ -266,14 +288,21 @@ def _failure(future: Future[None]) -> DeerimgError | None:
         future.result()
     except Cancelled:
         return None
-    except DeerimgError as error:
-        return error
-    except Exception as exc:  # noqa: BLE001 - unforeseen: this prompt fails, in one line
-        # The batch goes on and the summary still comes; --debug prints the traceback (cause).
-        error = DeerimgError(f"unexpected {type(exc).__name__}: {answers.server_text(str(exc))}")
-        error.__cause__ = exc
-        return error
+    except Exception as exc:  # noqa: BLE001 - every failure of a prompt is told in one line
+        return as_error(exc)
     return None
+
+
+def as_error(exc: Exception) -> DeerimgError:
+    """EXC as the one-line error of its prompt: itself, or an unforeseen one wrapped.
+
+    The batch goes on and the summary still comes; --debug prints the traceback (its cause).
+    """
+    if isinstance(exc, DeerimgError):
+        return exc
+    error = DeerimgError(f"unexpected {type(exc).__name__}: {answers.server_text(str(exc))}")
+    error.__cause__ = exc
+    return error
 
 
 def _catch_interrupt(interrupted: threading.Event) -> Callable[[], None]:
@@ -310,8 +339,12 @@ def _generate(
     slots: threading.Semaphore,
     policy: Policy,
     emit: Callable[[Event], None],
+    paid: Callable[[ApiResult], None] = lambda _result: None,
 ) -> Iterator[Saved]:
-    """Send one task in one of the -j slots, then write each image as soon as it is decoded."""
+    """Send one task in one of the -j slots, then write each image as soon as it is decoded.
+
+    PAID is told of the answer before any image is written.
+    """
 
     def on_retry(retry: Retrying) -> None:
         emit(RetryEvent(task, retry))
@@ -333,6 +366,7 @@ def _generate(
             result = client.generate(task.body, on_retry=on_retry, received=received)
     finally:
         received()
+    paid(result)
     targets = list(task.targets)
     avoid: set[Path] = set()  # filled only when the API sends more images than asked for
     for k, item in enumerate(result.data):
@@ -353,6 +387,13 @@ def _generate(
             avoid.update(final_paths(target))
         yield _save(
             client, task, result, item, target, first=(k == 0), policy=policy, on_retry=on_retry
+        )
+    if len(result.data) < len(targets):
+        # Exit 0 means every image was saved; the re-run with --skip-existing asks for the rest.
+        raise DeerimgError(
+            f"the API sent {len(result.data)} of the {len(targets)} images asked for",
+            request_id=result.request_id,
+            hint="run it again with --skip-existing for the rest",
         )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -112,6 +114,30 @@ def cli_subprocess() -> Iterator:
         return done
 
     yield call
+
+
+def interrupt_when(args: Sequence[str], ready: Callable[[], bool]) -> tuple[int, str, str]:
+    """Run `python -m deerimg ARGS`, press Ctrl-C once READY() holds, and return its exit code,
+    stdout and stderr. READY is polled: it reads the fake server's state, not the clock."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deerimg", *args],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not ready():
+            assert process.poll() is None, "deerimg ended before Ctrl-C"
+            assert time.monotonic() < deadline, "what Ctrl-C waits for never happened"
+            time.sleep(0.002)
+        process.send_signal(signal.SIGINT)
+        out, err = (s.decode() for s in process.communicate(timeout=30))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    OUTPUTS.append(out + err)
+    return process.returncode, out, err
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image
 
-from tests.conftest import OUTPUTS
+from tests.conftest import OUTPUTS, interrupt_when
 from tests.fakeapi import FakeDeerAPI, random_failure
 
 PROMPTS = 200
@@ -265,25 +265,11 @@ def test_ctrl_c_inside_the_pool_wait_never_hangs(fake_api: FakeDeerAPI, isolated
 def test_ctrl_c_keeps_the_images_in_flight(fake_api: FakeDeerAPI, isolated_env: Path) -> None:
     write_prompts(isolated_env)
     fake_api.latency = 0.5
-    process = subprocess.Popen(
-        [sys.executable, "-m", "deerimg", "generate", "-f", "prompts.txt", "-d", "out",
-         "-j", "2", "--retries", "0"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=dict(os.environ),
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while fake_api.in_flight < 2:  # both workers are waiting for an answer
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.002)
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    OUTPUTS.append(stdout.decode() + stderr.decode())
-    assert process.returncode == 130, stderr.decode()[-2000:]
+    code, stdout, stderr = interrupt_when(
+        ["generate", "-f", "prompts.txt", "-d", "out", "-j", "2", "--retries", "0"],
+        lambda: fake_api.in_flight >= 2,  # both workers are waiting for an answer
+    )
+    assert code == 130, stderr[-2000:]
     assert len(fake_api.generation_requests()) == 2
-    assert len(stdout.decode().splitlines()) == 2  # the two images paid for were kept
+    assert len(stdout.splitlines()) == 2  # the two images paid for were kept
     check_images(isolated_env / "out", fake_api.expected_image())
