@@ -129,7 +129,7 @@ def read_entries(path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
                 continue
             try:
                 entry = json.loads(raw)
-            except ValueError:  # UnicodeDecodeError is one
+            except (ValueError, RecursionError):  # UnicodeDecodeError is one; [[[… too deep
                 corrupt += 1
                 continue
             if isinstance(entry, dict):
@@ -140,14 +140,28 @@ def read_entries(path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
 
 
 def entry_time(entry: Mapping[str, Any]) -> datetime | None:
+    """The entry's time in UTC, or None when it has none or it cannot be read."""
     value = entry.get("time")
     if not isinstance(value, str):
         return None
     try:  # Python 3.10's fromisoformat does not take "Z"
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        # In UTC now, so a time that only reads in its own zone (0001-01-01T00:00+01:00 is in
+        # year 0 in UTC) is unreadable here, not an OverflowError wherever it is used later.
+        return when.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _day(when: datetime | None, tz: tzinfo | None) -> str:
+    """WHEN's date in TZ (local by default), or "unknown", as for an entry without a time."""
+    if when is None:
+        return "unknown"
+    try:
+        return when.astimezone(tz).date().isoformat()
+    except (ValueError, OverflowError):  # 0001-01-01T00:30Z west of UTC, 9999-12-31 east
+        return "unknown"
 
 
 def parse_since(text: str, *, now: datetime | None = None, tz: tzinfo | None = None) -> datetime:
@@ -160,7 +174,10 @@ def parse_since(text: str, *, now: datetime | None = None, tz: tzinfo | None = N
     if match:
         unit = {"d": "days", "h": "hours", "w": "weeks"}[match.group(2)]
         start = now or datetime.now(timezone.utc)
-        return start - timedelta(**{unit: int(match.group(1))})
+        try:
+            return start - timedelta(**{unit: int(match.group(1))})
+        except OverflowError:  # 999999d: before year 1
+            raise ValueError(f"{text!r} reaches back before the year 1") from None
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
@@ -172,19 +189,25 @@ def parse_since(text: str, *, now: datetime | None = None, tz: tzinfo | None = N
             f"{text!r} is not a date: use YYYY-MM-DD, an ISO time, or 3d, 12h, 2w"
         ) from None
     if when.tzinfo is None:  # a wall-clock time: the local one unless TZ is given
-        when = when.astimezone() if tz is None else when.replace(tzinfo=tz)
+        try:
+            when = when.astimezone() if tz is None else when.replace(tzinfo=tz)
+        except (ValueError, OverflowError):  # 0001-01-01 east of UTC is in year 0
+            raise ValueError(f"{text!r} is out of the range of dates") from None
     return when
 
 
 def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
+    # A loop, not recursion: a hand-edited line nested almost as deep as json.loads reads must
+    # not end a --search in a RecursionError.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
 
 
 def _matches(entry: Mapping[str, Any], needle: str) -> bool:
@@ -243,8 +266,7 @@ def usage_by_day_and_model(
     """
     sums: dict[tuple[str, str], list[int]] = {}
     for entry in entries:
-        when = entry_time(entry)
-        day = when.astimezone(tz).date().isoformat() if when else "unknown"
+        day = _day(entry_time(entry), tz)
         model = entry.get("model") if isinstance(entry.get("model"), str) else "unknown"
         row = sums.setdefault((day, model), [0] * 6)
         if entry.get("outcome") == "ok":

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from deerimg import __version__
 from deerimg.images import sniff
+from deerimg.request import non_finite
 
 if TYPE_CHECKING:
     from xml.etree import ElementTree
@@ -391,13 +392,30 @@ def _decode_text(raw: bytes, kind: bytes) -> str:
         return raw.decode("latin-1")
 
 
+def _parse_json(text: str) -> Any:
+    """TEXT parsed as JSON that JSON can write again, else None.
+
+    Nesting deeper than json.loads goes (RecursionError) does not parse, and neither does a
+    value holding NaN, Infinity or 1e999: `info --json` would print it as Infinity, not JSON.
+    """
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return None if non_finite(parsed) is not None else parsed
+
+
+def parse_record(text: str) -> dict[str, Any] | None:
+    """A deerimg record (embedded or a sidecar's text): a JSON object, else None."""
+    parsed = _parse_json(text)
+    return parsed if isinstance(parsed, dict) else None
+
+
 def _maybe_json(text: str) -> Any:
     """ComfyUI's `prompt` and `workflow` (and InvokeAI's) are JSON: parsed where they parse."""
     if text.lstrip()[:1] in ("{", "["):
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
+        parsed = _parse_json(text)
+        return text if parsed is None else parsed
     return text
 
 
@@ -409,7 +427,9 @@ def _xmp_tree(packet: bytes) -> ElementTree.Element | None:
         return None
     try:
         return ElementTree.fromstring(packet)  # noqa: S314 - no DTD, checked above
-    except ElementTree.ParseError:
+    # Another tool's packet may declare an encoding expat cannot read: Shift_JIS or UTF-32 (a
+    # ValueError), or one Python does not know (a LookupError). Its text is still shown.
+    except (ElementTree.ParseError, ValueError, LookupError):
         return None
 
 
@@ -443,12 +463,7 @@ def _read_xmp(packet: bytes, found: dict[str, Any]) -> None:
     found["creator_tool"] = _xmp_property(root, NAMESPACES["xmp"], "CreatorTool")
     record = _xmp_property(root, DEERIMG_NS, "record")
     if record is not None:
-        try:
-            parsed = json.loads(record)
-        except ValueError:
-            return
-        if isinstance(parsed, dict):
-            found["record"] = parsed
+        found["record"] = parse_record(record)
 
 
 def read(data: bytes, fmt: str | None = None) -> dict[str, Any]:

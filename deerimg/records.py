@@ -30,8 +30,13 @@ def describe_image(path: Path) -> dict[str, Any]:
     sidecar_record = None
     if sidecar.is_file():
         try:
-            sidecar_record = json.loads(sidecar.read_text(encoding="utf-8"))
+            text = sidecar.read_text(encoding="utf-8")
         except (OSError, ValueError):
+            text = None
+        # Held to what embedded records are: an object, nested no deeper than json.loads goes,
+        # without NaN or Infinity (which `info --json` would print as no JSON reader takes).
+        sidecar_record = provenance.parse_record(text) if text is not None else None
+        if sidecar_record is None:
             warn(f"{sidecar} is not readable JSON; ignored")
     pixels = images.pixel_size(data[: 1 << 16])
     return {
@@ -117,21 +122,30 @@ def show_history(
         return ExitCode.OK
     rows = []
     for entry in chosen:
-        tokens = (entry.get("usage") or {}).get("total_tokens")
+        # A hand-edited or foreign line may hold any JSON in any field: a field of the wrong
+        # type shows as blank (files as 0), as --usage counts it, and never stops the listing.
+        usage = entry.get("usage")
+        tokens = usage.get("total_tokens") if isinstance(usage, dict) else None
+        files = entry.get("files")
         rows.append((
-            str(entry.get("time", ""))[:19].replace("T", " "),
-            str(entry.get("command", "")),
-            str(entry.get("model", "")),
-            str(entry.get("outcome", "")),
-            str(len(entry.get("files") or [])),
-            f"{tokens:,}" if isinstance(tokens, int) else "",
-            _clip(str(entry.get("prompt", "")), PROMPT_WIDTH),
+            _text(entry, "time")[:19].replace("T", " "),
+            _text(entry, "command"),
+            _text(entry, "model"),
+            _text(entry, "outcome"),
+            str(len(files) if isinstance(files, list) else 0),
+            f"{tokens:,}" if isinstance(tokens, int) and not isinstance(tokens, bool) else "",
+            _clip(_text(entry, "prompt"), PROMPT_WIDTH),
         ))  # fmt: skip
     if not rows:
         warn(f"no history yet in {path}" if not entries else "no entry matches")
         return ExitCode.OK
     print_table(("TIME", "COMMAND", "MODEL", "OUTCOME", "IMAGES", "TOKENS", "PROMPT"), rows)
     return ExitCode.OK
+
+
+def _text(entry: dict[str, Any], key: str) -> str:
+    value = entry.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def _show_usage(entries: list[dict[str, Any]], as_json: bool) -> int:
