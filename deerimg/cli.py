@@ -479,6 +479,10 @@ def _request(flags: dict[str, Any]) -> "tuple[Settings, RequestSpec, RunOptions]
     from deerimg.request import RequestSpec, parse_param
     from deerimg.settings import resolve_settings
 
+    if flags["quiet"]:
+        from deerimg.report import be_quiet
+
+        be_quiet()  # before settings: the config's warnings are not errors either
     fmt = flags["fmt"]
     settings = resolve_settings(
         _checked_flags(

@@ -38,8 +38,19 @@ def print_error(error: DeerimgError, stream: TextIO | None = None, prefix: str =
     stream.flush()
 
 
+_quiet = False  # --quiet: errors only, from the first warning on
+
+
+def be_quiet() -> None:
+    """--quiet, known before settings are read: their warnings are not shown either."""
+    global _quiet
+    _quiet = True
+
+
 def warn(message: str, stream: TextIO | None = None) -> None:
     """`warning: …` on stderr (yellow for a person at a terminal), for commands without a Report."""
+    if _quiet:
+        return
     stream = stream or sys.stderr
     label = "\x1b[33mwarning:\x1b[0m" if use_rich(stream) else "warning:"
     stream.write(f"{label} {message}\n")
@@ -239,9 +250,15 @@ class Report:
     # -- events ----------------------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
-        from deerimg.runner import Failed, Note, RetryEvent, Saved
+        from deerimg.runner import Failed, Note, NotRun, RetryEvent, Saved
 
-        if isinstance(event, Note):
+        if isinstance(event, NotRun):
+            if self.json_lines:  # a script that re-runs what has an "error" gets these too
+                error = {"status": None, "message": event.reason, "code": "not_run",
+                         "request_id": None}  # fmt: skip
+                record = {"prompt": event.task.job.prompt, "error": error}
+                self._data(json.dumps(record, ensure_ascii=False))
+        elif isinstance(event, Note):
             self.warn(event.text)
         elif isinstance(event, Saved):
             self._saved(event)

@@ -84,13 +84,21 @@ class Failed:
 
 
 @dataclass(slots=True)
+class NotRun:
+    """A prompt the run stopped before (Ctrl-C, --fail-fast, a refused key): --json tells it."""
+
+    task: Task
+    reason: str
+
+
+@dataclass(slots=True)
 class Note:
     """Something a person should know once, such as a history ledger that cannot be written."""
 
     text: str
 
 
-Event = Started | RetryEvent | Saved | Failed | Note
+Event = Started | RetryEvent | Saved | Failed | NotRun | Note
 
 
 @dataclass(slots=True)
@@ -182,6 +190,7 @@ def run(
         ledger.record(task, saved, answered, time.monotonic() - started_at)
         with lock:
             summary.finished += 1
+            ended.add(task.number)
 
     # -j requests at once, and one thread more: a thread whose answer is in parses, decodes and
     # writes it while the next request takes its slot. One more, not -j more: each thread that
@@ -191,6 +200,7 @@ def run(
     slots = threading.Semaphore(workers)
     pool = ThreadPoolExecutor(max_workers=workers + 1, thread_name_prefix="deerimg")
     pending: dict[Future[None], Task] = {}
+    ended: set[int] = set()  # the numbers of the tasks that were saved or failed
     interrupted = threading.Event()
     restore_sigint = _catch_interrupt(interrupted)
 
@@ -199,6 +209,7 @@ def run(
         task = pending.pop(future)
         if error is None:
             return
+        ended.add(task.number)
         summary.failed += 1
         emit(Failed(task, error))
         if error.exit_code == ExitCode.CONFIG:
@@ -236,6 +247,17 @@ def run(
         if not summary.interrupted:
             restore_sigint()
     summary.not_run = summary.prompts - summary.skipped - summary.finished - summary.failed
+    if summary.not_run:
+        reason = (
+            "not run: interrupted"
+            if summary.interrupted
+            else "not run: the API key was refused"
+            if summary.fatal is not None
+            else "not run: --fail-fast stopped the run"
+        )
+        for task in tasks:
+            if task.number not in ended:
+                emit(NotRun(task, reason))
     return summary
 
 

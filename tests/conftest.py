@@ -49,8 +49,10 @@ def isolated_env(
     work.mkdir()
     monkeypatch.chdir(work)
     import deerimg.cli
+    import deerimg.report
 
     monkeypatch.setattr(deerimg.cli, "_debug", False)
+    monkeypatch.setattr(deerimg.report, "_quiet", False)  # one process runs one command for real
     yield work
 
 

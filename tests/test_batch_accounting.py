@@ -93,9 +93,14 @@ def test_a_failure_after_ctrl_c_is_told_like_any_other(
     )
     assert code == 130, err
     records = {r["prompt"]: r for r in map(json.loads, out.splitlines())}
-    assert sorted(records) == ["a forbidden boat", "a good boat"]
+    assert sorted(records) == ["a forbidden boat", "a good boat", "fourth", "third"]
     assert "path" in records["a good boat"]
     assert records["a forbidden boat"]["error"]["status"] == 400
+    for prompt in ("third", "fourth"):  # never sent: told so, for a script re-running failures
+        assert records[prompt]["error"] == {
+            "status": None, "message": "not run: interrupted", "code": "not_run",
+            "request_id": None,
+        }  # fmt: skip
     assert any(line.startswith("error: ") and "line 2" in line for line in err.splitlines())
     assert "interrupted: 1 image saved, 1 prompt failed, 2 not run" in err
     outcomes = sorted((e["prompt"], e["outcome"]) for e in ledger(isolated_env))
@@ -124,3 +129,26 @@ def test_a_reader_that_goes_away_loses_no_image_and_fails_no_prompt(
     assert "done: 3 images saved" in err
     assert sorted(p.name for p in Path().glob("*.png")) == ["one.png", "three.png", "two.png"]
     assert len(ledger(isolated_env)) == 3
+
+
+def test_json_tells_the_prompts_a_fail_fast_never_ran(fake_api: FakeDeerAPI, invoke: Any) -> None:
+    fake_api.reject_prompts("BAD")
+    outcome = invoke("generate", "--json", "--fail-fast", "-j", "1", input="BAD one\ntwo\nthree\n")
+    assert outcome.exit_code == 1
+    records = [json.loads(line) for line in outcome.stdout.splitlines()]
+    assert records[0]["prompt"] == "BAD one" and records[0]["error"]["status"] == 400
+    not_run = {r["prompt"]: r["error"]["message"] for r in records[1:]}
+    assert set(not_run) <= {"two", "three"} and "three" in not_run  # "two" may have been sent
+    assert set(not_run.values()) == {"not run: --fail-fast stopped the run"}
+    assert len(records) == 3  # every prompt: saved, failed or not run
+
+
+def test_quiet_keeps_the_config_warnings_off_too(invoke: Any, isolated_env: Path) -> None:
+    config = isolated_env.parent / "config"
+    config.mkdir()
+    (config / "config.toml").write_text('colour = "blue"\n')  # an unknown key: a warning
+    loud = invoke("generate", "a boat", "--dry-run")
+    assert "warning:" in loud.stderr
+    quiet = invoke("generate", "a boat", "--dry-run", "--quiet")
+    assert quiet.exit_code == 0
+    assert quiet.stderr == ""
