@@ -190,8 +190,12 @@ def test_soak_interrupted_then_skip_existing(
     expected = fake_api.expected_image()
     first_names = check_images(out, expected)
     assert 0 < len(first_names) < PROMPTS
-    records = [json.loads(line) for line in stdout.splitlines()]
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    records = [r for r in lines if "path" in r]
+    not_run = [r["prompt"] for r in lines if r.get("error", {}).get("code") == "not_run"]
     assert {Path(r["path"]).name for r in records} <= set(first_names)
+    assert len(records) + len(not_run) == len(lines)  # saved or never sent: nothing failed
+    assert not set(not_run) & {r["prompt"] for r in records}
     first_requests = fake_api.generation_requests()
     retried = retried_ids(stderr)
     unaccounted = {r.request_id for r in first_requests} - set(retried)
