@@ -169,7 +169,10 @@ def get_setting(name: str, reveal: bool) -> None:
     key = config.normalize_key(name)
     origin = next(o for o in explain() if o.key == key)
     if origin.value is None:
-        hint = f"set it with `deerimg config set {config.dashed(key)}`"
+        # A hint that runs as given: a VALUE to fill in, but none for the key, which
+        # `config set api-key` asks for hidden rather than from the command line.
+        value = "" if key == "api_key" else " VALUE"
+        hint = f"set it with `deerimg config set {config.dashed(key)}{value}`"
         raise DeerimgError(f"{config.dashed(key)} is not set", ExitCode.FAILURE, hint=hint)
     typer.echo(config.display_value(key, origin.value, reveal))
 

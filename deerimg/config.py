@@ -223,7 +223,10 @@ def display_value(key: str, value: Any, reveal: bool = False) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"  # as TOML and `config set` write it
     if isinstance(value, float):
-        return f"{value:g}"
+        # Exactly as `config set` takes it back: 600.0 as 600, 1234567.0 in full (not the
+        # rounded 1.23457e+06 of :g), 0.1 as 0.1; repr is the shortest text that reads back.
+        text = repr(value)
+        return text.removesuffix(".0")
     return str(value)
 
 

@@ -128,7 +128,7 @@ def show_history(
         tokens = usage.get("total_tokens") if isinstance(usage, dict) else None
         files = entry.get("files")
         rows.append((
-            _text(entry, "time")[:19].replace("T", " "),
+            _local_time(entry),
             _text(entry, "command"),
             _text(entry, "model"),
             _text(entry, "outcome"),
@@ -141,6 +141,17 @@ def show_history(
         return ExitCode.OK
     print_table(("TIME", "COMMAND", "MODEL", "OUTCOME", "IMAGES", "TOKENS", "PROMPT"), rows)
     return ExitCode.OK
+
+
+def _local_time(entry: dict[str, Any]) -> str:
+    """The entry's time in the local zone, as --since and --usage read it; unreadable: blank."""
+    when = history.entry_time(entry)
+    if when is None:
+        return ""
+    try:
+        return when.astimezone().replace(tzinfo=None).isoformat(" ", "seconds")
+    except (ValueError, OverflowError):  # 0001-01-01T00:30Z west of UTC, 9999-12-31 east
+        return ""
 
 
 def _text(entry: dict[str, Any], key: str) -> str:

@@ -206,7 +206,7 @@ def test_get_prints_effective_value_and_exit_1_when_unset(invoke):
     result = invoke("config", "get", "size")
     assert (result.exit_code, result.stdout) == (1, "")
     assert "error: size is not set" in result.stderr
-    assert "hint: set it with `deerimg config set size`" in result.stderr
+    assert "hint: set it with `deerimg config set size VALUE`" in result.stderr
 
 
 def test_get_api_key_unset_exits_1(invoke, no_env_key):
