@@ -319,10 +319,10 @@ class Report:
         self._say(
             f"{mark}saved {where} ({pixels}{event.size:,} bytes, {result.elapsed:.1f} s)", "green"
         )
-        if self._batch:
-            return  # one line an image in a batch; the summary has the token totals
-        if event.revised_prompt:
+        if event.revised_prompt:  # what was made, in a batch too (the contract's stderr)
             self._say(f"  revised prompt: {event.revised_prompt}", "dim")
+        if self._batch:
+            return  # the summary has the token totals
         if event.first:
             usage = format_usage(result.usage)
             if usage:

@@ -268,3 +268,10 @@ def test_hundred_line_file_then_resume(fake_api, invoke):
     assert prompts_sent(fake_api) == ["rejected prompt 33", "rejected prompt 66",
                                       "rejected prompt 99"]  # fmt: skip
     assert len(images_in("out")) == len(prompts)
+
+
+def test_a_batch_shows_each_revised_prompt(fake_api, invoke):
+    result = invoke("generate", input="one\ntwo\n")
+    assert result.exit_code == 0, result
+    revised = sorted(line.strip() for line in result.stderr.splitlines() if "revised" in line)
+    assert revised == ["revised prompt: Revised: one", "revised prompt: Revised: two"]
