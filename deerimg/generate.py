@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -63,8 +64,21 @@ def prepare(
         model = overrides.get("model", spec.model)
         job_spec = replace(spec, model=model) if model != spec.model else spec
         fmt = request.effective_format(job_spec, job.output or output)
-        request.check_combination(job_spec, fmt)
+        where = f"{job.source} line {job.line}: " if job.line is not None else ""
+        # The rules run on what this job sends: a line's "model" or "output_format" can make a
+        # combination the flags alone did not.
+        request.check_job(
+            job_spec,
+            overrides,
+            fmt,
+            where=where,
+            format_from_line=job.output is not None
+            and fmt != request.effective_format(job_spec, output),
+        )
         body = request.build_body(job_spec, job.prompt, fmt, overrides)
+        sent_model = body.get("model")
+        if isinstance(sent_model, str) and not sent_model.strip():  # -p model="" as well
+            raise usage_error(f"{where}the model is empty: every request names a model")
         asked = body.get("output_format")
         fmt_final = asked if asked in request.VALUE_SETS["output_format"] else fmt
         count = body.get("n", 1)
@@ -113,6 +127,12 @@ def run_images(
 
     if options.output == "-" and options.json_lines:
         raise usage_error("--json prints records on standard output; -o - prints image bytes there")
+    if options.output == "-" and not options.dry_run and _stdout_is_terminal():
+        # The image would be paid for and then scrolled past as unreadable bytes.
+        raise usage_error(
+            "-o - writes the image's bytes to standard output, which is a terminal",
+            hint="redirect it (-o - > out.png) or pipe it (-o - | display), or use -o out.png",
+        )
     if not options.dry_run:
         settings.require_key()
     prepared = prepare(spec, jobs, options.output, uploads)
@@ -164,6 +184,15 @@ def run_images(
         report.stop()
     report.summary(summary)
     return summary.exit_code
+
+
+def _stdout_is_terminal() -> bool:
+    """Standard output is a terminal (a closed or odd stream counts as not one)."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # closed
+        return False
 
 
 def _body(prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
