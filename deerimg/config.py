@@ -133,10 +133,20 @@ def _positive(value: Any) -> float:
 
 
 def _base_url(value: Any) -> str:
-    parts = urlsplit(_str(value).strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    text = _str(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(map(str.isspace, text)):
         raise ValueError("must be an http(s) URL such as https://api.deerapi.com")
-    return value.strip()
+    if parts.username is not None or parts.password is not None:
+        # httpx would send them as Basic auth in place of the key, and they would be shown.
+        raise ValueError("must hold no user name or password (user:pass@): the key is the login")
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise ValueError("must hold no query (?…) or fragment (#…): paths are added after it")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError("has a port that is not a number from 0 to 65535") from None
+    return text
 
 
 def _bool(value: Any) -> bool:
@@ -199,14 +209,19 @@ def checked_value(key: str, value: Any) -> Any:
     try:
         return check_value(key, value)
     except ValueError as exc:
-        shown = "the key" if key == "api_key" else repr(value)  # a bad key may still be a secret
+        # A bad key may still be a secret, and so may a password in a URL.
+        secret = key == "api_key" or (key == "base_url" and "@" in str(value))
+        shown = "the key" if key == "api_key" else "the URL" if secret else repr(value)
         raise usage_error(f"invalid value for {dashed(key)}: {shown} {exc}") from None
 
 
+_IPV4_LOOPBACK = re.compile(r"127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}")
+
+
 def is_loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in LOOPBACK_HOSTS or (
-        urlsplit(url).hostname or ""
-    ).startswith("127.")
+    """This machine: localhost, ::1 or 127.x.y.z, the address itself (127.evil.example is not)."""
+    host = urlsplit(url).hostname or ""
+    return host in LOOPBACK_HOSTS or _IPV4_LOOPBACK.fullmatch(host) is not None
 
 
 def plain_http_warning(url: str) -> str | None:
@@ -244,7 +259,7 @@ def _load(path: Path) -> tuple[str | None, dict[str, Any]]:
             f"cannot read config file {path}: {exc.strerror}", ExitCode.CONFIG
         ) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as Windows editors write, is no text
     except UnicodeDecodeError:
         raise DeerimgError(
             f"config file {path} is not UTF-8 text", ExitCode.CONFIG, hint=NEVER_REWRITTEN

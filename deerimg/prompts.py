@@ -44,7 +44,10 @@ def check_utf8(text: str, where: str) -> str:
     return text
 
 
-def read_jobs(prompt: str | None, file: str | None, stdin: TextIO, stdin_is_tty: bool) -> list[Job]:
+def read_jobs(
+    prompt: str | None, file: str | None, stdin: TextIO | None, stdin_is_tty: bool
+) -> list[Job]:
+    """The prompts of a run; STDIN is None when the process has none (started with <&-)."""
     if prompt is not None and file is not None:
         raise usage_error("give a PROMPT or --file, not both")
     if prompt == "-":
@@ -57,7 +60,7 @@ def read_jobs(prompt: str | None, file: str | None, stdin: TextIO, stdin_is_tty:
             raise usage_error("the prompt is empty")
         return [Job(check_utf8(prompt.strip(), "the prompt"))]
     if file is None:
-        if stdin_is_tty:
+        if stdin_is_tty or stdin is None:
             raise usage_error(
                 "no prompt given",
                 hint='deerimg generate "a paper boat at sunrise" -o boat.jpg, or -f prompts.txt',
@@ -78,11 +81,16 @@ def read_jobs(prompt: str | None, file: str | None, stdin: TextIO, stdin_is_tty:
     return parse_lines(split_lines(text), file)
 
 
-def _read_stream(stream: TextIO, name: str) -> str:
+def _read_stream(stream: TextIO | None, name: str) -> str:
+    if stream is None:
+        raise usage_error(f"{name} is closed: there is no prompt to read from it")
     try:
-        return stream.read()
+        text = stream.read()
     except UnicodeDecodeError:
         raise usage_error(f"{name} is not UTF-8 text") from None
+    # A byte-order mark (Windows editors, PowerShell) is not part of the first prompt: as in
+    # a --file, which is read as utf-8-sig, a first "# comment" stays a comment.
+    return text.removeprefix("\ufeff")
 
 
 def parse_lines(lines: Iterable[str], source: str) -> list[Job]:

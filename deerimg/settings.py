@@ -85,7 +85,15 @@ def resolve_values(
         if flags.get(key) is not None:
             resolved[key] = (flags[key], "flag")
         elif ENV_VARS.get(key) and env.get(ENV_VARS[key]):
-            resolved[key] = (env[ENV_VARS[key]].strip(), "env")
+            value = env[ENV_VARS[key]].strip()
+            if key != "api_key":  # the key's own check comes when it is sent, worded for it
+                try:
+                    value = config.check_value(key, value)
+                except ValueError as exc:
+                    raise DeerimgError(
+                        f"{ENV_VARS[key]}: {key.replace('_', '-')} {exc}", ExitCode.CONFIG
+                    ) from None
+            resolved[key] = (value, "env")
         elif key in file_values:
             try:
                 value = config.check_value(key, file_values[key])
