@@ -841,7 +841,7 @@ def _command_section(cmd: Command) -> list[str]:
 
 
 def _config_keys() -> list[str]:
-    from deerimg.config import KEYS
+    from deerimg.config import KEYS, display_value
     from deerimg.settings import DEFAULTS, ENV_VARS
 
     out = ['.SS "Keys"', roff(KEYS_INTRO)]
@@ -850,8 +850,9 @@ def _config_keys() -> list[str]:
         text = key.help[:1].upper() + key.help[1:] + "."
         if values.get(name, Values()).kind == "words":
             text += f" Allowed: {', '.join(values[name].words)}."
-        if DEFAULTS.get(name) is not None:
-            text += f" Default: {DEFAULTS[name]}."
+        if DEFAULTS.get(name) is not None:  # as config get shows it: 300, true, the folder "."
+            shown = display_value(name, DEFAULTS[name])
+            text += f' Default: "{shown}".' if name == "output_dir" else f" Default: {shown}."
         if name in ENV_VARS:
             text += f" Environment: {ENV_VARS[name]}."
         out += [".TP", _bold(name.replace("_", "-")), roff(text)]

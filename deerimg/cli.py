@@ -44,7 +44,8 @@ class _Group(TyperGroup):
 app = typer.Typer(
     cls=_Group,
     name="deerimg",
-    help="Turn text prompts into image files through DeerAPI.",
+    help="Turn text prompts into image files through DeerAPI.\n\nStart with `deerimg config "
+    'set api-key`, then `deerimg generate "a paper boat" -o boat.jpg`.',
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,  # locals hold the key
@@ -105,12 +106,19 @@ Model = Annotated[
 Size = Annotated[
     str | None,
     _opt(
-        "-s", "--size", help="WxH (such as 1024x1536) or auto. Default: the API's.", metavar="WxH"
+        "-s",
+        "--size",
+        help="WxH (such as 1024x1536) or auto. Default: config size, else the API's.",
+        metavar="WxH",
     ),
 ]
 Quality = Annotated[
     str | None,
-    _opt("-q", "--quality", help=f"One of: {_values('quality')}. Default: the API's."),
+    _opt(
+        "-q",
+        "--quality",
+        help=f"One of: {_values('quality')}. Default: config quality, else the API's.",
+    ),
 ]
 Count = Annotated[
     int | None, _opt("-n", "--count", help="Images per prompt, 1-10. Default: 1.", metavar="N")
