@@ -340,7 +340,7 @@ class ApiClient:
                 if form is not None:
                     # Files are read afresh for each try, so a retry sends them whole again.
                     parts = [
-                        (field, (image.name, image.path.read_bytes(), image.content_type))
+                        (field, (image.name, _read_upload(image), image.content_type))
                         for field, image in uploads
                     ]
                     request = self._client.build_request(
@@ -538,6 +538,14 @@ def _encode_body(body: dict[str, Any]) -> bytes:
             ExitCode.USAGE,
             hint="convert the prompt to UTF-8, for example with iconv",
         ) from None
+
+
+def _read_upload(image: InputImage) -> bytes:
+    """An input's bytes at send time: renamed or deleted since it was checked is one clear line."""
+    try:
+        return image.path.read_bytes()
+    except OSError as exc:
+        raise DeerimgError(f"cannot read input {image.path}: {exc.strerror or exc}") from None
 
 
 def _form_fields(body: dict[str, Any]) -> dict[str, str]:

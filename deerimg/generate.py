@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from deerimg import inputs, paths, request
-from deerimg.errors import ExitCode, usage_error
+from deerimg.errors import DeerimgError, ExitCode, usage_error
 from deerimg.inputs import InputImage
 from deerimg.prompts import Job
 from deerimg.report import Report
@@ -93,25 +94,41 @@ def _job_files(job: Job, overrides: dict[str, Any], uploads: Uploads) -> tuple[F
     """The command line's images and mask, or a JSON line's own `image` and `mask`."""
     where = f"{job.source} line {job.line}: " if job.line is not None else ""
     images = uploads.images
-    if "image" in overrides:
-        named = overrides.pop("image")
-        named = [named] if isinstance(named, str) else named
-        if not isinstance(named, list) or not all(isinstance(p, str) for p in named):
-            raise usage_error(f'{where}"image" must be a path or a list of paths')
-        images = inputs.check_images(named)
-    if not images:
-        raise usage_error(f"{where}no image to edit", hint="deerimg edit photo.png 'make it night'")
     mask = uploads.mask
-    if "mask" in overrides:
-        named_mask = overrides.pop("mask")
-        if not isinstance(named_mask, str):
-            raise usage_error(f'{where}"mask" must be a path')
-        mask = inputs.check_mask(named_mask, images[0])
+    with _on_line(where):
+        if "image" in overrides:
+            named = overrides.pop("image")
+            named = [named] if isinstance(named, str) else named
+            if not isinstance(named, list) or not all(isinstance(p, str) for p in named):
+                raise usage_error('"image" must be a path or a list of paths')
+            images = inputs.check_images(named)
+            if mask is not None and "mask" not in overrides:
+                # The command line's mask was checked against the command line's first image;
+                # this line sends it with its own.
+                mask = inputs.check_mask(mask.path, images[0])
+        if not images:
+            raise usage_error("no image to edit", hint="deerimg edit photo.png 'make it night'")
+        if "mask" in overrides:
+            named_mask = overrides.pop("mask")
+            if not isinstance(named_mask, str):
+                raise usage_error('"mask" must be a path')
+            mask = inputs.check_mask(named_mask, images[0])
     field = "image[]" if len(images) > 1 else "image"
     files: Files = tuple((field, image) for image in images)
     if mask is not None:
         files += (("mask", mask),)
     return files, inputs.default_edit_name(images[0])
+
+
+@contextmanager
+def _on_line(where: str) -> Iterator[None]:
+    """A refused input names the JSON line that gave it (WHERE, "" for the command line)."""
+    try:
+        yield
+    except DeerimgError as exc:
+        if not where:
+            raise
+        raise DeerimgError(f"{where}{exc.message}", exc.exit_code, hint=exc.hint) from None
 
 
 def run_images(

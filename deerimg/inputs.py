@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,9 @@ class InputImage:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        """The base name as valid UTF-8: bytes a file name may hold that are not UTF-8 become
+        U+FFFD, so the multipart header can be written (the extension stays)."""
+        return self.path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
     @property
     def content_type(self) -> str:
@@ -40,21 +43,42 @@ class InputImage:
 def check_image(path: str | Path, role: str = "image") -> InputImage:
     path = Path(path).expanduser()
     try:
-        size = path.stat().st_size
+        info = path.stat()  # follows links: a link to a file is fine
+        if stat.S_ISDIR(info.st_mode):
+            raise usage_error(f"{role} {path} is a folder, not an image")
+        if not stat.S_ISREG(info.st_mode):
+            # A pipe (<(cmd), a FIFO) or device: it would be read by the check, then found empty
+            # (or wait for ever) when sent, and its size is unknown. Open it only if regular.
+            raise usage_error(
+                f"{role} {path} is not a regular file",
+                hint="save it to a file first, then give that file",
+            )
+        size = info.st_size
         with path.open("rb") as handle:
             head = handle.read(HEAD)
+            fmt = images.sniff(head)
+            pixels = images.pixel_size(head)
+            # A JPEG's size comes after its APP segments (EXIF, ICC), which can pass HEAD: read
+            # on, the whole file at most (at most 50 MB, refused below otherwise).
+            while fmt == "jpeg" and pixels is None and len(head) < min(size, MAX_BYTES):
+                more = handle.read(len(head))
+                if not more:
+                    break
+                head += more
+                pixels = images.pixel_size(head)
     except FileNotFoundError:
         raise usage_error(f"{role} {path} does not exist") from None
     except IsADirectoryError:
         raise usage_error(f"{role} {path} is a folder, not an image") from None
     except OSError as exc:
-        raise usage_error(f"cannot read {role} {path}: {exc.strerror}") from None
-    fmt = images.sniff(head)
+        raise usage_error(f"cannot read {role} {path}: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL in the name ("embedded null byte")
+        raise usage_error(f"{role} {str(path)!r} has a NUL character in its name") from None
     if fmt is None:
         raise usage_error(f"{role} {path} is not a PNG, JPEG or WebP image")
     if size > MAX_BYTES:
         raise usage_error(f"{role} {path} is {size / 1e6:.1f} MB; the limit is 50 MB")
-    return InputImage(path, fmt, size, images.pixel_size(head))
+    return InputImage(path, fmt, size, pixels)
 
 
 def check_images(paths: list[str]) -> tuple[InputImage, ...]:
@@ -78,7 +102,13 @@ def check_mask(path: str | Path, first: InputImage) -> InputImage:
             f"mask {mask.path} has no alpha channel",
             hint="transparent pixels (alpha 0) mark where the image may change",
         )
-    if first.pixels and mask.pixels and first.pixels != mask.pixels:
+    if not first.pixels or not mask.pixels:
+        unknown = first.path if not first.pixels else mask.path
+        raise usage_error(
+            f"cannot find the pixel size of {unknown} to compare it with mask {mask.path}",
+            hint="the mask must be the same size as the first image",
+        )
+    if first.pixels != mask.pixels:
         raise usage_error(
             f"mask {mask.path} is {mask.pixels[0]}x{mask.pixels[1]}, "
             f"but {first.path} is {first.pixels[0]}x{first.pixels[1]}"
