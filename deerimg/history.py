@@ -90,7 +90,9 @@ def append(entry: Mapping[str, Any], path: Path | None = None) -> Path:
     """
     path = path or ledger_path()
     line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str)
-    data = line.encode("utf-8") + b"\n"  # JSON escapes every newline inside strings
+    # JSON escapes every newline inside strings. A file name that is not UTF-8 (its bytes
+    # held as lone surrogates) cannot be written as UTF-8: those characters become "?".
+    data = line.encode("utf-8", "replace") + b"\n"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with _lock:
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)

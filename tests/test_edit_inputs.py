@@ -80,13 +80,16 @@ def test_a_non_utf8_file_name_is_sent_as_valid_utf8(fake_api, invoke):
         Path(name).write_bytes(make_image("png", 64, 48))
     except (OSError, UnicodeEncodeError):
         pytest.skip("this file system wants UTF-8 names")
-    # --no-history: the ledger holds the input's path, a separate matter (runner.py)
-    result = invoke("edit", name, "make it night", "-o", "out.png", "--no-history")
+    result = invoke("edit", name, "make it night", "-o", "out.png")
     assert result.exit_code == 0, result
     (request,) = fake_api.edit_requests()
     (image,) = (p for p in request.parts if p.filename)
     assert image.filename == "ph\ufffdoto.png"
     assert image.data == Path(name).read_bytes()
+    # The ledger is UTF-8: the name's stray byte is a "?" there.
+    ledger = Path(os.environ["DEERIMG_DATA_DIR"]) / "history.jsonl"
+    (entry,) = [json.loads(line) for line in ledger.read_text(encoding="utf-8").splitlines()]
+    assert entry["fields"]["files"] == ["ph?oto.png"]
 
 
 def test_an_input_gone_before_the_retry_is_one_clear_error(fake_api, invoke, monkeypatch):
