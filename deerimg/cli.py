@@ -353,14 +353,15 @@ def generate(
 @app.command(rich_help_panel="Images")
 def edit(
     args: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="IMAGE... PROMPT: up to 16 PNG, JPEG or WebP files, then the prompt ('-' reads "
-            "it from standard input). With --file, every argument is an image.",
+            "it from standard input). With --file, every argument is an image, and none is "
+            'needed when each line names its own ("image").',
             show_default=False,
             metavar="IMAGE... PROMPT",
         ),
-    ],
+    ] = None,
     mask: Annotated[
         Path | None,
         _opt(
@@ -415,11 +416,16 @@ def edit(
 
     flags = locals()
     settings, spec, options = _request(flags)
-    images, prompt = (args, None) if file is not None else (args[:-1], args[-1])
-    if file is None and not images:
+    args = args or []
+    if file is None and len(args) < 2:
         raise typer.BadParameter("give the image(s) to edit, then the prompt", param_hint="ARGS")
+    images, prompt = (args, None) if file is not None else (args[:-1], args[-1])
     checked = inputs.check_images(images) if images else ()
-    mask_image = inputs.check_mask(mask, checked[0]) if mask and checked else None
+    mask_image = None
+    if mask and checked:
+        mask_image = inputs.check_mask(mask, checked[0])
+    elif mask:  # each line's own first image is compared with it (generate._job_files)
+        mask_image = inputs.check_image(mask, "mask")
     jobs_list = read_jobs(prompt, file, sys.stdin, _isatty(sys.stdin))
     uploads = Uploads(checked, mask_image)
     raise typer.Exit(

@@ -136,3 +136,28 @@ def test_a_first_image_of_unknown_size_is_refused_with_a_mask(fake_api, invoke):
     assert result.exit_code == 2, result
     assert "cannot find the pixel size of odd.jpg" in result.stderr
     assert fake_api.requests == []
+
+
+def test_edit_with_a_file_needs_no_image_argument_when_each_line_names_its_own(fake_api, invoke):
+    write_image("a.png", size=(64, 64))
+    write_image("b.png", size=(32, 32))
+    write_mask("mask64.png", size=(64, 64))
+    Path("lines.jsonl").write_text(
+        '{"prompt": "night", "image": "a.png"}\n{"prompt": "dawn", "image": "b.png"}\n'
+    )
+    result = invoke("edit", "--file", "lines.jsonl")
+    assert result.exit_code == 0, result
+    assert sorted(r.json["prompt"] for r in fake_api.edit_requests()) == ["dawn", "night"]
+    fake_api.reset()
+    # The command line's mask goes with every line, checked against each line's own image.
+    masked = invoke("edit", "--file", "lines.jsonl", "--mask", "mask64.png", "--dry-run")
+    assert masked.exit_code == 2, masked
+    assert "lines.jsonl line 2: mask mask64.png is 64x64, but b.png is 32x32" in masked.stderr
+    Path("lines.jsonl").write_text('{"prompt": "night"}\n')
+    bare = invoke("edit", "--file", "lines.jsonl", "--dry-run")
+    assert bare.exit_code == 2
+    assert "lines.jsonl line 1: no image to edit" in bare.stderr
+    alone = invoke("edit", "make it night")
+    assert alone.exit_code == 2
+    assert "give the image(s) to edit, then the prompt" in alone.stderr
+    assert fake_api.requests == []
