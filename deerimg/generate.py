@@ -55,6 +55,10 @@ def prepare(
 ) -> list[Prepared]:
     """Each job's body, naming facts and files; refuses bad values before anything is sent."""
     request.check_spec(spec)
+    if uploads is not None:
+        for name, how in (("image", "the IMAGE arguments"), ("mask", "--mask")):
+            if name in spec.params:  # it would go as a text field beside the real files
+                raise usage_error(f"-p {name}=… is not a file: give it with {how}")
     prepared = []
     for job in jobs:
         overrides = dict(job.overrides)

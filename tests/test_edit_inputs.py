@@ -161,3 +161,12 @@ def test_edit_with_a_file_needs_no_image_argument_when_each_line_names_its_own(f
     assert alone.exit_code == 2
     assert "give the image(s) to edit, then the prompt" in alone.stderr
     assert fake_api.requests == []
+
+
+@pytest.mark.parametrize(("name", "how"), [("image", "the IMAGE arguments"), ("mask", "--mask")])
+def test_edit_refuses_p_image_and_p_mask(fake_api, invoke, name, how):
+    write_image("a.png")
+    result = invoke("edit", "a.png", "night", "-p", f"{name}=b.png")
+    assert result.exit_code == 2, result
+    assert f"-p {name}=… is not a file: give it with {how}" in result.stderr
+    assert fake_api.requests == []
