@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 from deerimg import __version__, answers, retry, tls
@@ -337,20 +338,24 @@ class ApiClient:
                 if self.stop.is_set():
                     raise Cancelled
             try:
-                if form is not None:
-                    # Files are read afresh for each try, so a retry sends them whole again.
-                    parts = [
-                        (field, (image.name, _read_upload(image), image.content_type))
-                        for field, image in uploads
-                    ]
-                    request = self._client.build_request(
-                        method, url, data=form, files=parts, headers=headers
-                    )
-                else:
-                    request = self._client.build_request(
-                        method, url, content=content, headers=headers
-                    )
-                response, answer = self._receive(request)
+                with contextlib.ExitStack() as opened:
+                    if form is not None:
+                        # Files are opened afresh for each try, so a retry sends them whole
+                        # again; httpx streams them in 64 KB pieces, so -j edits of 16 large
+                        # images do not each hold them all in memory.
+                        parts = [
+                            (field, (image.name, opened.enter_context(_open_upload(image)),
+                                     image.content_type))
+                            for field, image in uploads
+                        ]  # fmt: skip
+                        request = self._client.build_request(
+                            method, url, data=form, files=parts, headers=headers
+                        )
+                    else:
+                        request = self._client.build_request(
+                            method, url, content=content, headers=headers
+                        )
+                    response, answer = self._receive(request)
             except _CutOff as cut:
                 if cut.status >= 400 and not retry.should_retry(cut.status):
                     raise make_error(cut.response) from None  # its status says enough
@@ -540,10 +545,10 @@ def _encode_body(body: dict[str, Any]) -> bytes:
         ) from None
 
 
-def _read_upload(image: InputImage) -> bytes:
-    """An input's bytes at send time: renamed or deleted since it was checked is one clear line."""
+def _open_upload(image: InputImage) -> BinaryIO:
+    """An input, opened at send time: renamed or deleted since it was checked is one clear line."""
     try:
-        return image.path.read_bytes()
+        return image.path.open("rb")
     except OSError as exc:
         raise DeerimgError(f"cannot read input {image.path}: {exc.strerror or exc}") from None
 

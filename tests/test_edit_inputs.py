@@ -170,3 +170,17 @@ def test_edit_refuses_p_image_and_p_mask(fake_api, invoke, name, how):
     assert result.exit_code == 2, result
     assert f"-p {name}=… is not a file: give it with {how}" in result.stderr
     assert fake_api.requests == []
+
+
+def test_inputs_are_streamed_with_a_content_length(fake_api, invoke):
+    # Streamed from the open files (not read whole for every prompt), yet sized: a gateway that
+    # refuses a chunked upload still takes it.
+    write_image("a.png")
+    write_image("b.png")
+    result = invoke("edit", "a.png", "b.png", "night")
+    assert result.exit_code == 0, result
+    (request,) = fake_api.edit_requests()
+    assert request.headers["content-length"] == str(len(request.body))
+    assert "transfer-encoding" not in request.headers
+    sent = {p.filename: p.data for p in request.parts if p.filename}
+    assert sent == {"a.png": Path("a.png").read_bytes(), "b.png": Path("b.png").read_bytes()}
