@@ -130,7 +130,7 @@ def read_entries(path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
             if not raw.strip():
                 continue
             try:
-                entry = json.loads(raw)
+                entry = json.loads(raw, parse_float=_finite, parse_constant=_not_json)
             except (ValueError, RecursionError):  # UnicodeDecodeError is one; [[[… too deep
                 corrupt += 1
                 continue
@@ -139,6 +139,19 @@ def read_entries(path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
             else:
                 corrupt += 1
     return entries, corrupt
+
+
+def _finite(text: str) -> float:
+    """A number of a ledger line; 1e999 reads as inf, which --json could only print as Infinity:
+    deerimg never writes one, so the line was edited by hand and is unreadable."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def _not_json(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity, -Infinity
 
 
 def entry_time(entry: Mapping[str, Any]) -> datetime | None:

@@ -78,6 +78,8 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 
 def _webp_size(data: bytes) -> tuple[int, int] | None:
+    if len(data) < 30:  # shorter than any header that holds the size: a made-up file
+        return None
     chunk = data[12:16]
     if chunk == b"VP8X":
         width = int.from_bytes(data[24:27], "little") + 1

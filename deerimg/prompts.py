@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ def read_jobs(
     if prompt is not None and file is not None:
         raise usage_error("give a PROMPT or --file, not both")
     if prompt == "-":
+        _tell_how_to_end(stdin_is_tty, "the prompt")
         text = check_utf8(_read_stream(stdin, "standard input").strip(), "standard input")
         if not text:
             raise usage_error("standard input holds no prompt")
@@ -67,6 +69,7 @@ def read_jobs(
             )
         file = "-"
     if file == "-":
+        _tell_how_to_end(stdin_is_tty, "one prompt a line")
         return parse_lines(split_lines(_read_stream(stdin, "standard input")), "standard input")
     path = Path(file)
     try:
@@ -79,6 +82,14 @@ def read_jobs(
         line = raw[: exc.start].count(b"\n") + 1
         raise usage_error(f"{file} line {line}: not UTF-8 text") from None
     return parse_lines(split_lines(text), file)
+
+
+def _tell_how_to_end(stdin_is_tty: bool, what: str) -> None:
+    """At a terminal, `-` would wait in silence for the end of input: say what it waits for."""
+    if stdin_is_tty:
+        end = "Ctrl-Z then Enter" if sys.platform == "win32" else "Ctrl-D"
+        sys.stderr.write(f"type {what}, then {end} on a line of its own\n")
+        sys.stderr.flush()
 
 
 def _read_stream(stream: TextIO | None, name: str) -> str:

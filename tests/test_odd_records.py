@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from deerimg import history, provenance
+from deerimg import history, images, provenance
 from tests.fakeapi import make_image, png_with_chunk
 
 UTC = timezone.utc
@@ -205,3 +205,21 @@ def test_a_record_with_a_non_finite_number_is_not_printed_as_infinity(invoke) ->
     assert shown.exit_code == 0, shown
     assert [item["record"] for item in strict_json(shown.stdout)] == [None, None]
     assert "side.png.json is not readable JSON" in shown.stderr
+
+
+# ---- the last odd ones ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "NaN", "Infinity"])
+def test_history_json_skips_a_hand_edited_line_with_a_number_json_cannot_hold(invoke, number):
+    good = json.dumps(GOOD)
+    write_ledger(good, good[:-1] + f', "seconds": {number}}}')
+    result = invoke("history", "--json")
+    assert result.exit_code == 0, result
+    assert len(strict_json(result.stdout)) == 1
+    assert "1 unreadable line" in result.stderr
+
+
+def test_a_made_up_webp_header_has_no_pixel_size():
+    assert images.pixel_size(b"RIFF\x08\x00\x00\x00WEBPVP8X") is None
+    assert images.pixel_size(make_image("webp", 40, 30)) == (40, 30)

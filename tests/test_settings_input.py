@@ -96,3 +96,17 @@ def test_closed_standard_input_is_no_prompt_not_a_traceback() -> None:
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert "error: no prompt given" in done.stderr
+
+
+def test_a_prompt_read_from_a_terminal_says_how_to_end_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import io
+
+    jobs = read_jobs("-", None, io.StringIO("a boat at dawn\n"), True)
+    assert [job.prompt for job in jobs] == ["a boat at dawn"]
+    assert "type the prompt, then Ctrl-D on a line of its own" in capsys.readouterr().err
+    read_jobs(None, "-", io.StringIO("one\ntwo\n"), True)
+    assert "type one prompt a line, then Ctrl-D" in capsys.readouterr().err
+    read_jobs("-", None, io.StringIO("piped\n"), False)
+    assert capsys.readouterr().err == ""  # piped: nothing to say
