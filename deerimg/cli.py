@@ -343,10 +343,11 @@ def generate(
     """
     from deerimg.generate import run_images
     from deerimg.prompts import read_jobs
+    from deerimg.report import is_terminal
 
     flags = locals()
     settings, spec, options = _request(flags)
-    jobs_list = read_jobs(prompt, file, sys.stdin, _isatty(sys.stdin))
+    jobs_list = read_jobs(prompt, file, sys.stdin, is_terminal(sys.stdin))
     raise typer.Exit(run_images(settings, spec, jobs_list, options))
 
 
@@ -413,6 +414,7 @@ def edit(
     from deerimg import inputs
     from deerimg.generate import Uploads, run_images
     from deerimg.prompts import read_jobs
+    from deerimg.report import is_terminal
 
     flags = locals()
     settings, spec, options = _request(flags)
@@ -426,7 +428,7 @@ def edit(
         mask_image = inputs.check_mask(mask, checked[0])
     elif mask:  # each line's own first image is compared with it (generate._job_files)
         mask_image = inputs.check_image(mask, "mask")
-    jobs_list = read_jobs(prompt, file, sys.stdin, _isatty(sys.stdin))
+    jobs_list = read_jobs(prompt, file, sys.stdin, is_terminal(sys.stdin))
     uploads = Uploads(checked, mask_image)
     raise typer.Exit(
         run_images(settings, spec, jobs_list, options, endpoint="edits", uploads=uploads)
@@ -566,14 +568,6 @@ def _checked_flags(**flags: object) -> dict[str, object]:
         except ValueError as exc:
             raise usage_error(f"invalid value for --{key.replace('_', '-')}: {exc}") from None
     return checked
-
-
-def _isatty(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:
-        return False
 
 
 def run() -> None:

@@ -13,7 +13,7 @@ from deerimg import inputs, paths, request
 from deerimg.errors import DeerimgError, ExitCode, usage_error
 from deerimg.inputs import InputImage
 from deerimg.prompts import Job
-from deerimg.report import Report
+from deerimg.report import Report, is_terminal
 from deerimg.request import RequestSpec
 from deerimg.settings import Settings
 
@@ -69,7 +69,7 @@ def prepare(
         model = overrides.get("model", spec.model)
         job_spec = replace(spec, model=model) if model != spec.model else spec
         fmt = request.effective_format(job_spec, job.output or output)
-        where = f"{job.source} line {job.line}: " if job.line is not None else ""
+        where = job.where
         # The rules run on what this job sends: a line's "model" or "output_format" can make a
         # combination the flags alone did not.
         request.check_job(
@@ -96,7 +96,7 @@ def prepare(
 
 def _job_files(job: Job, overrides: dict[str, Any], uploads: Uploads) -> tuple[Files, str]:
     """The command line's images and mask, or a JSON line's own `image` and `mask`."""
-    where = f"{job.source} line {job.line}: " if job.line is not None else ""
+    where = job.where
     images = uploads.images
     mask = uploads.mask
     with _on_line(where):
@@ -208,12 +208,7 @@ def run_images(
 
 
 def _stdout_is_terminal() -> bool:
-    """Standard output is a terminal (a closed or odd stream counts as not one)."""
-    isatty = getattr(sys.stdout, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:  # closed
-        return False
+    return is_terminal(sys.stdout)  # a function of its own: tests make stdout a terminal here
 
 
 def _body(prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:

@@ -22,6 +22,11 @@ class Job:
     line: int | None = None  # where it came from, for messages
     source: str | None = None
 
+    @property
+    def where(self) -> str:
+        """'prompts.txt line 3: ' for a prompt from a file's line, leading its messages; else ''."""
+        return f"{self.source} line {self.line}: " if self.line is not None else ""
+
 
 # A line ends at \n, \r\n or \r. str.splitlines() also breaks at U+2028, U+2029, U+0085, \x0b,
 # \x0c and \x1c-\x1e, which a prompt or a JSON string may hold (json.dumps leaves U+2028 raw).

@@ -16,12 +16,20 @@ if TYPE_CHECKING:
     from deerimg.runner import Event, Saved, Summary, Task
 
 
+def is_terminal(stream: object) -> bool:
+    """STREAM is a terminal; a closed stream, or one with no file behind it, is not."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # closed
+        return False
+
+
 def use_rich(stream: TextIO, quiet: bool = False) -> bool:
     """Colour and animation only for a person: a terminal, no NO_COLOR, not --quiet, not dumb."""
     if quiet or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    return is_terminal(stream)
 
 
 def print_error(error: DeerimgError, stream: TextIO | None = None, prefix: str = "") -> None:
@@ -123,10 +131,7 @@ def format_usage(usage: dict[str, Any] | None) -> str | None:
 
 
 def _where(task: Task) -> str:
-    job = task.job
-    if job.line is not None:
-        return f"{job.source} line {job.line}: "
-    return ""
+    return task.job.where
 
 
 class Report:
@@ -149,8 +154,7 @@ class Report:
         self.paths_on_stdout = paths_on_stdout
         self.debug = debug
         self.rich = use_rich(self.stderr, quiet)
-        isatty = getattr(self.stdout, "isatty", None)
-        self._stdout_tty = bool(isatty and isatty())
+        self._stdout_tty = is_terminal(self.stdout)
         self._stdout_gone = False  # its reader went away (| head -1): data goes nowhere now
         self._lock = threading.RLock()
         self._progress: Any = None
