@@ -357,10 +357,12 @@ class ApiClient:
                         )
                     response, answer = self._receive(request)
             except _CutOff as cut:
-                if cut.status >= 400 and not retry.should_retry(cut.status):
+                status = cut.response.status_code
+                if status >= 400 and not retry.should_retry(status):
                     raise make_error(cut.response) from None  # its status says enough
                 failure = DeerimgError(
-                    f"{failed}network error: {_describe(cut.error)}", request_id=cut.request_id
+                    f"{failed}network error: {_describe(cut.error)}",
+                    request_id=request_id_of(cut.response),
                 )
             except httpx.TimeoutException as exc:
                 failure: httpx.Response | DeerimgError = DeerimgError(
@@ -389,11 +391,13 @@ class ApiClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytes | bytearray]:
-        """Send REQUEST and read its answer: a success into one bytearray, grown chunk by chunk.
+        """Send REQUEST and read its answer into one bytearray, grown chunk by chunk.
 
         httpx's own read keeps every chunk until it joins them: twice the answer at once, 8 MB
         for a 3 MB image in each of -j threads (issue 10). The bytearray also lets the base64 in
-        it be decoded over itself (images.decode_in_place). Anything else is read as httpx does.
+        it be decoded over itself (images.decode_in_place). Any other status comes back as a
+        read response holding its body, for error_from_response; an answer cut off after its
+        status and headers raises _CutOff, which keeps them.
         """
         httpx = self._httpx
         response = self._client.send(request, stream=True)
@@ -488,8 +492,6 @@ class _CutOff(Exception):
 
     def __init__(self, httpx: Any, response: httpx.Response, error: Exception) -> None:
         super().__init__(str(error))
-        self.status = response.status_code
-        self.request_id = request_id_of(response)
         self.response = _whole(httpx, response, b"")  # the status and headers, no body
         self.error = error
 

@@ -246,8 +246,9 @@ def run(
         summary.elapsed = time.monotonic() - started
         if not summary.interrupted:
             restore_sigint()
-    summary.not_run = summary.prompts - summary.skipped - summary.finished - summary.failed
-    if summary.not_run:
+    not_run = [task for task in tasks if task.number not in ended]
+    summary.not_run = len(not_run)
+    if not_run:
         reason = (
             "not run: interrupted"
             if summary.interrupted
@@ -255,9 +256,8 @@ def run(
             if summary.fatal is not None
             else "not run: --fail-fast stopped the run"
         )
-        for task in tasks:
-            if task.number not in ended:
-                emit(NotRun(task, reason))
+        for task in not_run:
+            emit(NotRun(task, reason))
     return summary
 
 
@@ -390,7 +390,7 @@ def _generate(
         received()
     paid(result)
     targets = list(task.targets)
-    avoid: set[Path] = set()  # filled only when the API sends more images than asked for
+    avoid: set[Path] | None = None  # made only when the API sends more images than asked for
     for k, item in enumerate(result.data):
         if k < len(targets):
             target = targets[k]
@@ -402,9 +402,8 @@ def _generate(
                       f"output: {len(result.data) - k} more not kept{where}"))  # fmt: skip
             return
         else:
-            if not avoid:
-                avoid.update(policy.planned)
-                avoid.update(path for target in targets for path in final_paths(target))
+            if avoid is None:
+                avoid = set(policy.planned)  # every target of the run, this task's among them
             target = _extra(targets[-1], k + 1, avoid)
             avoid.update(final_paths(target))
         yield _save(
