@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
+from deerimg.request import non_finite
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no flock; O_APPEND and the thread lock remain
@@ -130,28 +132,17 @@ def read_entries(path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
             if not raw.strip():
                 continue
             try:
-                entry = json.loads(raw, parse_float=_finite, parse_constant=_not_json)
+                entry = json.loads(raw)
             except (ValueError, RecursionError):  # UnicodeDecodeError is one; [[[… too deep
                 corrupt += 1
                 continue
-            if isinstance(entry, dict):
+            # deerimg never writes NaN or 1e999 (inf), which --json could only print as
+            # Infinity: such a line was edited by hand, and is unreadable.
+            if isinstance(entry, dict) and non_finite(entry) is None:
                 entries.append(entry)
             else:
                 corrupt += 1
     return entries, corrupt
-
-
-def _finite(text: str) -> float:
-    """A number of a ledger line; 1e999 reads as inf, which --json could only print as Infinity:
-    deerimg never writes one, so the line was edited by hand and is unreadable."""
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"{text} is too large for a number")
-    return value
-
-
-def _not_json(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")  # NaN, Infinity, -Infinity
 
 
 def entry_time(entry: Mapping[str, Any]) -> datetime | None:
