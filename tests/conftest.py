@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -118,14 +119,27 @@ def cli_subprocess() -> Iterator:
     yield call
 
 
-def interrupt_when(args: Sequence[str], ready: Callable[[], bool]) -> tuple[int, str, str]:
+class Interrupted(NamedTuple):
+    code: int
+    out: str
+    err: str
+    twice: bool  # the first Ctrl-C did not end the run, so a second was sent
+
+
+def interrupt_when(
+    args: Sequence[str], ready: Callable[[], bool], *, again_after: float | None = None
+) -> Interrupted:
     """Run `python -m deerimg ARGS`, press Ctrl-C once READY() holds, and return its exit code,
-    stdout and stderr. READY is polled: it reads the fake server's state, not the clock."""
+    stdout and stderr. READY is polled: it reads the fake server's state, not the clock.
+
+    AGAIN_AFTER: seconds after which a run the first Ctrl-C did not end gets a second one.
+    """
     process = subprocess.Popen(
         [sys.executable, "-m", "deerimg", *args],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env=dict(os.environ),
     )  # fmt: skip
+    twice = False
     try:
         deadline = time.monotonic() + 30
         while not ready():
@@ -133,13 +147,20 @@ def interrupt_when(args: Sequence[str], ready: Callable[[], bool]) -> tuple[int,
             assert time.monotonic() < deadline, "what Ctrl-C waits for never happened"
             time.sleep(0.002)
         process.send_signal(signal.SIGINT)
-        out, err = (s.decode() for s in process.communicate(timeout=30))
+        try:
+            out, err = (s.decode() for s in process.communicate(timeout=again_after or 30))
+        except subprocess.TimeoutExpired:
+            if again_after is None:
+                raise
+            twice = True
+            process.send_signal(signal.SIGINT)
+            out, err = (s.decode() for s in process.communicate(timeout=again_after))
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
     OUTPUTS.append(out + err)
-    return process.returncode, out, err
+    return Interrupted(process.returncode, out, err, twice)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

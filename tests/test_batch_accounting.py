@@ -87,7 +87,7 @@ def test_a_failure_after_ctrl_c_is_told_like_any_other(
     fake_api.reject_prompts("forbidden")
     fake_api.latency = 0.5
     Path("p.txt").write_text("a good boat\na forbidden boat\nthird\nfourth\n")
-    code, out, err = interrupt_when(
+    code, out, err, _ = interrupt_when(
         ["generate", "-f", "p.txt", "-j", "2", "--json"],
         lambda: fake_api.in_flight >= 2,  # both first prompts are waiting for their answers
     )
