@@ -13,16 +13,7 @@ from pathlib import Path
 import pytest
 
 from deerimg import config
-
-ENTRY = {
-    "command": "generate",
-    "prompt": "a paper boat",
-    "model": "gpt-image-2",
-    "files": ["a-paper-boat.png"],
-    "usage": {"input_tokens": 10, "output_tokens": 100, "total_tokens": 110},
-    "request_id": "req_1",
-    "outcome": "ok",
-}
+from tests.test_odd_records import GOOD  # one ledger entry for the tests of history
 
 
 @pytest.fixture
@@ -49,7 +40,7 @@ def write_ledger(*times: object) -> Path:
     path = Path(os.environ["DEERIMG_DATA_DIR"]) / "history.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [
-        json.dumps({"time": when, **ENTRY, "prompt": f"boat {number}"})
+        json.dumps({**GOOD, "time": when, "prompt": f"boat {number}"})
         for number, when in enumerate(times)
     ]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
