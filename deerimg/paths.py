@@ -206,8 +206,7 @@ def _resolve(
             path = _free_name(target.path, taken, own=own)
             if path != target.path:
                 target = Target(path)
-                for other in final_paths(target):
-                    taken[other] = f"prompt {number}"
+                _claim(target, f"prompt {number}", taken)  # free, as _free_name just found
         resolved.append(target)
     return Planned(tuple(resolved))
 
