@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from deerimg import _gen
 from tests.conftest import ROOT, TEST_KEY
 from tests.fakeapi import make_image
 from tests.test_shipped import unroff
+from tools import gen as _gen
 
 README = ROOT / "README.md"
 MAN = ROOT / "man" / "deerimg.1"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from deerimg import _gen
 from tests.conftest import ROOT
+from tools import gen as _gen
 
 TREE = _gen.command_tree()
 COMMANDS = list(TREE.walk())
@@ -85,7 +85,7 @@ def test_shipped_files_are_what_the_app_generates():
         for name, text in _gen.render().items()
         if not (ROOT / name).exists() or (ROOT / name).read_text(encoding="utf-8") != text
     ]
-    assert not drifted, f"{drifted} differ from the app: run `python -m deerimg._gen` and commit"
+    assert not drifted, f"{drifted} differ from the app: run `python -m tools.gen` and commit"
 
 
 def test_generation_is_deterministic(monkeypatch):
@@ -122,7 +122,7 @@ def test_check_names_the_drifted_file_and_write_fixes_it(monkeypatch, tmp_path, 
 
 def test_check_from_the_command_line():
     done = subprocess.run(
-        [sys.executable, "-m", "deerimg._gen", "--check"], capture_output=True, text=True,
+        [sys.executable, "-m", "tools.gen", "--check"], capture_output=True, text=True,
         cwd=ROOT, timeout=60, check=False,
     )  # fmt: skip
     assert (done.returncode, done.stderr) == (0, "")
@@ -135,7 +135,7 @@ def test_check_from_the_command_line():
 def test_every_help_option_is_documented_and_completed(cmd, invoke):
     shown = help_options(invoke, cmd.path)
     in_tree = {name for opt in cmd.options for name in opt.names}
-    assert shown == in_tree, "the tree _gen.py walks is what --help shows"
+    assert shown == in_tree, "the tree tools/gen walks is what --help shows"
     man = command_section(cmd)
     bash = BASH.read_text()
     bash_words = re.search(rf'^ +(?:.*\| )?"{cmd.key}"(?: \|.*)?\) words="([^"]*)"', bash, re.M)

@@ -1,7 +1,7 @@
 """completions/* and man/deerimg.1 from typer.main.get_command(app); --check reports drift.
 
-`python -m deerimg._gen` writes completions/deerimg.bash, completions/_deerimg (zsh),
-completions/deerimg.fish and man/deerimg.1; `python -m deerimg._gen --check` writes nothing and
+`python -m tools.gen` writes completions/deerimg.bash, completions/_deerimg (zsh),
+completions/deerimg.fish and man/deerimg.1; `python -m tools.gen --check` writes nothing and
 exits 1 naming each file that differs (tests/test_shipped.py runs it). Every command, option, help
 text and value set comes from the app, request.VALUE_SETS and config.KEYS, so a new flag reaches
 the shells and the man page by running the one command. The scripts are static words: pressing TAB
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 PROG = "deerimg"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FILES = (
     "completions/deerimg.bash",
     "completions/_deerimg",
@@ -1053,7 +1053,7 @@ def render() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args not in ([], ["--check"]):
-        print("usage: python -m deerimg._gen [--check]", file=sys.stderr)
+        print("usage: python -m tools.gen [--check]", file=sys.stderr)
         return 2
     if not (ROOT / "pyproject.toml").is_file():
         print(f"{ROOT} is not the project folder: run this from a clone", file=sys.stderr)
@@ -1072,10 +1072,6 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(text, encoding="utf-8", newline="\n")
             print(f"wrote {name}", file=sys.stderr)
     if drift:
-        print("run `python -m deerimg._gen` and commit the result", file=sys.stderr)
+        print("run `python -m tools.gen` and commit the result", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
