@@ -1,0 +1,133 @@
+"""The man page's prose: the sections and examples that do not come from the command tree."""
+
+from __future__ import annotations
+
+KEYS_INTRO = (
+    "Keys may be written with a dash or an underscore (api-key, api_key). A flag beats the "
+    "environment, which beats the config file, which beats the built-in default."
+)
+
+DESCRIPTION = """
+deerimg sends text prompts to DeerAPI's OpenAI-compatible images API (POST /v1/images/generations,
+/v1/images/edits) and writes the images it answers with to files. One prompt makes one image, or
+several with -n; a prompt file or piped standard input makes a batch, run a few requests at once.
+
+Every target is planned before anything is sent, so a run that would overwrite a file (without
+--force) or write where it cannot stops before it costs anything. Files are written under a
+temporary name and linked into place: no half-written image is left behind, and several deerimg
+processes may share a folder without replacing each other's files.
+
+Standard output carries data only: the path of each saved image, one a line, or JSON lines with
+--json, or the image bytes with -o -. Progress, the revised prompt, token usage, warnings and
+errors go to standard error.
+
+Failed requests with status 408, 409, 429 or 5xx, dropped connections and read time-outs are
+retried with exponential back-off, honouring Retry-After. The API key is never printed.
+"""
+
+ENVIRONMENT = """
+DEERAPI_KEY :: The API key. It beats the api-key of the config file.
+
+DEERIMG_BASE_URL :: The API's base URL, with or without /v1. Default: https://api.deerapi.com.
+
+DEERIMG_CONFIG_DIR :: The folder of config.toml (and of the model-id cache, in its cache
+folder), instead of the platform's user config folder.
+
+DEERIMG_DATA_DIR :: The folder of the history ledger (history.jsonl), instead of the platform's
+user data folder.
+
+DEERIMG_DEBUG :: When set to anything but 0 or empty, errors show a Python traceback, as --debug.
+
+NO_COLOR :: When set, standard error gets plain lines: no colour, spinner or progress bar (as when
+it is not a terminal).
+
+SSL_CERT_FILE, SSL_CERT_DIR :: A CA bundle file (or a folder of CA files) to trust for https instead
+of certifi's bundle. A file that cannot be loaded is a configuration error (exit status 3).
+
+HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY :: The proxies to use, as httpx reads them.
+"""
+
+FILES_TEXT = """
+~/.config/deerimg/config.toml :: The config file on Linux ($XDG_CONFIG_HOME/deerimg/config.toml
+when XDG_CONFIG_HOME is set). TOML, written atomically, mode 0600 in a 0700 folder; a file that
+cannot be parsed is never rewritten. deerimg config path prints the one in use.
+
+~/Library/Application Support/deerimg/config.toml :: The config file on macOS.
+
+%LOCALAPPDATA%\\deerimg\\deerimg\\config.toml :: The config file on Windows.
+
+~/.local/share/deerimg/history.jsonl :: The history ledger on Linux: one JSON line per request
+(~/Library/Application Support/deerimg/history.jsonl on macOS,
+%LOCALAPPDATA%\\deerimg\\deerimg\\history.jsonl on Windows;
+$DEERIMG_DATA_DIR/history.jsonl when that is set). Read by deerimg history; never rewritten;
+--no-history or history = false turns it off.
+
+~/.cache/deerimg/models.txt :: The model ids of the last deerimg models, read by shell completion
+(~/Library/Caches/deerimg/models.txt on macOS; $DEERIMG_CONFIG_DIR/cache/models.txt when that is
+set).
+"""
+
+EXIT_STATUS = """
+0 :: Every image was saved (or --dry-run printed the requests).
+
+1 :: A generation failed: an API error after retries, a network error, or an answer that is not a
+valid image. In a batch: any prompt failed.
+
+2 :: Usage error: a bad flag or value, no prompt, a target that exists (without --force) or
+cannot be written.
+
+3 :: Authentication or configuration: no API key, 401 or 403 from the API, a config file that
+cannot be read.
+
+130 :: Interrupted (Ctrl-C): finished images are kept, no partial file is left, a summary is
+printed.
+"""
+
+# Every command here is run against the fake API by tests/test_examples.py.
+EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Save the API key in the config file (it is read without echo), and check the settings:",
+        ("deerimg config set api-key", "deerimg config list"),
+    ),
+    (
+        "Make one image; its path is printed on standard output:",
+        ('deerimg generate "A paper boat floating on calm water at sunrise." -o boat.jpg',),
+    ),
+    (
+        "Make a batch from a file (one prompt a line; # comments; JSON lines such as "
+        '{"prompt": "a red fox", "size": "1536x1024"}), four requests at once, into a folder:',
+        ("deerimg generate -f prompts.txt -j 4 -d out",),
+    ),
+    (
+        "Pipe prompts in, one a line, and an image's bytes out:",
+        (
+            "printf '%s\\n' 'a red fox' 'a snowy owl' | deerimg generate -o '{index}-{slug}.{ext}'",
+            "deerimg generate 'a tiny robot' -o - > robot.png",
+        ),
+    ),
+    (
+        "Print the paths of the saved images with --json and jq:",
+        ("deerimg generate -f prompts.txt -d out --json | jq -r 'select(.path) | .path'",),
+    ),
+    (
+        "Resume a batch that was interrupted or had failures: the second command sends only the "
+        "prompts whose images are missing:",
+        (
+            "deerimg generate -f prompts.txt -o 'out/{slug}.{ext}'",
+            "deerimg generate -f prompts.txt -o 'out/{slug}.{ext}' --skip-existing",
+        ),
+    ),
+    (
+        "Edit a photo where a mask is transparent:",
+        ('deerimg edit photo.png "make it night" --mask mask.png -o night.png',),
+    ),
+    (
+        "See the request without sending it (no key needed), and list the flux models:",
+        (
+            'deerimg generate "a lighthouse in fog" -q high -s 1536x1024 --dry-run',
+            "deerimg models --search flux",
+        ),
+    ),
+)
+
+SEE_ALSO = "The project's README.md: installing, shell completion, configuration, troubleshooting."
