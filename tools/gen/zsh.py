@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tools.gen import app
-from tools.gen.template import HEADER
+from tools.gen.template import HEADER, fill
 from tools.gen.tree import PROG, Command, Param, Values, config_key_values, first_sentence
 
 
@@ -97,11 +97,12 @@ def render_zsh(tree: Command) -> str:
         spellings = "|".join(sorted({key, key.replace("_", "-")}))
         key_cases += f"    ({spellings}) {_zsh_value_call(values)} ;;\n"
     functions = "\n".join(_zsh_function(cmd) for cmd in tree.walk())
-    return ZSH.format(
-        header=HEADER,
-        default_model=app.default_model(),
-        key_cases=key_cases,
-        functions=functions,
+    return fill(
+        "_deerimg.in",
+        HEADER=HEADER,
+        DEFAULT_MODEL=app.default_model(),
+        KEY_CASES=key_cases,
+        FUNCTIONS=functions,
     )
 
 
@@ -109,43 +110,3 @@ def _zsh_value_call(values: Values) -> str:
     if values.kind == "words":
         return "_wanted values expl value compadd -- " + " ".join(values.words)
     return _zsh_action(values)
-
-
-ZSH = r"""#compdef deerimg
-# zsh completion for deerimg
-# {header}
-# Copy to a folder in $fpath as _deerimg (such as ~/.zfunc), then run compinit.
-# Static: pressing TAB never starts Python. Model ids come from the cache `deerimg models` keeps.
-
-# The image-model ids of the last `deerimg models` (catalog.cache_path()), else the default model.
-__deerimg_model_ids() {{
-  local file= expl
-  local -a ids
-  if [[ -n ${{DEERIMG_CONFIG_DIR-}} ]]; then
-    file=$DEERIMG_CONFIG_DIR/cache/models.txt
-  else
-    for file in "${{XDG_CACHE_HOME:-$HOME/.cache}}/deerimg/models.txt" \
-      "$HOME/Library/Caches/deerimg/models.txt"; do
-      [[ -r $file ]] && break
-    done
-  fi
-  [[ -r $file ]] && ids=(${{(f)"$(<$file)"}})
-  (( $#ids )) || ids=({default_model})
-  _wanted models expl 'model id' compadd -a ids
-}}
-
-# The VALUE of `config set KEY VALUE`, per key.
-__deerimg_config_value() {{
-  local expl
-  case $line[1] in
-{key_cases}    (*) _message value ;;
-  esac
-}}
-
-{functions}
-if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
-  _deerimg "$@"
-else
-  compdef _deerimg deerimg
-fi
-"""
