@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import pkgutil
 import re
 import shutil
 import subprocess
@@ -126,6 +128,26 @@ def test_check_from_the_command_line():
         cwd=ROOT, timeout=60, check=False,
     )  # fmt: skip
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_the_generator_stays_out_of_the_runtime_package():
+    import deerimg
+
+    folders = {ROOT / "deerimg", *(Path(folder) for folder in deerimg.__path__)}
+    found = [str(path) for folder in folders for path in folder.glob("_gen*")]
+    found += [m.name for m in pkgutil.iter_modules(deerimg.__path__) if m.name.startswith("_gen")]
+    assert not found, "the generator belongs in tools/gen, not in the installed package"
+
+
+def test_the_generator_modules_are_short_and_say_their_job():
+    modules = sorted((ROOT / "tools" / "gen").rglob("*.py"))
+    assert {"__init__.py", "__main__.py", "tree.py", "man.py"} <= {path.name for path in modules}
+    for path in modules:
+        source = path.read_text(encoding="utf-8")
+        assert len(source.splitlines()) < 300, f"{path}: split it"
+        docstring = ast.get_docstring(ast.parse(source))
+        assert source.startswith('"""') and docstring, f"{path}: no docstring saying its job"
+        assert docstring.splitlines()[0].strip(), f"{path}: the docstring's first line is empty"
 
 
 # -- every option --help shows is in the man page and the three completions ------------------------
