@@ -8,6 +8,10 @@ the shells and the man page by running the one command. The scripts are static w
 never starts Python (issue 5). The one value only the program knows, the model ids, is read from the
 cache that `deerimg models` keeps (catalog.cache_path: image-model ids, one a line).
 Output is deterministic: no dates, no machine paths, code order kept where it means something.
+
+tree.py walks the app into plain data; bash.py, zsh.py and fish.py fill the scripts of templates/
+(template.py), man.py writes the roff with the prose of text.py. app.py is the one module that
+imports deerimg. Not part of the installed package: run it from a clone.
 """
 
 from __future__ import annotations
