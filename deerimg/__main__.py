@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
+
+from deerimg._startup import leave
 
 _SENDS = frozenset({"generate", "edit", "models"})  # the commands that make an HTTP client
 _HELP = frozenset({"-h", "--help"})
@@ -15,9 +16,9 @@ def main() -> None:
         from deerimg import __version__
 
         sys.stdout.write(f"deerimg {__version__}\n")
-        _leave(0)
+        leave(0)
     if _SENDS.intersection(sys.argv[1:]) and _HELP.isdisjoint(sys.argv[1:]):
-        from deerimg import tls
+        from deerimg.wire import tls
 
         tls.warm()  # certificates load on the other core while typer and httpx are imported
     from deerimg.cli import run
@@ -25,26 +26,8 @@ def main() -> None:
     try:
         run()
     except SystemExit as done:
-        _leave(done.code)
-    _leave(0)
-
-
-def _leave(code: object) -> None:  # never returns; typing.NoReturn would cost an import
-    """Exit now, without tearing the interpreter down, which takes 20-25 ms (issue 10).
-
-    Every file deerimg writes is closed and in place by now and nothing is registered with
-    atexit, so what is left is flushing the standard streams. The code means what it means to
-    sys.exit(): None is 0, a number is the status, anything else is printed and is 1.
-    """
-    status = code if isinstance(code, int) else 0 if code is None else 1
-    if not isinstance(code, int) and code is not None:
-        sys.stderr.write(f"{code}\n")
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):  # the reader went away; a stream already closed
-        status = status or 1
-    os._exit(status)
+        leave(done.code)
+    leave(0)
 
 
 if __name__ == "__main__":

@@ -27,17 +27,15 @@ written atomically, and a failure to write it is ignored.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from deerimg.client import Retrying
-    from deerimg.settings import Settings
+    from deerimg.events import Retrying
+    from deerimg.settings.resolve import Settings
 
 CACHE_FILE = "models.txt"
 
@@ -148,7 +146,7 @@ def fetch_models(
     settings: Settings, on_retry: Callable[[Retrying], None] | None = None
 ) -> list[dict[str, Any]]:
     """GET {base}/v1/models with generate's retries and errors; remember the ids for completion."""
-    from deerimg.client import ApiClient
+    from deerimg.wire.client import ApiClient
 
     client = ApiClient(settings, on_retry=on_retry, connections=1)
     try:
@@ -163,31 +161,22 @@ def fetch_models(
 
 
 def cache_path() -> Path:
-    env = os.environ.get("DEERIMG_CONFIG_DIR")
-    if env:
-        return Path(env).expanduser() / "cache" / CACHE_FILE
-    import platformdirs
+    from deerimg.settings.dirs import cache_dir
 
-    return platformdirs.user_cache_path("deerimg") / CACHE_FILE
+    return cache_dir() / CACHE_FILE
 
 
 def save_cache(ids: Iterable[str]) -> None:
     """Write the ids atomically (temp file, then rename); any failure is ignored."""
+    from deerimg.atomic import write_atomic
+
     text = "".join(f"{i}\n" for i in sorted(set(ids)) if i and "\n" not in i)
-    tmp: str | None = None
     try:
         path = cache_path()
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".models-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-        tmp = None
+        write_atomic(path, text.encode("utf-8"), prefix=".models-")
     except OSError:
         pass  # only completion reads it; `models` must not fail for it
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
 
 
 def cached_model_ids() -> list[str]:

@@ -12,7 +12,9 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
-from deerimg.request import non_finite
+from deerimg.events import token_counts
+from deerimg.settings.dirs import data_dir
+from deerimg.values import non_finite
 
 try:
     import fcntl
@@ -24,16 +26,6 @@ _lock = threading.Lock()  # threads of one process; flock orders the processes
 _RELATIVE = re.compile(r"^(\d+)\s*([dhw])$")
 # Where a search looks: what a person remembers of a request, never the field names.
 SEARCHED = ("prompt", "revised_prompt", "model", "command", "files", "request_id", "error")
-
-
-def data_dir() -> Path:
-    """The data folder: DEERIMG_DATA_DIR, else platformdirs' user data folder for deerimg."""
-    env = os.environ.get("DEERIMG_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return platformdirs.user_data_path("deerimg")
 
 
 def ledger_path() -> Path:
@@ -257,11 +249,6 @@ class UsageRow:
     total_tokens: int
 
 
-def _count(usage: Any, key: str) -> int:
-    value = usage.get(key) if isinstance(usage, Mapping) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def usage_by_day_and_model(
     entries: Iterable[Mapping[str, Any]], tz: tzinfo | None = None
 ) -> list[UsageRow]:
@@ -281,9 +268,8 @@ def usage_by_day_and_model(
             row[1] += 1
         files = entry.get("files")
         row[2] += len(files) if isinstance(files, list) else 0
-        usage = entry.get("usage")
-        given_in, given_out = _count(usage, "input_tokens"), _count(usage, "output_tokens")
+        given_in, given_out, total = token_counts(entry.get("usage"))
         row[3] += given_in
         row[4] += given_out
-        row[5] += _count(usage, "total_tokens") or given_in + given_out
+        row[5] += total
     return [UsageRow(day, model, *values) for (day, model), values in sorted(sums.items())]

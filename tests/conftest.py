@@ -49,11 +49,9 @@ def isolated_env(
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    import deerimg.cli
-    import deerimg.report
+    from deerimg.cli.app import state
 
-    monkeypatch.setattr(deerimg.cli, "_debug", False)
-    monkeypatch.setattr(deerimg.report, "_quiet", False)  # one process runs one command for real
+    monkeypatch.setattr(state, "debug", False)  # one process runs one command for real
     yield work
 
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from deerimg.client import ApiClient, Cancelled
-from deerimg.settings import Settings
+from deerimg.settings.resolve import Settings
+from deerimg.wire.client import ApiClient
+from deerimg.wire.send import Cancelled
 from tests.conftest import OUTPUTS, TEST_KEY, interrupt_when
 from tests.fakeapi import FakeDeerAPI
 

@@ -126,11 +126,11 @@ def test_an_empty_model_on_a_line_is_refused(fake_api, invoke, model):
 
 
 def test_stdout_bytes_on_a_terminal_are_refused(fake_api, invoke, monkeypatch):
-    import deerimg.generate
+    from deerimg.report import terminal
 
     # CliRunner swaps sys.stdout for a pipe-like stream during the run, so the check is made to
     # see a terminal; test_terminal_check_reads_stdout shows what it reads.
-    monkeypatch.setattr(deerimg.generate, "_stdout_is_terminal", lambda: True, raising=False)
+    monkeypatch.setattr(terminal, "stdout_is_terminal", lambda: True)
     result = invoke("generate", "a boat", "-o", "-")
     refused(fake_api, result, "-o - writes the image's bytes to standard output")
     assert "hint: redirect it (-o - > out.png) or pipe it" in result.stderr
@@ -150,13 +150,13 @@ class Terminal(io.StringIO):
 
 
 def test_terminal_check_reads_stdout(monkeypatch):
-    import deerimg.generate
+    from deerimg.report import terminal
 
     monkeypatch.setattr(sys, "stdout", Terminal())
-    assert deerimg.generate._stdout_is_terminal()
+    assert terminal.stdout_is_terminal()
     monkeypatch.setattr(sys, "stdout", io.StringIO())
-    assert not deerimg.generate._stdout_is_terminal()
+    assert not terminal.stdout_is_terminal()
     closed = io.StringIO()
     closed.close()  # isatty() on a closed stream raises ValueError
     monkeypatch.setattr(sys, "stdout", closed)
-    assert not deerimg.generate._stdout_is_terminal()
+    assert not terminal.stdout_is_terminal()

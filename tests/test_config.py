@@ -152,9 +152,9 @@ def test_dash_reads_key_from_stdin(invoke, config_file, no_env_key):
 
 
 def test_key_from_terminal_is_read_hidden(invoke, config_file, no_env_key, monkeypatch):
-    import deerimg.cli_config
+    from deerimg.report import terminal
 
-    monkeypatch.setattr(deerimg.cli_config, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(terminal, "stdin_is_terminal", lambda: True)
     result = invoke("config", "set", "api-key", input=FILE_KEY + "\n")
     assert result.exit_code == 0, result
     assert "DeerAPI key (input is hidden):" in result.stderr
@@ -369,7 +369,7 @@ def test_unknown_key_in_file_warns(invoke, config_file):
 
 
 def test_list_shows_every_key_value_and_source(invoke, config_file, monkeypatch):
-    from deerimg.config import KEYS
+    from deerimg.settings.keys import KEYS
 
     monkeypatch.delenv("DEERIMG_BASE_URL")
     invoke("config", "set", "model", "flux-pro")
@@ -419,7 +419,7 @@ def test_environment_overrides_file_and_list_says_so(invoke, fake_api, config_fi
 
 
 def test_list_json_masks_key_and_types_values(invoke, no_env_key):
-    from deerimg.config import KEYS
+    from deerimg.settings.keys import KEYS
 
     invoke("config", "set", "api-key", input=FILE_KEY)
     invoke("config", "set", "jobs", "8")

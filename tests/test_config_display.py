@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deerimg import config
+from deerimg.settings import keys
 from tests.test_odd_records import GOOD  # one ledger entry for the tests of history
 
 
@@ -119,11 +119,11 @@ def test_get_and_list_show_the_timeout_in_full(invoke, config_file, value, shown
 
 def test_display_value_is_the_shortest_text_that_reads_back() -> None:
     for number in (1234567.0, 0.1, 1 / 3, 2.5e-05, 1e16, 123456789.125, 300.0):
-        text = config.display_value("timeout", number)
+        text = keys.display_value("timeout", number)
         assert float(text) == number
         assert "e" in text or not text.endswith(".0")
-    assert config.display_value("timeout", 300.0) == "300"
-    assert config.display_value("jobs", 12) == "12"
+    assert keys.display_value("timeout", 300.0) == "300"
+    assert keys.display_value("jobs", 12) == "12"
 
 
 # -- an unset key: a hint that runs as given ----------------------------------------------------

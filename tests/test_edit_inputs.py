@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deerimg import client
+from deerimg.wire import send
 from tests.fakeapi import make_image
 from tests.test_edit import write_image, write_mask
 
@@ -95,13 +95,13 @@ def test_a_non_utf8_file_name_is_sent_as_valid_utf8(fake_api, invoke):
 def test_an_input_gone_before_the_retry_is_one_clear_error(fake_api, invoke, monkeypatch):
     write_image("photo.png")
     fake_api.queue({"status": 503, "retry_after_ms": "1"})
-    wait = client.ApiClient._wait_before_retry
+    wait = send.Sender._wait
 
     def wait_then_lose_the_file(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         wait(self, *args, **kwargs)
         Path("photo.png").rename("moved.png")
 
-    monkeypatch.setattr(client.ApiClient, "_wait_before_retry", wait_then_lose_the_file)
+    monkeypatch.setattr(send.Sender, "_wait", wait_then_lose_the_file)
     result = invoke("edit", "photo.png", "make it night", "--retries", "1")
     assert result.exit_code == 1, result
     assert "cannot read input photo.png: No such file or directory" in result.stderr

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from deerimg import retry
+from deerimg.wire import retry
 from tests.conftest import Outcome
 from tests.fakeapi import FakeDeerAPI
 

@@ -288,7 +288,7 @@ def test_dry_run_needs_no_key_and_sends_nothing(fake_api, invoke, monkeypatch):
 
 
 def test_key_from_config_file(fake_api, invoke, monkeypatch, tmp_path):
-    from deerimg import config
+    from deerimg.settings import file as config
 
     monkeypatch.delenv("DEERAPI_KEY")
     config.write_config({"api_key": TEST_KEY, "model": "gpt-image-1.5"})
@@ -300,7 +300,7 @@ def test_key_from_config_file(fake_api, invoke, monkeypatch, tmp_path):
 
 
 def test_flag_beats_env_beats_config(fake_api, invoke, monkeypatch):
-    from deerimg import config
+    from deerimg.settings import file as config
 
     config.write_config({"api_key": "sk-from-config", "model": "from-config"})
     invoke("generate", "a boat", "-m", "from-flag")

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Imported only where requests are sent (client.py) or progress is drawn (report.py).
 SENDING = ("httpx", "httpcore", "h11", "anyio", "ssl", "certifi")
 DRAWING = ("rich.progress", "rich.console", "rich.live")
-# What typer.rich_utils imports at its top but deerimg's help never uses (deerimg/_deferred.py).
+# What typer.rich_utils imports at its top but deerimg's help never uses (deerimg/_startup.py).
 HELP_UNUSED = ("rich.markdown", "markdown_it", "rich.traceback", "rich.syntax", "pygments")
 # typer 0.29 builds pydantic adapters for every command (pyproject.toml pins typer < 0.29).
 PYDANTIC = ("pydantic", "pydantic_core")
@@ -96,8 +96,8 @@ def test_usage_error_leaves_markdown_and_pygments_out() -> None:
 
 DEFERRED_SCRIPT = """
 import sys
-from deerimg import _deferred
-_deferred.install()
+from deerimg import _startup
+_startup.defer_help_imports()
 import typer.rich_utils as ru
 assert "rich.markdown" not in sys.modules and "rich.traceback" not in sys.modules
 assert type(ru.Markdown).__name__ == "_Deferred"
@@ -125,8 +125,8 @@ def test_deferred_stand_ins_give_the_real_classes() -> None:
 
 
 MARKDOWN_APP = """
-from deerimg import _deferred
-_deferred.install()
+from deerimg import _startup
+_startup.defer_help_imports()
 import typer
 app = typer.Typer(rich_markup_mode="markdown")
 @app.command()

@@ -105,9 +105,10 @@ def test_odd_key_in_environment_is_refused_in_the_same_words(
 
 
 def test_client_and_config_share_one_key_rule() -> None:
-    from deerimg import client, config
+    from deerimg.settings import keys
+    from deerimg.wire import client
 
-    assert client._KEY_RE is config.KEY_RE
+    assert client._KEY_RE is keys.KEY_RE
 
 
 # -- 3. the config folder is 0700 after every write ---------------------------------------------

@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from deerimg import config, retry
 from deerimg.errors import DeerimgError
-from deerimg.settings import resolve_settings
+from deerimg.settings import file, keys
+from deerimg.settings.resolve import resolve_settings
+from deerimg.wire import retry
 from tests.conftest import OUTPUTS, TEST_KEY
 from tests.fakeapi import FakeDeerAPI
 
@@ -156,8 +157,8 @@ def test_errors_and_settings_never_hold_the_key() -> None:
     assert leaks(str(settings)) == []
     error = DeerimgError("x", status=401, code="invalid_api_key")
     assert leaks(error.line() + str(error.as_dict())) == []
-    assert leaks(config.mask_key(TEST_KEY)) == []
-    assert config.mask_key(TEST_KEY) == "sk-…CRET"
+    assert leaks(keys.mask_key(TEST_KEY)) == []
+    assert keys.mask_key(TEST_KEY) == "sk-…CRET"
 
 
 def test_no_authorization_to_a_url_on_another_origin(
@@ -192,7 +193,7 @@ def test_config_file_is_0600_in_a_0700_folder(isolated_env: Path) -> None:
     assert not folder.exists()
     old = os.umask(0)  # the most permissive umask: the modes must not depend on it
     try:
-        path = config.write_config({"api_key": TEST_KEY})
+        path = file.write_config({"api_key": TEST_KEY})
     finally:
         os.umask(old)
     assert path == folder / "config.toml"
@@ -202,9 +203,9 @@ def test_config_file_is_0600_in_a_0700_folder(isolated_env: Path) -> None:
 
 
 def test_config_rewrite_tightens_a_loose_file(isolated_env: Path) -> None:
-    path = config.write_config({"model": "gpt-image-2"})
+    path = file.write_config({"model": "gpt-image-2"})
     path.chmod(0o644)
-    config.write_config({"model": "gpt-image-2", "api_key": TEST_KEY})
+    file.write_config({"model": "gpt-image-2", "api_key": TEST_KEY})
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
@@ -212,7 +213,7 @@ def test_key_from_the_config_file_is_used_and_never_shown(
     fake_api: FakeDeerAPI, invoke: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DEERAPI_KEY")
-    config.write_config({"api_key": TEST_KEY})
+    file.write_config({"api_key": TEST_KEY})
     outcome = invoke("generate", "a paper boat", "--json")
     assert outcome.exit_code == 0, outcome
     assert fake_api.requests[0].headers["authorization"] == f"Bearer {TEST_KEY}"

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from deerimg import history, images, provenance
+from deerimg import history
+from deerimg.imaging import images, metadata, provenance
 from tests.fakeapi import make_image, png_with_chunk
 
 UTC = timezone.utc
@@ -162,7 +163,7 @@ def jpeg_with_xmp(packet: bytes) -> bytes:
 def test_xmp_in_an_encoding_expat_cannot_read_is_shown_unparsed(invoke, encoding: str) -> None:
     packet = f'<?xml version="1.0" encoding="{encoding}"?><x:xmpmeta xmlns:x="adobe:ns:meta/"/>'
     data = jpeg_with_xmp(packet.encode())
-    found = provenance.read(data)
+    found = metadata.read(data)
     assert found["xmp"] == packet and found["record"] is None
     Path("other.jpg").write_bytes(data)
     for args in ([], ["--json"]):

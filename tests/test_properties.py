@@ -24,9 +24,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from deerimg import config, images, paths, prompts, request, retry, writer
+from deerimg import values
 from deerimg.errors import DeerimgError, ExitCode
-from deerimg.request import RequestSpec
+from deerimg.imaging import images, writer
+from deerimg.imaging.formats import sniff
+from deerimg.jobs import paths, prompts, request
+from deerimg.jobs.request import RequestSpec
+from deerimg.settings import file, keys
+from deerimg.wire import retry
 from tests.conftest import OUTPUTS
 from tests.fakeapi import FakeDeerAPI
 
@@ -101,7 +106,7 @@ request_fields = st.fixed_dictionaries(
     {"prompt": line_text.filter(str.strip)},
     optional={
         "size": st.sampled_from(["1024x1024", "auto", "1536x1024"]),
-        "quality": st.sampled_from(request.VALUE_SETS["quality"]),
+        "quality": st.sampled_from(values.VALUE_SETS["quality"]),
         "n": st.integers(1, 10),
         "seed": st.integers(),
         "style": plain_text.filter(str.strip),
@@ -166,7 +171,7 @@ def _null_or_not_finite(raw: str) -> bool:
         value = json.loads(raw)
     except ValueError:
         return False
-    return value is None or request.non_finite(value) is not None
+    return value is None or values.non_finite(value) is not None
 
 
 @PROPERTY
@@ -309,23 +314,23 @@ def test_model_placeholder_is_never_a_reserved_name(model: str, tmp_path: Path) 
 def test_size_values(size: str) -> None:
     spec = RequestSpec(model="gpt-image-2", size=size)
     accepted = usage_or(False, lambda: request.check_spec(spec) or True)
-    assert accepted == bool(request.SIZE_RE.match(size))
+    assert accepted == bool(values.SIZE_RE.match(size))
     if accepted:
         assert request.build_body(spec, "p", None)["size"] == size
 
 
 @PROPERTY
-@given(st.one_of(st.text(max_size=12), st.sampled_from(request.VALUE_SETS["quality"])))
+@given(st.one_of(st.text(max_size=12), st.sampled_from(values.VALUE_SETS["quality"])))
 def test_quality_values(quality: str) -> None:
     spec = RequestSpec(model="gpt-image-2", quality=quality)
     try:
         request.check_spec(spec)
     except DeerimgError as error:
         assert error.exit_code == ExitCode.USAGE
-        assert quality not in request.VALUE_SETS["quality"]
+        assert quality not in values.VALUE_SETS["quality"]
         assert error.hint == f"to send it anyway, use -p quality={quality}"
     else:
-        assert quality in request.VALUE_SETS["quality"]
+        assert quality in values.VALUE_SETS["quality"]
 
 
 @settings(PROPERTY, max_examples=40)
@@ -341,9 +346,7 @@ def test_size_and_quality_flags_on_the_command_line(invoke: Any, value: str, fla
     outcome = invoke("generate", "a paper boat", flag, value, "--dry-run")
     assert "Traceback" not in outcome.stderr
     valid = (
-        bool(request.SIZE_RE.match(value))
-        if flag == "-s"
-        else value in request.VALUE_SETS["quality"]
+        bool(values.SIZE_RE.match(value)) if flag == "-s" else value in values.VALUE_SETS["quality"]
     )
     if valid:
         assert outcome.exit_code == 0, outcome
@@ -366,10 +369,10 @@ config_inputs = st.one_of(
 
 
 @PROPERTY
-@given(st.sampled_from(sorted(config.KEYS)), config_inputs)
+@given(st.sampled_from(sorted(keys.KEYS)), config_inputs)
 def test_config_values_check_or_refuse(key: str, value: Any) -> None:
     try:
-        checked = config.check_value(key, value)
+        checked = keys.check_value(key, value)
     except ValueError as error:
         assert str(error)
         return
@@ -396,7 +399,7 @@ def test_any_config_file_reads_or_names_itself(raw: bytes) -> None:
         path = Path(folder) / "config.toml"
         path.write_bytes(raw)
         try:
-            data = config.read_config(path)
+            data = file.read_config(path)
         except DeerimgError as error:
             assert error.exit_code == ExitCode.CONFIG
             assert str(path) in error.message
@@ -406,7 +409,7 @@ def test_any_config_file_reads_or_names_itself(raw: bytes) -> None:
 
 
 toml_documents = st.dictionaries(
-    st.sampled_from(sorted(config.KEYS)),
+    st.sampled_from(sorted(keys.KEYS)),
     st.one_of(
         st.integers(-5, 100).map(str),
         st.floats(-1, 1e6).map(repr),
@@ -419,12 +422,12 @@ toml_documents = st.dictionaries(
 @PROPERTY
 @given(toml_documents)
 def test_any_config_values_resolve_or_exit_3(document: dict[str, str]) -> None:
-    from deerimg.settings import resolve_settings
+    from deerimg.settings.resolve import resolve_settings
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "config.toml"
         path.write_text("".join(f"{k} = {v}\n" for k, v in document.items()))
-        values = config.read_config(path)
+        values = file.read_config(path)
         try:
             resolved = resolve_settings({}, {}, values)
         except DeerimgError as error:
@@ -446,15 +449,15 @@ config_text = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_
 def test_config_file_round_trips(values: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cfg" / "config.toml"
-        config.write_config(values, path)
-        assert config.read_config(path) == values
+        file.write_config(values, path)
+        assert file.read_config(path) == values
 
 
 def test_config_value_with_delete_character_round_trips(isolated_env: Path) -> None:
     """TOML forbids a raw U+007F, which json.dumps leaves as is."""
     path = isolated_env / "cfg" / "config.toml"
-    config.write_config({"model": "gpt\x7fimage"}, path)
-    assert config.read_config(path) == {"model": "gpt\x7fimage"}
+    file.write_config({"model": "gpt\x7fimage"}, path)
+    assert file.read_config(path) == {"model": "gpt\x7fimage"}
 
 
 # -- retry headers and image bytes ------------------------------------------------------------
@@ -541,7 +544,7 @@ def test_invalid_base64_is_a_clean_error(text: str) -> None:
 )
 def test_sniffing_any_bytes_never_raises(prefix: bytes, rest: bytes) -> None:
     data = prefix + rest
-    kind = images.sniff(data)
+    kind = sniff(data)
     assert kind in (None, "png", "jpeg", "webp")
     size = images.pixel_size(data)
     assert size is None or (len(size) == 2 and all(isinstance(v, int) for v in size))
@@ -598,7 +601,7 @@ def test_standard_input_that_is_not_utf8(fake_api: FakeDeerAPI, invoke: Any) -> 
 
 def test_request_that_is_not_utf8_is_never_sent() -> None:
     """A Latin-1 terminal: argv bytes arrive as lone surrogates. httpx raised, a traceback."""
-    from deerimg.client import _encode_body
+    from deerimg.wire.payload import encode_body as _encode_body
 
     prompt = b"caf\xe9 boat".decode("utf-8", "surrogateescape")
     with pytest.raises(DeerimgError, match="not valid UTF-8") as caught:
@@ -880,7 +883,7 @@ def test_lifted_answer_equals_the_parsed_one(
     extra: dict,
     indent: int | None,
 ) -> None:
-    from deerimg.answers import lift_images
+    from deerimg.wire.responses import lift_images
 
     items: list[dict[str, Any]] = [
         {"b64_json": base64.b64encode(b).decode(), "revised_prompt": revised} for b in images_
@@ -906,7 +909,7 @@ def test_lifted_answer_equals_the_parsed_one(
     ],
 )
 def test_unusual_answers_are_left_to_json(content: bytes) -> None:
-    from deerimg.answers import lift_images
+    from deerimg.wire.responses import lift_images
 
     assert lift_images(content) is None
 
@@ -939,7 +942,7 @@ def test_base64_over_itself_refuses_what_is_not_base64(text: bytes) -> None:
 
 
 def test_a_lone_image_in_a_bytearray_is_decoded_over_its_answer() -> None:
-    from deerimg.answers import lift_images
+    from deerimg.wire.responses import lift_images
 
     answer = bytearray(json.dumps({"data": [{"b64_json": "QUJD", "revised_prompt": "x"}]}).encode())
     data = lift_images(answer, "req_1")

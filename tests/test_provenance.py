@@ -14,8 +14,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from deerimg import __version__, provenance
-from deerimg.images import sniff
+from deerimg import __version__
+from deerimg.imaging import containers, metadata, provenance
+from deerimg.imaging.formats import sniff
 from tests.fakeapi import C2PA_DUMMY, make_image, png_with_chunk
 
 BODY = {"model": "gpt-image-2", "prompt": "a paper boat at night", "size": "1024x1024", "n": 1}
@@ -134,7 +135,7 @@ def test_embed_is_read_back_by_us_and_by_pillow(case: tuple[str, bytes]) -> None
     rec = record()
     embedded = provenance.embed(original, fmt, rec)
     assert embedded is not None
-    found = provenance.read(embedded, fmt)
+    found = metadata.read(embedded, fmt)
     assert found["record"] == rec
     assert found["c2pa"] is False
     assert found["digital_source_type"] == provenance.DIGITAL_SOURCE_TYPE
@@ -219,7 +220,7 @@ def test_webp_with_an_odd_sized_packet_is_padded() -> None:
         embedded = provenance.embed(original, "webp", rec)
         assert embedded is not None
         webp_chunks(embedded)
-        assert provenance.read(embedded)["record"] == rec
+        assert metadata.read(embedded)["record"] == rec
 
 
 def test_embed_accepts_jpg_and_refuses_bytes_of_another_format() -> None:
@@ -264,18 +265,18 @@ SIGNED: dict[str, tuple[str, Callable[[], bytes]]] = {
 def test_c2pa_signed_files_are_never_changed(name: str) -> None:
     fmt, signed = SIGNED[name]
     data = signed()
-    assert provenance.has_c2pa(data) is True
+    assert containers.has_c2pa(data) is True
     assert provenance.embed(data, fmt, record()) is None
-    assert provenance.read(data)["c2pa"] is True
+    assert metadata.read(data)["c2pa"] is True
 
 
 def test_unsigned_files_and_other_app11_segments_are_not_c2pa() -> None:
     for fmt in ("png", "jpeg", "webp"):
-        assert provenance.has_c2pa(make_image(fmt, 16, 16)) is False
+        assert containers.has_c2pa(make_image(fmt, 16, 16)) is False
     jpeg = jpeg_with_app11(make_image("jpeg", 16, 16), b"JP\x00\x01\x00\x00\x00\x01not a store")
-    assert provenance.has_c2pa(jpeg) is False
-    assert provenance.has_c2pa(b"GIF89a") is False
-    assert provenance.has_c2pa(b"") is False
+    assert containers.has_c2pa(jpeg) is False
+    assert containers.has_c2pa(b"GIF89a") is False
+    assert containers.has_c2pa(b"") is False
 
 
 def test_a_record_too_large_for_a_jpeg_segment_goes_to_the_sidecar() -> None:
@@ -283,7 +284,7 @@ def test_a_record_too_large_for_a_jpeg_segment_goes_to_the_sidecar() -> None:
     assert provenance.embed(make_image("jpeg", 16, 16), "jpeg", rec) is None
     for fmt in ("png", "webp"):  # no such limit there
         embedded = provenance.embed(make_image(fmt, 16, 16), fmt, rec)
-        assert embedded is not None and provenance.read(embedded)["record"] == rec
+        assert embedded is not None and metadata.read(embedded)["record"] == rec
 
 
 def test_the_largest_packet_a_jpeg_segment_holds_still_fits() -> None:
@@ -393,7 +394,7 @@ def test_any_prompt_round_trips_through_the_packet(prompt: str, revised: str | N
     assert shown == "".join(c for c in prompt if xml_char(c))
     embedded = provenance.embed(TINY_PNG, "png", rec)
     assert embedded is not None
-    assert provenance.read(embedded)["record"] == rec
+    assert metadata.read(embedded)["record"] == rec
 
 
 # ---- what other tools write -------------------------------------------------------------------
@@ -426,7 +427,7 @@ def test_a1111_and_comfyui_chunks_are_read_back(how: str) -> None:
         workflow=(how, json.dumps(COMFY_WORKFLOW)),
         broken=(how, "{not json"),
     )
-    found = provenance.read(data, "png")
+    found = metadata.read(data, "png")
     assert found["text"] == {
         "parameters": A1111,
         "prompt": COMFY_PROMPT,
@@ -440,7 +441,7 @@ def test_other_tools_chunks_survive_embedding_and_are_read_with_the_record() -> 
     data = png_with_text(parameters=("text", A1111), comment=("itxt", "ü ∂ 鹿"))
     embedded = provenance.embed(data, "png", record())
     assert embedded is not None
-    found = provenance.read(embedded)
+    found = metadata.read(embedded)
     assert found["text"] == {"parameters": A1111, "comment": "ü ∂ 鹿"}
     assert found["record"] == record()
 
@@ -449,7 +450,7 @@ def test_a_utf8_text_chunk_reads_as_utf8_and_latin1_as_latin1() -> None:
     png = make_image("png", 4, 4)
     data = png_with_chunk(png, b"tEXt", b"utf8\x00caf\xc3\xa9")
     data = png_with_chunk(data, b"tEXt", b"latin\x00caf\xe9")
-    assert provenance.read(data)["text"] == {"utf8": "café", "latin": "café"}
+    assert metadata.read(data)["text"] == {"utf8": "café", "latin": "café"}
 
 
 def test_a_foreign_xmp_packet_is_shown_and_a_dtd_is_not_parsed() -> None:
@@ -463,18 +464,18 @@ def test_a_foreign_xmp_packet_is_shown_and_a_dtd_is_not_parsed() -> None:
         b"</rdf:RDF></x:xmpmeta>"
     )
     webp = webp_with_chunk(make_image("webp", 8, 8), b"XMP ", foreign)
-    found = provenance.read(webp)
+    found = metadata.read(webp)
     assert found["xmp"] == foreign.decode()
     assert found["digital_source_type"].endswith("/compositeWithTrainedAlgorithmicMedia")
     assert found["record"] is None
     bomb = b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x:xmpmeta xmlns:x="adobe:ns:meta/">&a;</x:xmpmeta>'
-    found = provenance.read(webp_with_chunk(make_image("webp", 8, 8), b"XMP ", bomb))
+    found = metadata.read(webp_with_chunk(make_image("webp", 8, 8), b"XMP ", bomb))
     assert found["xmp"] == bomb.decode() and found["digital_source_type"] is None
 
 
 def test_read_names_a_file_that_is_no_image() -> None:
     with pytest.raises(ValueError, match="not an image format"):
-        provenance.read(b"GIF89a....")
+        metadata.read(b"GIF89a....")
 
 
 def test_sidecar_is_named_after_the_whole_file_name(tmp_path: Path) -> None:
@@ -506,8 +507,8 @@ def test_damaged_files_never_crash_the_reader_or_the_writer(
     data = (whole[:at] + junk + whole[at + len(junk) :])[:cut]
     if sniff(data[:16]) != fmt:
         return  # the damage hit the magic bytes
-    provenance.read(data, fmt)
-    provenance.has_c2pa(data)
+    metadata.read(data, fmt)
+    containers.has_c2pa(data)
     provenance.embed(data, fmt, record())
 
 

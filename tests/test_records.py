@@ -127,7 +127,7 @@ def test_corrupt_ledger_line_is_skipped_never_rewritten(fake_api, invoke):
 
 
 def test_history_can_be_turned_off(fake_api, invoke):
-    from deerimg import config
+    from deerimg.settings import file as config
 
     invoke("generate", "one", "--no-history")
     assert not ledger().exists()

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from deerimg import answers, images, provenance
+from deerimg.imaging import images, provenance
+from deerimg.wire import responses as answers
 from tests.conftest import TEST_KEY
 from tests.fakeapi import FakeDeerAPI, make_image
 

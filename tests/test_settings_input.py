@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from deerimg.errors import DeerimgError
-from deerimg.prompts import read_jobs
+from deerimg.jobs.prompts import read_jobs
+from deerimg.report.terminal import note
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
@@ -87,7 +88,7 @@ def test_a_byte_order_mark_on_standard_input_leaves_a_comment_a_comment(invoke: 
 def test_closed_standard_input_is_no_prompt_not_a_traceback() -> None:
     for prompt, file in ((None, None), ("-", None), (None, "-")):
         with pytest.raises(DeerimgError) as caught:
-            read_jobs(prompt, file, None, False)
+            read_jobs(prompt, file, None, False, note)
         assert caught.value.exit_code == 2
     done = subprocess.run(
         ["sh", "-c", f'exec "{sys.executable}" -m deerimg generate --dry-run <&-'],
@@ -103,10 +104,10 @@ def test_a_prompt_read_from_a_terminal_says_how_to_end_it(
 ) -> None:
     import io
 
-    jobs = read_jobs("-", None, io.StringIO("a boat at dawn\n"), True)
+    jobs = read_jobs("-", None, io.StringIO("a boat at dawn\n"), True, note)
     assert [job.prompt for job in jobs] == ["a boat at dawn"]
     assert "type the prompt, then Ctrl-D on a line of its own" in capsys.readouterr().err
-    read_jobs(None, "-", io.StringIO("one\ntwo\n"), True)
+    read_jobs(None, "-", io.StringIO("one\ntwo\n"), True, note)
     assert "type one prompt a line, then Ctrl-D" in capsys.readouterr().err
-    read_jobs("-", None, io.StringIO("piped\n"), False)
+    read_jobs("-", None, io.StringIO("piped\n"), False, note)
     assert capsys.readouterr().err == ""  # piped: nothing to say

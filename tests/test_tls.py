@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deerimg import tls
+from deerimg.wire import tls
 from tests.conftest import OUTPUTS, TEST_KEY
 from tests.fakeapi import FakeDeerAPI
 
@@ -131,7 +131,7 @@ def test_https_to_an_untrusted_certificate_is_refused(
 
 WARM_SCRIPT = """
 import sys
-from deerimg import tls
+from deerimg.wire import tls
 real = tls.warm
 def warm():
     sys.stderr.write("warm-started\\n")

@@ -463,9 +463,9 @@ def _split_in_process(ctx: Context, body: dict[str, Any]) -> dict[str, float | s
     """
     try:
         import httpx
+        from deerimg.answers import lift_images
 
         from deerimg import images, writer
-        from deerimg.answers import lift_images
     except ImportError as exc:
         return {"error": f"cannot import: {exc}"}
     times: dict[str, list[float]] = {"request": [], "decode": [], "write": []}

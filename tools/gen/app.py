@@ -23,48 +23,48 @@ def version() -> str:
 
 
 def config_keys() -> Mapping[str, Any]:
-    """config.KEYS: each config key by its name (api_key), with its .help and .choices."""
-    from deerimg.config import KEYS
+    """settings.keys.KEYS: each config key by its name (api_key), with its .help and .choices."""
+    from deerimg.settings.keys import KEYS
 
     return KEYS
 
 
 def display_value(name: str, value: Any) -> str:
     """A config value as `config get` shows it."""
-    from deerimg.config import display_value
+    from deerimg.settings.keys import display_value
 
     return display_value(name, value)
 
 
 def value_sets() -> Mapping[str, tuple[str, ...]]:
-    """request.VALUE_SETS: the allowed values of a request field, by its name."""
-    from deerimg.request import VALUE_SETS
+    """values.VALUE_SETS: the allowed values of a request field, by its name."""
+    from deerimg.values import VALUE_SETS
 
     return VALUE_SETS
 
 
 def flag_of() -> Mapping[str, str]:
-    """request.FLAG_OF: the option that sets a request field, by the field's name."""
-    from deerimg.request import FLAG_OF
+    """values.FLAG_OF: the option that sets a request field, by the field's name."""
+    from deerimg.values import FLAG_OF
 
     return FLAG_OF
 
 
 def default_model() -> str:
-    from deerimg.settings import DEFAULT_MODEL
+    from deerimg.settings.resolve import DEFAULT_MODEL
 
     return DEFAULT_MODEL
 
 
 def defaults() -> Mapping[str, Any]:
-    """settings.DEFAULTS: each setting's built-in default, by its name."""
-    from deerimg.settings import DEFAULTS
+    """settings.resolve.DEFAULTS: each setting's built-in default, by its name."""
+    from deerimg.settings.resolve import DEFAULTS
 
     return DEFAULTS
 
 
 def env_vars() -> Mapping[str, str]:
-    """settings.ENV_VARS: the environment variable that sets a setting, by its name."""
-    from deerimg.settings import ENV_VARS
+    """settings.resolve.ENV_VARS: the environment variable that sets a setting, by its name."""
+    from deerimg.settings.resolve import ENV_VARS
 
     return ENV_VARS

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from deerimg.errors import DeerimgError
-from deerimg.paths import numbered
 
 _live: set[str] = set()  # temporary files being written, removed on any exit
 _claims: set[str] = set()  # empty files claiming a name where there are no hard links
@@ -109,6 +108,11 @@ def _place(tmp: Path, path: Path, *, replace: bool, rename_on_clash: bool) -> Pa
         except OSError as exc:
             raise DeerimgError(f"cannot write {candidate}: {exc.strerror}") from None
     raise DeerimgError(f"no free name near {path}")
+
+
+def numbered(path: Path, k: int) -> Path:
+    """slug.png → slug-K.png: the one way a taken or extra name is numbered."""
+    return path.with_name(f"{path.stem}-{k}{path.suffix}")
 
 
 _NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK)

@@ -7,12 +7,12 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from deerimg import images
 from deerimg.errors import usage_error
+from deerimg.imaging import images
+from deerimg.imaging.formats import CONTENT_TYPES, sniff
 
 MAX_IMAGES = 16
 MAX_BYTES = 50 * 1024 * 1024  # OpenAI's limit for GPT image models
-CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 HEAD = 1 << 16  # enough of a file to find its type and, almost always, its pixel size
 
 
@@ -56,7 +56,7 @@ def check_image(path: str | Path, role: str = "image") -> InputImage:
         size = info.st_size
         with path.open("rb") as handle:
             head = handle.read(HEAD)
-            fmt = images.sniff(head)
+            fmt = sniff(head)
             pixels = images.pixel_size(head)
             # A JPEG's size comes after its APP segments (EXIF, ICC), which can pass HEAD: read
             # on, the whole file at most (at most 50 MB, refused below otherwise).

@@ -1,70 +1,31 @@
-"""`info` and `history`: what an image carries and what deerimg made, as tables or JSON."""
+"""The listings of `info`, `history`, `config list` and `models`, as tables or JSON on stdout."""
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from deerimg import history, images, provenance
-from deerimg.errors import DeerimgError, ExitCode, usage_error
-from deerimg.report import print_table, warn
+from deerimg import history
+from deerimg.report.terminal import data, note, print_table, warn
+from deerimg.settings import keys
+from deerimg.settings.resolve import Origin
+from deerimg.values import whole_number
 
 PROMPT_WIDTH = 60
 
 
-def describe_image(path: Path) -> dict[str, Any]:
-    """Everything `info` knows of one file: deerimg's record, C2PA, other tools' parameters."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise usage_error(f"cannot read {path}: {exc.strerror}") from None
-    fmt = images.sniff(data[:16])
-    if fmt is None:
-        raise usage_error(f"{path} is not a PNG, JPEG or WebP image")
-    found = provenance.read(data, fmt)
-    sidecar = provenance.sidecar_path(path)
-    sidecar_record = None
-    if sidecar.is_file():
-        try:
-            text = sidecar.read_text(encoding="utf-8")
-        except (OSError, ValueError):
-            text = None
-        # Held to what embedded records are: an object, nested no deeper than json.loads goes,
-        # without NaN or Infinity (which `info --json` would print as no JSON reader takes).
-        sidecar_record = provenance.parse_record(text) if text is not None else None
-        if sidecar_record is None:
-            warn(f"{sidecar} is not readable JSON; ignored")
-    pixels = images.pixel_size(data[: 1 << 16])
-    return {
-        "file": str(path),
-        "format": fmt,
-        "pixels": f"{pixels[0]}x{pixels[1]}" if pixels else None,
-        "bytes": len(data),
-        "c2pa": bool(found.get("c2pa")),
-        "record": found.get("record") or sidecar_record,
-        "record_source": "embedded"
-        if found.get("record")
-        else ("sidecar" if sidecar_record else None),
-        "digital_source_type": found.get("digital_source_type"),
-        "creator_tool": found.get("creator_tool"),
-        "parameters": found.get("text") or {},
-    }
-
-
-def show_info(paths: Sequence[Path], as_json: bool) -> int:
-    described = [describe_image(path) for path in paths]
+def show_info(described: Sequence[dict[str, Any]], as_json: bool) -> None:
+    """What each image carries (metadata.describe), a table each, or one JSON array."""
     if as_json:
-        sys.stdout.write(json.dumps(described, ensure_ascii=False, indent=2) + "\n")
-        return ExitCode.OK
+        data(json.dumps(described, ensure_ascii=False, indent=2))
+        return
     for number, item in enumerate(described):
         if number:
-            sys.stdout.write("\n")
+            data("")
         print_table(("FIELD", "VALUE"), _info_rows(item))
-    return ExitCode.OK
 
 
 def _info_rows(item: dict[str, Any]) -> list[tuple[str, str]]:
@@ -102,30 +63,17 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def show_history(
-    limit: int | None, search: str | None, since: str | None, as_json: bool, usage: bool
-) -> int:
-    path = history.ledger_path()
-    entries, corrupt = history.read_entries(path)
-    if corrupt:
-        warn(f"{corrupt} unreadable line{'s' if corrupt != 1 else ''} in {path} skipped "
-             "(the file is left as it is)")  # fmt: skip
-    try:
-        start = history.parse_since(since) if since else None
-    except ValueError as exc:
-        raise DeerimgError(f"invalid --since {since!r}: {exc}", ExitCode.USAGE) from None
-    chosen = history.filter_entries(entries, n=None if usage else limit, search=search, since=start)
-    if usage:
-        return _show_usage(chosen, as_json)
+def show_history(entries: list[dict[str, Any]], as_json: bool, empty: str) -> None:
+    """The ledger's ENTRIES as a table (or JSON); EMPTY is the warning when there is none."""
     if as_json:
-        sys.stdout.write(json.dumps(chosen, ensure_ascii=False) + "\n")
-        return ExitCode.OK
+        data(json.dumps(entries, ensure_ascii=False))
+        return
     rows = []
-    for entry in chosen:
+    for entry in entries:
         # A hand-edited or foreign line may hold any JSON in any field: a field of the wrong
         # type shows as blank (files as 0), as --usage counts it, and never stops the listing.
         usage = entry.get("usage")
-        tokens = usage.get("total_tokens") if isinstance(usage, dict) else None
+        tokens = whole_number(usage.get("total_tokens")) if isinstance(usage, dict) else None
         files = entry.get("files")
         rows.append((
             _local_time(entry),
@@ -133,14 +81,13 @@ def show_history(
             _text(entry, "model"),
             _text(entry, "outcome"),
             str(len(files) if isinstance(files, list) else 0),
-            f"{tokens:,}" if isinstance(tokens, int) and not isinstance(tokens, bool) else "",
+            f"{tokens:,}" if tokens is not None else "",
             _clip(_text(entry, "prompt"), PROMPT_WIDTH),
         ))  # fmt: skip
     if not rows:
-        warn(f"no history yet in {path}" if not entries else "no entry matches")
-        return ExitCode.OK
+        warn(empty)
+        return
     print_table(("TIME", "COMMAND", "MODEL", "OUTCOME", "IMAGES", "TOKENS", "PROMPT"), rows)
-    return ExitCode.OK
 
 
 def _local_time(entry: dict[str, Any]) -> str:
@@ -159,11 +106,11 @@ def _text(entry: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _show_usage(entries: list[dict[str, Any]], as_json: bool) -> int:
-    table = history.usage_by_day_and_model(entries)
+def show_usage(table: Sequence[history.UsageRow], as_json: bool) -> None:
+    """Requests, images and tokens per day and model, and their total."""
     if as_json:
-        sys.stdout.write(json.dumps([asdict(row) for row in table]) + "\n")
-        return ExitCode.OK
+        data(json.dumps([asdict(row) for row in table]))
+        return
     rows = [
         (r.day, r.model, str(r.requests), str(r.failed), str(r.images),
          f"{r.input_tokens:,}", f"{r.output_tokens:,}", f"{r.total_tokens:,}")
@@ -176,4 +123,53 @@ def _show_usage(entries: list[dict[str, Any]], as_json: bool) -> int:
             f"{sum(r.output_tokens for r in table):,}", f"{sum(r.total_tokens for r in table):,}",
         ))  # fmt: skip
     print_table(("DAY", "MODEL", "REQUESTS", "FAILED", "IMAGES", "INPUT", "OUTPUT", "TOTAL"), rows)
-    return ExitCode.OK
+
+
+def show_settings(origins: Sequence[Origin], path: Path, as_json: bool) -> None:
+    """Every setting, its value (the key masked) and its source; PATH is the config file's."""
+
+    def shown(origin: Origin) -> Any:
+        if origin.key == "api_key" and origin.value is not None:
+            return keys.mask_key(origin.value)  # masked even for scripts: `get --reveal`
+        return origin.value
+
+    if as_json:
+        values = {
+            o.key: {"value": shown(o), "source": o.source, "env_var": o.env_var,
+                    "overrides_config": o.overrides_config}
+            for o in origins
+        }  # fmt: skip
+        data(json.dumps(values, ensure_ascii=False, indent=2))
+        return
+    rows = []
+    for o in origins:
+        if o.value is None:
+            value = "(not set)" if o.key == "api_key" else "(the API's default)"
+        else:
+            value = keys.display_value(o.key, o.value)  # masks the key
+        source = {"config": "config file", "default": "default"}.get(o.source, o.source)
+        if o.source == "env":
+            source = f"env {o.env_var}" + (", over config file" if o.overrides_config else "")
+        rows.append((keys.dashed(o.key), value, source))
+    note(f"config file: {path}" + ("" if path.exists() else " (not created yet)"))
+    print_table(("KEY", "VALUE", "SOURCE"), rows)
+
+
+def show_models(
+    shown: list[dict[str, Any]],
+    rows: Sequence[tuple[str, str, str]],
+    total: int,
+    *,
+    all_models: bool,
+    search: str | None,
+    as_json: bool,
+) -> None:
+    """The models' table (ROWS) or their objects (SHOWN) as JSON, and how many of TOTAL."""
+    if as_json:
+        data(json.dumps(shown, ensure_ascii=False, indent=2))
+        return
+    print_table(("ID", "OWNER", "CREATED"), rows)
+    kind = "models" if all_models else "image models"
+    matching = f" matching {search!r}" if search else ""
+    more = "" if all_models else "; --all lists every model"
+    note(f"{len(shown)} {kind}{matching} of {total}{more}")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from deerimg.errors import usage_error
-from deerimg.request import check_finite
+from deerimg.values import check_finite, is_count
 
 
 @dataclass(slots=True)
@@ -51,13 +51,20 @@ def check_utf8(text: str, where: str) -> str:
 
 
 def read_jobs(
-    prompt: str | None, file: str | None, stdin: TextIO | None, stdin_is_tty: bool
+    prompt: str | None,
+    file: str | None,
+    stdin: TextIO | None,
+    stdin_is_tty: bool,
+    tell: Callable[[str], None],
 ) -> list[Job]:
-    """The prompts of a run; STDIN is None when the process has none (started with <&-)."""
+    """The prompts of a run; STDIN is None when the process has none (started with <&-).
+
+    TELL gets a line for the person at the terminal before standard input is read there.
+    """
     if prompt is not None and file is not None:
         raise usage_error("give a PROMPT or --file, not both")
     if prompt == "-":
-        _tell_how_to_end(stdin_is_tty, "the prompt")
+        _tell_how_to_end(stdin_is_tty, "the prompt", tell)
         text = check_utf8(_read_stream(stdin, "standard input").strip(), "standard input")
         if not text:
             raise usage_error("standard input holds no prompt")
@@ -74,7 +81,7 @@ def read_jobs(
             )
         file = "-"
     if file == "-":
-        _tell_how_to_end(stdin_is_tty, "one prompt a line")
+        _tell_how_to_end(stdin_is_tty, "one prompt a line", tell)
         return parse_lines(split_lines(_read_stream(stdin, "standard input")), "standard input")
     path = Path(file)
     try:
@@ -89,12 +96,11 @@ def read_jobs(
     return parse_lines(split_lines(text), file)
 
 
-def _tell_how_to_end(stdin_is_tty: bool, what: str) -> None:
+def _tell_how_to_end(stdin_is_tty: bool, what: str, tell: Callable[[str], None]) -> None:
     """At a terminal, `-` would wait in silence for the end of input: say what it waits for."""
     if stdin_is_tty:
         end = "Ctrl-Z then Enter" if sys.platform == "win32" else "Ctrl-D"
-        sys.stderr.write(f"type {what}, then {end} on a line of its own\n")
-        sys.stderr.flush()
+        tell(f"type {what}, then {end} on a line of its own")
 
 
 def _read_stream(stream: TextIO | None, name: str) -> str:
@@ -142,9 +148,7 @@ def _json_job(line: str, number: int, source: str) -> Job:
     output = data.pop("output", None)
     if output is not None and (not isinstance(output, str) or not output.strip()):
         raise usage_error(f'{where}: "output" must be a non-empty string path')
-    if "n" in data and (
-        not isinstance(data["n"], int) or isinstance(data["n"], bool) or not 1 <= data["n"] <= 10
-    ):
+    if "n" in data and not is_count(data["n"]):
         raise usage_error(f'{where}: "n" must be a whole number from 1 to 10')
     if "model" in data and (not isinstance(data["model"], str) or not data["model"].strip()):
         raise usage_error(f'{where}: "model" must be a non-empty string')

@@ -1,38 +1,22 @@
-"""`generate` and `edit` end to end: plan bodies and targets, refuse or dry-run, run, report."""
+"""Each job's body, naming facts and upload files, checked before anything is sent; pure."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from deerimg import inputs, paths, request
-from deerimg.errors import DeerimgError, ExitCode, usage_error
-from deerimg.inputs import InputImage
-from deerimg.prompts import Job
-from deerimg.report import Report, is_terminal
-from deerimg.request import RequestSpec
-from deerimg.settings import Settings
+from deerimg.errors import DeerimgError, usage_error
+from deerimg.imaging import inputs
+from deerimg.imaging.inputs import InputImage
+from deerimg.jobs import paths, request
+from deerimg.jobs.prompts import Job
+from deerimg.jobs.request import RequestSpec
+from deerimg.values import VALUE_SETS, is_count
 
 Files = tuple[tuple[str, InputImage], ...]  # multipart field name, file
-
-
-@dataclass(slots=True)
-class RunOptions:
-    output: str | None = None
-    force: bool = False
-    skip_existing: bool = False
-    fail_fast: bool = False
-    dry_run: bool = False
-    json_lines: bool = False
-    quiet: bool = False
-    debug: bool = False  # tracebacks of failed prompts too
-    metadata: bool = True  # --no-metadata turns embedding provenance off
-    sidecar: bool = False  # --sidecar: FILE.json beside every image as well
-    history: bool = True  # --no-history, or config history = false
 
 
 @dataclass(slots=True)
@@ -48,6 +32,16 @@ class Prepared:
     body: dict[str, Any]
     name: paths.NameInfo
     files: Files = ()
+
+
+def uploads_of(images: Sequence[str], mask: Path | None) -> Uploads:
+    """The command line's images, checked, and its mask: checked against the first image, or,
+    when every JSON line names its own images, checked alone now and against each line's first
+    image as the line is prepared (_job_files)."""
+    checked = inputs.check_images(list(images)) if images else ()
+    if mask and checked:
+        return Uploads(checked, inputs.check_mask(mask, checked[0]))
+    return Uploads(checked, inputs.check_image(mask, "mask") if mask else None)
 
 
 def prepare(
@@ -85,9 +79,9 @@ def prepare(
         if isinstance(sent_model, str) and not sent_model.strip():  # -p model="" as well
             raise usage_error(f"{where}the model is empty: every request names a model")
         asked = body.get("output_format")
-        fmt_final = asked if asked in request.VALUE_SETS["output_format"] else fmt
+        fmt_final = asked if asked in VALUE_SETS["output_format"] else fmt
         count = body.get("n", 1)
-        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10:
+        if not is_count(count):
             raise usage_error(f"n must be a whole number from 1 to 10, not {count!r}")
         info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem)
         prepared.append(Prepared(body, info, files))
@@ -135,100 +129,22 @@ def _on_line(where: str) -> Iterator[None]:
         raise DeerimgError(f"{where}{exc.message}", exc.exit_code, hint=exc.hint) from None
 
 
-def run_images(
-    settings: Settings,
-    spec: RequestSpec,
-    jobs: Sequence[Job],
-    options: RunOptions,
-    *,
-    endpoint: str = "generations",
-    uploads: Uploads | None = None,
-) -> int:
-    from deerimg import runner
-
-    if options.output == "-" and options.json_lines:
-        raise usage_error("--json prints records on standard output; -o - prints image bytes there")
-    if options.output == "-" and not options.dry_run and _stdout_is_terminal():
-        # The image would be paid for and then scrolled past as unreadable bytes.
-        raise usage_error(
-            "-o - writes the image's bytes to standard output, which is a terminal",
-            hint="redirect it (-o - > out.png) or pipe it (-o - | display), or use -o out.png",
-        )
-    if not options.dry_run:
-        settings.require_key()
-    prepared = prepare(spec, jobs, options.output, uploads)
-    plans = paths.plan(
-        [p.name for p in prepared],
-        options.output,
-        settings.output_dir,
-        force=options.force,
-        skip_existing=options.skip_existing,
-    )
-    _refuse_overwriting_inputs(prepared, plans)
-    report = Report(
-        json_lines=options.json_lines,
-        quiet=options.quiet,
-        paths_on_stdout=options.output != "-",
-        debug=options.debug,
-    )
-    url = f"{settings.api_root}/images/{endpoint}"
-    if options.dry_run:
-        report.dry_run(
-            _dry_run(url, p, plan) for p, plan in zip(prepared, plans, strict=True) if not plan.skip
-        )
-        return ExitCode.OK
-    paths.check_writable(plans, create=True)
-    tasks = [
-        runner.Task(number, job, _body(p, plan), plan.targets, force=options.force,
-                    endpoint=endpoint, files=p.files)
-        for number, (job, p, plan) in enumerate(zip(jobs, prepared, plans, strict=True), start=1)
-        if not plan.skip
-    ]  # fmt: skip
-    skipped = len(plans) - len(tasks)
-    if not tasks:
-        report.summary(runner.Summary(prompts=skipped, skipped=skipped))
-        return ExitCode.OK
-    report.start(len(tasks), tasks[0].job.prompt, spec.model)
-    try:
-        policy = runner.Policy(
-            command="edit" if endpoint == "edits" else "generate",
-            fail_fast=options.fail_fast,
-            metadata=options.metadata,
-            sidecar=options.sidecar,
-            history=options.history,
-            planned=frozenset(
-                path for plan in plans for t in plan.targets for path in paths.final_paths(t)
-            ),
-        )
-        summary = runner.run(tasks, settings, report, policy=policy, skipped=skipped)
-    finally:
-        report.stop()
-    report.summary(summary)
-    return summary.exit_code
-
-
-def _stdout_is_terminal() -> bool:
-    return is_terminal(sys.stdout)  # a function of its own: tests make stdout a terminal here
-
-
-def _body(prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
+def body_to_send(prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
     """The body to send: with --skip-existing, n is only the images still missing."""
     if len(plan.targets) < prepared.name.count:
         return {**prepared.body, "n": len(plan.targets)}
     return prepared.body
 
 
-def _dry_run(url: str, prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
-    record: dict[str, Any] = {"method": "POST", "url": url, "body": _body(prepared, plan)}
+def dry_run_record(url: str, prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
+    record: dict[str, Any] = {"method": "POST", "url": url, "body": body_to_send(prepared, plan)}
     if prepared.files:
         record["files"] = [{"field": field, **image.describe()} for field, image in prepared.files]
     record["outputs"] = [str(t.path) if t.path else "-" for t in plan.targets]
     return record
 
 
-def _refuse_overwriting_inputs(
-    prepared: Sequence[Prepared], plans: Sequence[paths.Planned]
-) -> None:
+def refuse_overwriting_inputs(prepared: Sequence[Prepared], plans: Sequence[paths.Planned]) -> None:
     """An edit never writes over one of its own inputs, even with --force.
 
     Every path a target may end at counts: `-o photo` is saved as photo.jpg when the answer is a

@@ -1,4 +1,4 @@
-"""Image bytes: base64 decoding in chunks, the real type from magic bytes, the pixel size; pure."""
+"""Image bytes: base64 decoding in chunks, a cut-off image, the pixel size; pure."""
 
 from __future__ import annotations
 
@@ -8,20 +8,9 @@ import struct
 from collections.abc import Iterator
 
 from deerimg.errors import DeerimgError
+from deerimg.imaging.formats import sniff
 
-EXTENSION = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 CHUNK = 1 << 18  # base64 characters per decoded piece: a multiple of 4
-
-
-def sniff(head: bytes) -> str | None:
-    """png, jpeg or webp from the first bytes, else None."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return None
 
 
 _TAIL = 1024  # where an image's end marker must be: only padding may follow it
@@ -123,7 +112,7 @@ def decode_in_place(buf: bytearray, start: int, end: int) -> bytearray:
 def decode_chunks(text: str | memoryview) -> Iterator[bytes]:
     """Decode base64 piece by piece, so no second full copy is made and other threads get turns.
 
-    TEXT is the b64_json string, or a view of it in the answer's bytes (answers.lift_images).
+    TEXT is the b64_json string, or a view of it in the answer's bytes (wire.responses.lift_images).
     """
     text = _payload(text)
     if not len(text):

@@ -1,13 +1,20 @@
-"""Reading the API's answers: an images answer with its base64 left in place, error bodies; pure."""
+"""Reading the API's answers: images with their base64 left in place, errors, request ids; pure."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deerimg import images
-from deerimg.errors import DeerimgError
+from deerimg.errors import DeerimgError, ExitCode
+from deerimg.imaging import images
+
+if TYPE_CHECKING:
+    import httpx
+
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-oneapi-request-id", "openai-request-id")
+# Codes of an error that names the key, even in an answer whose status says 200 (some gateways).
+KEY_CODES = frozenset({"invalid_api_key", "invalid_authentication", "unauthorized"})
 
 _B64_KEY = re.compile(rb'"b64_json"\s*:\s*"')  # up to the opening quote of the value
 # C0 controls but tab and newline, DEL, C1: an escape sequence from a server could retitle,
@@ -118,3 +125,41 @@ def _lift(
     if [item["b64_json"] for item in lifted] != [f"\x00deerimg{k}" for k in range(len(spans))]:
         return None
     return data, [(item, start, end) for item, (start, end) in zip(lifted, spans, strict=True)]
+
+
+def request_id_of(response: httpx.Response) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        if response.headers.get(name):
+            return server_text(response.headers[name])[:200] or None
+    return None
+
+
+def refused_key(
+    message: str, code: str | None, request_id: str | None, status: int | None = None
+) -> DeerimgError:
+    """The key was refused: exit 3, and every prompt of a batch would fail alike."""
+    return DeerimgError(
+        message,
+        ExitCode.CONFIG,
+        status=status,
+        code=code,
+        request_id=request_id,
+        hint="check the key: `deerimg config set api-key`, or DEERAPI_KEY",
+    )
+
+
+def error_from_response(response: httpx.Response) -> DeerimgError:
+    """The API's message and code from an OpenAI-style error body, else the start of the body."""
+    status = response.status_code
+    request_id = request_id_of(response)
+    message, code = error_fields(response.content)
+    if message is None:
+        message = response.reason_phrase or "error"
+    # An HTML page's title often repeats the status ("502 Bad Gateway"); the line shows it once.
+    message = message.removeprefix(f"{status} ").strip() or message
+    if status in (401, 403):
+        return refused_key(message, code, request_id, status)
+    hint = None
+    if (code and "content_policy" in code) or "safety" in (message or "").lower():
+        hint = "the prompt was refused by the content policy; rephrase it"
+    return DeerimgError(message, status=status, code=code, request_id=request_id, hint=hint)

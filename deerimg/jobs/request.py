@@ -1,89 +1,15 @@
-"""Settings + a job → the JSON body: value sets, -p KEY=VALUE, format from the extension; pure."""
+"""Flags + a job → the JSON body: value checks, -p KEY=VALUE, format from the extension; pure."""
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from deerimg.errors import usage_error
-
-# The one table of known values. DeerAPI's models change faster than any release, so anything
-# outside it can still be sent with -p KEY=VALUE.
-VALUE_SETS: dict[str, tuple[str, ...]] = {
-    "quality": ("auto", "low", "medium", "high", "xhigh", "max", "standard", "hd"),
-    "output_format": ("png", "jpeg", "webp"),
-    "background": ("transparent", "opaque", "auto"),
-    "moderation": ("auto", "low"),
-    "style": ("vivid", "natural"),
-    "response_format": ("url", "b64_json"),
-    "input_fidelity": ("high", "low"),
-}
-FLAG_OF = {
-    "quality": "--quality",
-    "output_format": "--format",
-    "background": "--background",
-    "moderation": "--moderation",
-    "style": "--style",
-    "response_format": "--response-format",
-    "size": "--size",
-    "n": "--count",
-    "output_compression": "--compression",
-    "input_fidelity": "--input-fidelity",
-}
-EXTENSIONS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
-SIZE_RE = re.compile(r"^(auto|[1-9][0-9]{1,4}x[1-9][0-9]{1,4})$")
-GPT_IMAGE_RE = re.compile(r"^(gpt-image|chatgpt-image)", re.IGNORECASE)
-
-
-def is_gpt_image(model: str) -> bool:
-    """GPT image models always answer in base64 and take output_format (OpenAI's schema)."""
-    return bool(GPT_IMAGE_RE.match(model))
-
-
-def format_of_name(name: str) -> str | None:
-    lowered = name.lower()
-    for ext, fmt in EXTENSIONS.items():
-        if lowered.endswith(ext):
-            return fmt
-    return None
-
-
-def non_finite(value: Any, name: str = "") -> str | None:
-    """Where VALUE, parsed JSON, holds a number that is not finite (NAME.key[0]), else None.
-
-    json.loads accepts NaN, Infinity and -Infinity, which JSON (RFC 8259) has not, and reads a
-    number too large for a float (1e999) as inf without complaint; json.dumps would then write
-    Infinity, which no API reads. One walk catches both, wherever the number is nested.
-    """
-    # A loop, not recursion: a value nested almost as deep as json.loads allows must not end in
-    # a RecursionError here. Children go on reversed, so the first such number is the one named.
-    stack: list[tuple[str, Any]] = [(name, value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            return path
-        if isinstance(item, dict):
-            children = [(f"{path}.{key}" if path else str(key), v) for key, v in item.items()]
-        elif isinstance(item, list):
-            children = [(f"{path}[{index}]", v) for index, v in enumerate(item)]
-        else:
-            continue
-        stack.extend(reversed(children))
-    return None
-
-
-def check_finite(value: Any, name: str, where: str) -> None:
-    """Refuse VALUE (a -p value, a prompt file's JSON line) when it holds NaN or Infinity."""
-    path = non_finite(value, name)
-    if path is not None:
-        raise usage_error(
-            f"{where}: {path or 'the value'} is not a finite number (NaN, Infinity or too large "
-            "for a float); JSON has no such number and no API reads one"
-        )
+from deerimg.imaging.formats import format_of_name
+from deerimg.values import FLAG_OF, SIZE_RE, VALUE_SETS, check_finite, is_gpt_image
 
 
 def parse_param(text: str) -> tuple[str, Any]:

@@ -11,12 +11,12 @@ from datetime import datetime
 from pathlib import Path
 
 from deerimg.errors import usage_error
-from deerimg.images import EXTENSION
+from deerimg.imaging.formats import EXTENSION, IMAGE_EXTS
+from deerimg.imaging.writer import numbered
 
 PLACEHOLDERS = ("{index}", "{n}", "{slug}", "{model}", "{ext}", "{date}", "{time}")
 SLUG_MAX = 48
 RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp")
 
 
 @dataclass(slots=True)
@@ -232,11 +232,6 @@ def _existing(target: Target) -> Path | None:
     differ from the guess (-o out saved out.jpg).
     """
     return next((p for p in final_paths(target) if p.exists()), None)
-
-
-def numbered(path: Path, k: int) -> Path:
-    """slug.png → slug-K.png: the one way a taken or extra name is numbered."""
-    return path.with_name(f"{path.stem}-{k}{path.suffix}")
 
 
 def _free_name(

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deerimg import config
-from deerimg.errors import DeerimgError, ExitCode, conceal
+from deerimg.errors import DeerimgError, ExitCode, conceal, usage_error
+from deerimg.settings import file, keys
+from deerimg.values import normalise_format
 
 DEFAULT_BASE_URL = "https://api.deerapi.com"
 DEFAULT_MODEL = "gpt-image-2"  # the API's own default, dall-e-3, is retired
@@ -44,6 +45,9 @@ class Settings:
     retries: int
     history: bool = True
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # What a person should hear of these settings (a config file others can read, plain http):
+    # the command shows them, or not with --quiet.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def api_root(self) -> str:
@@ -58,7 +62,6 @@ class Settings:
                 ExitCode.CONFIG,
                 hint="export DEERAPI_KEY=... or run `deerimg config set api-key`",
             )
-        conceal(self.api_key)  # whatever the server says back, the key is not shown
         return self.api_key
 
 
@@ -77,9 +80,9 @@ def resolve_values(
     """Every key's (value, source), source one of flag, env, config, default."""
     flags = flags or {}
     env = os.environ if env is None else env
+    path = file.config_path()
     if file_values is None:
-        file_values = config.read_config()
-    path = config.config_path()
+        file_values = file.read_config(path)
     resolved: dict[str, tuple[Any, str]] = {}
     for key, default in DEFAULTS.items():
         if flags.get(key) is not None:
@@ -88,7 +91,7 @@ def resolve_values(
             value = env[ENV_VARS[key]].strip()
             if key != "api_key":  # the key's own check comes when it is sent, worded for it
                 try:
-                    value = config.check_value(key, value)
+                    value = keys.check_value(key, value)
                 except ValueError as exc:
                     raise DeerimgError(
                         f"{ENV_VARS[key]}: {key.replace('_', '-')} {exc}", ExitCode.CONFIG
@@ -96,7 +99,7 @@ def resolve_values(
             resolved[key] = (value, "env")
         elif key in file_values:
             try:
-                value = config.check_value(key, file_values[key])
+                value = keys.check_value(key, file_values[key])
             except ValueError as exc:
                 raise DeerimgError(
                     f"config file {path}: {key} {exc}",
@@ -114,17 +117,25 @@ def resolve_settings(
     env: Mapping[str, str] | None = None,
     file_values: Mapping[str, Any] | None = None,
 ) -> Settings:
+    flags = checked_flags(flags or {})  # before the file: a bad flag is told first
+    warnings: list[str] = []
+    if file_values is None:
+        path = file.config_path()
+        file_values = file.read_config(path)
+        warnings += file.warnings_of(path, file_values)
     resolved = resolve_values(flags, env, file_values)
     values = {key: value for key, (value, _) in resolved.items()}
     base_url = values["base_url"]
     try:
-        config.check_value("base_url", base_url)
+        keys.check_value("base_url", base_url)
     except ValueError as exc:
         source = resolved["base_url"][1]
         raise DeerimgError(f"base URL {base_url!r} ({source}) {exc}", ExitCode.CONFIG) from None
-    warning = config.plain_http_warning(base_url)
+    warning = keys.plain_http_warning(base_url)
     if warning:
-        config.warn(warning)
+        warnings.append(warning)
+    if values["api_key"]:
+        conceal(values["api_key"])  # whatever the server says back, the key is not shown
     return Settings(
         api_key=values["api_key"],
         base_url=base_url,
@@ -138,7 +149,25 @@ def resolve_settings(
         retries=int(values["retries"]),
         history=bool(values["history"]),
         sources={key: source for key, (_, source) in resolved.items()},
+        warnings=tuple(warnings),
     )
+
+
+def checked_flags(flags: Mapping[str, Any]) -> dict[str, Any]:
+    """Flags that share a config key, checked by the same rule as the config value (exit 2)."""
+    checked: dict[str, Any] = {}
+    for key, value in flags.items():
+        if value is None:
+            continue
+        if key in ("model", "size", "quality", "format"):
+            # checked with the request, whose message names the -p escape
+            checked[key] = normalise_format(value) if key == "format" else value
+            continue
+        try:
+            checked[key] = keys.check_value(key, str(value) if key == "output_dir" else value)
+        except ValueError as exc:
+            raise usage_error(f"invalid value for --{key.replace('_', '-')}: {exc}") from None
+    return checked
 
 
 @dataclass(slots=True)
@@ -152,11 +181,14 @@ class Origin:
     overrides_config: bool  # the environment wins over a value the config file also holds
 
 
-def explain(env: Mapping[str, str] | None = None) -> list[Origin]:
-    """Every key with its value and source, resolved exactly as `generate` resolves it."""
-    file_values = config.read_config()
+def explain(env: Mapping[str, str] | None = None) -> tuple[list[Origin], list[str]]:
+    """Every key with its value and source, resolved exactly as `generate` resolves it, and the
+    config file's warnings."""
+    path = file.config_path()
+    file_values = file.read_config(path)
     resolved = resolve_values(env=env, file_values=file_values)
-    return [
+    origins = [
         Origin(key, value, source, ENV_VARS.get(key), source == "env" and key in file_values)
         for key, (value, source) in resolved.items()
     ]
+    return origins, file.warnings_of(path, file_values)

@@ -1,0 +1,49 @@
+"""The face: the Typer app, its commands registered in help order, and the run of the process."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+
+from deerimg import _startup
+from deerimg.cli import images, listings
+from deerimg.cli.app import app, state
+from deerimg.cli.config import config_app
+from deerimg.errors import ExitCode
+
+__all__ = ["app", "only", "run"]
+
+app.command(rich_help_panel="Images")(images.generate)
+app.command(rich_help_panel="Images")(images.edit)
+app.command(rich_help_panel="Images")(listings.info)
+app.command(rich_help_panel="Images")(listings.history)
+app.add_typer(config_app, name="config", rich_help_panel="Settings")
+app.command("models", rich_help_panel="Settings")(listings.models_command)
+
+
+def run() -> None:
+    """Run the app as the console script does."""
+    state.debug = state.debug or os.environ.get("DEERIMG_DEBUG", "") not in ("", "0")
+    try:
+        only(sys.argv[1] if len(sys.argv) > 1 else None)()
+    except BrokenPipeError:
+        # The reader of standard output went away (`| head`): leave quietly, like other tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(ExitCode.FAILURE)
+
+
+def only(name: str | None) -> typer.Typer:
+    """The app with NAME as its one command, when NAME is one; else the whole app."""
+    narrowed: typer.Typer = _startup.narrowed(app, name, _command_name)
+    return narrowed
+
+
+def _command_name(command: Any) -> str:
+    """The name typer gives a registered command (typer.main.get_command_from_info's rule)."""
+    from typer.main import get_command_name
+
+    return command.name or (get_command_name(command.callback.__name__) if command.callback else "")

@@ -1,0 +1,86 @@
+"""The Typer app itself: its one error boundary, --version and --debug; commands register on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from deerimg import __version__, _startup
+from deerimg.errors import DeerimgError, ExitCode
+
+_startup.defer_help_imports()  # --help without markdown-it and pygments
+
+
+@dataclass(slots=True)
+class State:
+    """What the whole process was told before the command: --debug (or DEERIMG_DEBUG=1)."""
+
+    debug: bool = False
+
+
+state = State()
+
+
+class _Group(TyperGroup):
+    """The one place where errors become a message and an exit code (httpie's raw_main)."""
+
+    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]  # typer's Context
+        try:
+            return super().invoke(ctx)
+        except DeerimgError as error:
+            if state.debug:
+                raise
+            from deerimg.report.terminal import print_error
+
+            print_error(error)
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            if state.debug:
+                raise
+            from deerimg.report.terminal import note
+
+            note("\ninterrupted")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="deerimg",
+    help="Turn text prompts into image files through DeerAPI.\n\nStart with `deerimg config "
+    'set api-key`, then `deerimg generate "a paper boat" -o boat.jpg`.',
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,  # locals hold the key
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=True,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from deerimg.report.terminal import data
+
+        data(f"deerimg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show Python tracebacks (also DEERIMG_DEBUG=1).")
+    ] = False,
+) -> None:
+    """Turn text prompts into image files through DeerAPI's images API.
+
+    Start with `deerimg config set api-key`, then `deerimg generate "a paper boat" -o boat.jpg`.
+    """
+    state.debug = state.debug or debug

@@ -1,0 +1,227 @@
+"""Reading what an image carries: deerimg's record, C2PA, XMP, other tools' text chunks."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deerimg.errors import usage_error
+from deerimg.imaging import images
+from deerimg.imaging.containers import (
+    checked_format,
+    has_c2pa,
+    jpeg_segments,
+    png_chunks,
+    webp_chunks,
+)
+from deerimg.imaging.formats import sniff
+from deerimg.imaging.provenance import (
+    DEERIMG_NS,
+    JPEG_XMP_ID,
+    NAMESPACES,
+    XMP_KEYWORD,
+    sidecar_path,
+)
+from deerimg.values import non_finite
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree
+
+MAX_TEXT = 32 << 20  # inflate at most this much of one compressed PNG text chunk
+
+
+def _inflate(raw: bytes) -> bytes | None:
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(raw, MAX_TEXT)
+    except zlib.error:
+        return None
+    return None if inflater.unconsumed_tail else out
+
+
+def _png_text(kind: bytes, payload: bytes) -> tuple[str, bytes | None] | None:
+    """(keyword, text bytes) of a tEXt, zTXt or iTXt chunk; text None when it cannot be read."""
+    keyword, sep, rest = payload.partition(b"\x00")
+    if not sep:
+        return None
+    name = keyword.decode("latin-1")
+    if kind == b"tEXt":
+        return name, rest
+    if kind == b"zTXt":
+        return name, _inflate(rest[1:]) if rest[:1] == b"\x00" else None
+    if len(rest) < 2:
+        return None
+    compressed, text = rest[0], rest[2:]
+    _language, _, text = text.partition(b"\x00")
+    _translated, _, text = text.partition(b"\x00")
+    return name, _inflate(text) if compressed else text
+
+
+def _decode_text(raw: bytes, kind: bytes) -> str:
+    if kind == b"iTXt":
+        return raw.decode("utf-8", "replace")
+    try:  # tEXt is Latin-1 by the spec, but many tools write UTF-8 into it
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _parse_json(text: str) -> Any:
+    """TEXT parsed as JSON that JSON can write again, else None.
+
+    Nesting deeper than json.loads goes (RecursionError) does not parse, and neither does a
+    value holding NaN, Infinity or 1e999: `info --json` would print it as Infinity, not JSON.
+    """
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return None if non_finite(parsed) is not None else parsed
+
+
+def parse_record(text: str) -> dict[str, Any] | None:
+    """A deerimg record (embedded or a sidecar's text): a JSON object, else None."""
+    parsed = _parse_json(text)
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _maybe_json(text: str) -> Any:
+    """ComfyUI's `prompt` and `workflow` (and InvokeAI's) are JSON: parsed where they parse."""
+    if text.lstrip()[:1] in ("{", "["):
+        parsed = _parse_json(text)
+        return text if parsed is None else parsed
+    return text
+
+
+def _xmp_tree(packet: bytes) -> ElementTree.Element | None:
+    from xml.etree import ElementTree  # reading only: writing never parses XML
+
+    # A DTD is the only way to entity bombs and external entities; XMP never has one.
+    if b"<!DOCTYPE" in packet or b"<!ENTITY" in packet:
+        return None
+    try:
+        return ElementTree.fromstring(packet)  # noqa: S314 - no DTD, checked above
+    # Another tool's packet may declare an encoding expat cannot read: Shift_JIS or UTF-32 (a
+    # ValueError), or one Python does not know (a LookupError). Its text is still shown.
+    except (ElementTree.ParseError, ValueError, LookupError):
+        return None
+
+
+def _xmp_property(root: ElementTree.Element, namespace: str, name: str) -> str | None:
+    """A simple or language-alternative property, as an attribute or an element."""
+    key = f"{{{namespace}}}{name}"
+    rdf = NAMESPACES["rdf"]
+    for description in root.iter(f"{{{rdf}}}Description"):
+        if key in description.attrib:
+            return description.attrib[key]
+        element = description.find(key)
+        if element is None:
+            continue
+        item = element.find(f".//{{{rdf}}}li")
+        if item is not None:
+            return item.text or ""
+        if f"{{{rdf}}}resource" in element.attrib:
+            return element.attrib[f"{{{rdf}}}resource"]
+        return element.text or ""
+    return None
+
+
+def _read_xmp(packet: bytes, found: dict[str, Any]) -> None:
+    found["xmp"] = packet.decode("utf-8", "replace")
+    root = _xmp_tree(packet)
+    if root is None:
+        return
+    found["digital_source_type"] = _xmp_property(
+        root, NAMESPACES["Iptc4xmpExt"], "DigitalSourceType"
+    )
+    found["creator_tool"] = _xmp_property(root, NAMESPACES["xmp"], "CreatorTool")
+    record = _xmp_property(root, DEERIMG_NS, "record")
+    if record is not None:
+        found["record"] = parse_record(record)
+
+
+def read(data: bytes, fmt: str | None = None) -> dict[str, Any]:
+    """What an image carries: deerimg's record, C2PA or not, XMP, other tools' text chunks.
+
+    Keys: format, c2pa, record (deerimg's, or None), xmp (the packet's text), digital_source_type
+    and creator_tool (from any XMP), text (PNG text chunks by keyword: AUTOMATIC1111's
+    `parameters`, ComfyUI's `prompt` and `workflow` parsed as JSON where they parse).
+    """
+    fmt = checked_format(data, fmt or sniff(data[:16]) or "unknown")
+    found: dict[str, Any] = {
+        "format": fmt,
+        "c2pa": has_c2pa(data),
+        "record": None,
+        "xmp": None,
+        "digital_source_type": None,
+        "creator_tool": None,
+        "text": {},
+    }
+    if fmt == "png":
+        for kind, start, end in png_chunks(data):
+            if kind not in (b"tEXt", b"zTXt", b"iTXt"):
+                continue
+            entry = _png_text(kind, data[start + 8 : end - 4])
+            if entry is None or entry[1] is None:
+                continue
+            name, raw = entry
+            if name == XMP_KEYWORD.decode():
+                if found["xmp"] is None:
+                    _read_xmp(raw, found)
+            else:
+                found["text"].setdefault(name, _maybe_json(_decode_text(raw, kind)))
+    elif fmt == "jpeg":
+        for marker, start, end in jpeg_segments(data):
+            body = data[start + 4 : end]
+            if marker == 0xE1 and body.startswith(JPEG_XMP_ID) and found["xmp"] is None:
+                _read_xmp(body[len(JPEG_XMP_ID) :], found)
+    else:
+        for kind, start, _end in webp_chunks(data):
+            if kind == b"XMP " and found["xmp"] is None:
+                size = int.from_bytes(data[start + 4 : start + 8], "little")
+                _read_xmp(data[start + 8 : start + 8 + size], found)
+    return found
+
+
+def describe(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """Everything `info` knows of one file (deerimg's record, C2PA, other tools' parameters), and
+    the warnings a person should see (a sidecar that cannot be read)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise usage_error(f"cannot read {path}: {exc.strerror}") from None
+    fmt = sniff(data[:16])
+    if fmt is None:
+        raise usage_error(f"{path} is not a PNG, JPEG or WebP image")
+    found = read(data, fmt)
+    warnings = []
+    sidecar = sidecar_path(path)
+    sidecar_record = None
+    if sidecar.is_file():
+        try:
+            text = sidecar.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            text = None
+        # Held to what embedded records are: an object, nested no deeper than json.loads goes,
+        # without NaN or Infinity (which `info --json` would print as no JSON reader takes).
+        sidecar_record = parse_record(text) if text is not None else None
+        if sidecar_record is None:
+            warnings.append(f"{sidecar} is not readable JSON; ignored")
+    pixels = images.pixel_size(data[: 1 << 16])
+    info = {
+        "file": str(path),
+        "format": fmt,
+        "pixels": f"{pixels[0]}x{pixels[1]}" if pixels else None,
+        "bytes": len(data),
+        "c2pa": bool(found.get("c2pa")),
+        "record": found.get("record") or sidecar_record,
+        "record_source": "embedded"
+        if found.get("record")
+        else ("sidecar" if sidecar_record else None),
+        "digital_source_type": found.get("digital_source_type"),
+        "creator_tool": found.get("creator_tool"),
+        "parameters": found.get("text") or {},
+    }
+    return info, warnings

@@ -1,0 +1,256 @@
+"""A run's events drawn for people and scripts: a spinner or bar, saved lines, --json records."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import Any, TextIO
+
+from deerimg.errors import DeerimgError
+from deerimg.events import (
+    DryRun,
+    Event,
+    Failed,
+    Finished,
+    Note,
+    NotRun,
+    RetryEvent,
+    Saved,
+    Starting,
+    StoppedAtOnce,
+    Summary,
+)
+from deerimg.report.terminal import (
+    DETAIL,
+    ERROR,
+    HINT,
+    SAVED,
+    SUMMARY,
+    WARNING,
+    format_usage,
+    is_terminal,
+    print_error,
+    retry_line,
+    to_devnull,
+    use_rich,
+)
+
+
+class Report:
+    """Turns the runner's events into lines; thread-safe, since workers emit them."""
+
+    def __init__(
+        self,
+        *,
+        json_lines: bool = False,
+        quiet: bool = False,
+        paths_on_stdout: bool = True,
+        debug: bool = False,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+    ) -> None:
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.json_lines = json_lines
+        self.quiet = quiet
+        self.paths_on_stdout = paths_on_stdout
+        self.debug = debug
+        self.rich = use_rich(self.stderr, quiet)
+        self._stdout_tty = is_terminal(self.stdout)
+        self._stdout_gone = False  # its reader went away (| head -1): data goes nowhere now
+        self._lock = threading.RLock()
+        self._progress: Any = None
+        self._bar: Any = None
+        self._console: Any = None
+        self._batch = False
+        self._failed = 0
+        self._told_c2pa = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self, total: int, first_prompt: str, model: str) -> None:
+        self._batch = total > 1
+        if not self.rich:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._console = Console(file=self.stderr, highlight=False)
+        if self._batch:
+            columns = [
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("[red]{task.fields[failed]}"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+            ]
+            description = f"Generating with {model}"
+        else:
+            columns = [SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]
+            shown = first_prompt if len(first_prompt) <= 50 else first_prompt[:49] + "…"
+            description = f"Generating “{shown}” with {model}"
+        self._progress = Progress(*columns, console=self._console, transient=True)
+        self._bar = self._progress.add_task(description, total=total, failed="")
+        self._progress.start()
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def __enter__(self) -> Report:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()  # a live display never outlives the run, however it ends
+
+    # -- output ----------------------------------------------------------------------------
+
+    def _data(self, line: str) -> None:
+        with self._lock:
+            if self._console is not None and self._stdout_tty:
+                # Both streams are this terminal: print above the live display, as rich's own
+                # stdout redirection does, so the spinner does not tear the line.
+                self._console.print(line, markup=False, highlight=False, soft_wrap=True)
+                return
+            if self._stdout_gone:
+                return
+            try:
+                self.stdout.write(line + "\n")
+                self.stdout.flush()
+            except BrokenPipeError:
+                # The images are still saved, counted and recorded: only their paths have no
+                # reader any more. Not a failed prompt, and no error at exit.
+                self._stdout_gone = True
+                to_devnull(self.stdout)
+
+    def _say(self, text: str, style: str | None = None) -> None:
+        if self.quiet:
+            return
+        with self._lock:
+            if self._console is not None:
+                self._console.print(text, style=style, markup=False, soft_wrap=True)
+            else:
+                self.stderr.write(text + "\n")
+                self.stderr.flush()
+
+    def warn(self, message: str) -> None:
+        self._say(f"warning: {message}", WARNING)
+
+    def error(self, error: DeerimgError, prefix: str = "") -> None:
+        with self._lock:
+            if self._console is not None:
+                self._console.print(
+                    f"error: {prefix}{error.line()}", style=ERROR, markup=False, soft_wrap=True
+                )
+                if error.hint:
+                    self._console.print(f"hint: {error.hint}", style=HINT, markup=False)
+            else:
+                print_error(error, self.stderr, prefix)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Saved):
+            self._saved(event)
+        elif isinstance(event, RetryEvent):
+            self._say(retry_line(event.where, event.retry), WARNING)
+        elif isinstance(event, Failed):
+            self._failed_prompt(event)
+        elif isinstance(event, NotRun):
+            if self.json_lines:  # a script that re-runs what has an "error" gets these too
+                error = {"status": None, "message": event.reason, "code": "not_run",
+                         "request_id": None}  # fmt: skip
+                self._data(json.dumps({"prompt": event.prompt, "error": error}, ensure_ascii=False))
+        elif isinstance(event, Note):
+            self.warn(event.text)
+        elif isinstance(event, Starting):
+            self.start(event.total, event.first_prompt, event.model)
+        elif isinstance(event, DryRun):
+            self._data(json.dumps(event.request, ensure_ascii=False))
+        elif isinstance(event, Finished):
+            self.summary(event.summary)
+        elif isinstance(event, StoppedAtOnce):
+            # From a signal handler: no lock, which the interrupted thread may hold.
+            self.stderr.write("\ninterrupted again: stopped at once\n")
+            self.stderr.flush()
+
+    def _failed_prompt(self, event: Failed) -> None:
+        with self._lock:
+            self._failed += 1
+            if self._progress is not None:
+                self._progress.update(self._bar, advance=1, failed=f"{self._failed} failed")
+        if self.debug:
+            import traceback
+
+            with self._lock:
+                traceback.print_exception(event.error, file=self.stderr)
+        self.error(event.error, event.where)
+        if self.json_lines:
+            record = {"prompt": event.prompt, "error": event.error.as_dict()}
+            self._data(json.dumps(record, ensure_ascii=False))
+
+    def _saved(self, event: Saved) -> None:
+        record = event.record
+        if record.path is not None and self.paths_on_stdout:
+            if self.json_lines:
+                self._data(json.dumps(record.as_json(), ensure_ascii=False))
+            elif not (self._console is not None and self._stdout_tty):
+                # On a terminal the "saved" line below names the path already.
+                self._data(record.path)
+        with self._lock:
+            if self._progress is not None and event.first:
+                self._progress.update(self._bar, advance=1)
+        if event.warning:
+            self.warn(event.warning)
+        if event.c2pa and not self._told_c2pa:
+            self._told_c2pa = True
+            where = "a sidecar FILE.json" if event.provenance == "sidecar" else "no file"
+            self.warn(
+                "images with C2PA content credentials are saved exactly as sent (changing a byte "
+                f"breaks the signature); deerimg's provenance went to {where}"
+            )
+        where = record.path if record.path is not None else "standard output"
+        pixels = f"{event.pixels[0]}x{event.pixels[1]}, " if event.pixels else ""
+        mark = "✓ " if self.rich else ""
+        self._say(
+            f"{mark}saved {where} ({pixels}{record.bytes:,} bytes, {record.elapsed:.1f} s)", SAVED
+        )
+        if record.revised_prompt:  # what was made, in a batch too (the contract's stderr)
+            self._say(f"  revised prompt: {record.revised_prompt}", DETAIL)
+        if self._batch:
+            return  # the summary has the token totals
+        if event.first:
+            usage = format_usage(record.usage)
+            if usage:
+                self._say(f"  {usage}", DETAIL)
+
+    def summary(self, summary: Summary) -> None:
+        self.stop()
+        if not (self._batch or summary.interrupted or summary.skipped):
+            return
+        parts = [f"{summary.images} image{'s' if summary.images != 1 else ''} saved"]
+        if summary.failed:
+            parts.append(f"{summary.failed} prompt{'s' if summary.failed != 1 else ''} failed")
+        if summary.skipped:
+            parts.append(f"{summary.skipped} skipped (already there)")
+        if summary.not_run:
+            parts.append(f"{summary.not_run} not run")
+        tokens = summary.tokens
+        text = ", ".join(parts)
+        text += f"; tokens: input {tokens['input']:,}, output {tokens['output']:,}, "
+        text += f"total {tokens['total']:,}; {summary.elapsed:.1f} s"
+        head = "interrupted: " if summary.interrupted else "done: "
+        self._say(head + text, SUMMARY)

@@ -1,0 +1,79 @@
+"""`generate` and `edit` end to end: plan, refuse or dry-run, run the tasks, tell the summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from deerimg.errors import ExitCode, usage_error
+from deerimg.events import DryRun, Event, Finished, Starting, Summary
+from deerimg.jobs import paths
+from deerimg.jobs.prepare import (
+    Uploads,
+    body_to_send,
+    dry_run_record,
+    prepare,
+    refuse_overwriting_inputs,
+)
+from deerimg.jobs.prompts import Job
+from deerimg.jobs.request import RequestSpec
+from deerimg.run import runner
+from deerimg.run.tasks import RunPolicy, Task
+from deerimg.settings.resolve import Settings
+
+
+def run_images(
+    settings: Settings,
+    spec: RequestSpec,
+    jobs: Sequence[Job],
+    policy: RunPolicy,
+    emit: Callable[[Event], None],
+    *,
+    uploads: Uploads | None = None,
+    stdout_is_terminal: bool = False,
+) -> int:
+    """Every image of JOBS planned, then sent (or printed, with --dry-run); the exit code."""
+    if policy.output == "-" and policy.json_lines:
+        raise usage_error("--json prints records on standard output; -o - prints image bytes there")
+    if policy.output == "-" and not policy.dry_run and stdout_is_terminal:
+        # The image would be paid for and then scrolled past as unreadable bytes.
+        raise usage_error(
+            "-o - writes the image's bytes to standard output, which is a terminal",
+            hint="redirect it (-o - > out.png) or pipe it (-o - | display), or use -o out.png",
+        )
+    if not policy.dry_run:
+        settings.require_key()
+    prepared = prepare(spec, jobs, policy.output, uploads)
+    plans = paths.plan(
+        [p.name for p in prepared],
+        policy.output,
+        settings.output_dir,
+        force=policy.force,
+        skip_existing=policy.skip_existing,
+    )
+    refuse_overwriting_inputs(prepared, plans)
+    if policy.dry_run:
+        url = f"{settings.api_root}/images/{policy.endpoint}"
+        for p, plan in zip(prepared, plans, strict=True):
+            if not plan.skip:
+                emit(DryRun(dry_run_record(url, p, plan)))
+        return ExitCode.OK
+    paths.check_writable(plans, create=True)
+    tasks = [
+        Task(number, job, body_to_send(p, plan), plan.targets, files=p.files)
+        for number, (job, p, plan) in enumerate(zip(jobs, prepared, plans, strict=True), start=1)
+        if not plan.skip
+    ]
+    skipped = len(plans) - len(tasks)
+    if not tasks:
+        emit(Finished(Summary(prompts=skipped, skipped=skipped)))
+        return ExitCode.OK
+    emit(Starting(len(tasks), tasks[0].job.prompt, spec.model))
+    planned = frozenset(
+        path for plan in plans for t in plan.targets for path in paths.final_paths(t)
+    )
+    summary = runner.run(
+        tasks, settings, emit, policy=replace(policy, planned=planned), skipped=skipped
+    )
+    emit(Finished(summary))
+    return summary.exit_code

@@ -1,0 +1,202 @@
+"""The pool of one run: -j requests at once, a shared stop, Ctrl-C, and the run's accounting."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from deerimg._startup import one_malloc_arena
+from deerimg.errors import DeerimgError, ExitCode
+from deerimg.events import Event, Failed, Note, NotRun, Saved, Started, StoppedAtOnce, Summary
+from deerimg.imaging import writer
+from deerimg.run.ledger import Ledger
+from deerimg.run.save import send_task
+from deerimg.run.tasks import RunPolicy, Task
+from deerimg.settings.resolve import Settings
+from deerimg.wire.client import ApiClient, ApiResult
+from deerimg.wire.responses import server_text
+from deerimg.wire.send import Cancelled
+
+
+def run(
+    tasks: Sequence[Task],
+    settings: Settings,
+    emit: Callable[[Event], None],
+    *,
+    policy: RunPolicy | None = None,
+    skipped: int = 0,
+) -> Summary:
+    """Send every task, -j at a time; every prompt is tried unless fail-fast or a 401/403."""
+    policy = policy or RunPolicy()
+    fail_fast = policy.fail_fast
+    summary = Summary(prompts=len(tasks) + skipped, skipped=skipped)
+    ledger = Ledger(policy, emit_warning=lambda text: emit(Note(text)))
+    started = time.monotonic()
+    stop = threading.Event()
+    lock = threading.Lock()
+    workers = max(1, min(settings.jobs, len(tasks)))
+    if len(tasks) > 1:
+        one_malloc_arena()  # before the worker threads start
+    client = ApiClient(settings, stop=stop, connections=workers)
+
+    def one(task: Task) -> None:
+        if stop.is_set():
+            raise Cancelled
+        emit(Started(task.number, task.job.prompt))
+        saved: list[Saved] = []
+        answered: list[ApiResult] = []
+        started_at = time.monotonic()
+
+        def paid(result: ApiResult) -> None:
+            # Counted when the answer is in, before any image is written: an image that then
+            # fails was paid for all the same.
+            answered.append(result)
+            with lock:
+                summary.add_usage(result.usage)
+
+        try:
+            for event in send_task(client, task, slots, policy, emit, paid):
+                with lock:
+                    summary.images += 1
+                saved.append(event)
+                emit(event)
+        except Cancelled:
+            raise
+        except Exception as exc:
+            error = as_error(exc)
+            if fail_fast or error.exit_code == ExitCode.CONFIG:
+                stop.set()  # here, before this worker can take the next task
+            ledger.record(task, saved, answered, time.monotonic() - started_at, error)
+            if error is exc:
+                raise
+            raise error from exc
+        ledger.record(task, saved, answered, time.monotonic() - started_at)
+        with lock:
+            summary.finished += 1
+            ended.add(task.number)
+
+    # -j requests at once, and one thread more: a thread whose answer is in parses, decodes and
+    # writes it while the next request takes its slot. One more, not -j more: each thread that
+    # holds an answer holds its buffer, and a long batch would line up more of them at once than
+    # a short one (issue 10: 50 images peaked 1.14 times as high as 5 with 2 x -j threads, 1.02
+    # with -j + 1; batch efficiency 0.88 either way, as the slot is given back early).
+    slots = threading.Semaphore(workers)
+    pool = ThreadPoolExecutor(max_workers=workers + 1, thread_name_prefix="deerimg")
+    pending: dict[Future[None], Task] = {}
+    ended: set[int] = set()  # the numbers of the tasks that were saved or failed
+    interrupted = threading.Event()
+    restore_sigint = _catch_interrupt(interrupted, emit)
+
+    def settle(future: Future[None]) -> None:
+        error = _failure(future)
+        task = pending.pop(future)
+        if error is None:
+            return
+        ended.add(task.number)
+        summary.failed += 1
+        emit(Failed(task.job.prompt, task.job.where, error))
+        if error.exit_code == ExitCode.CONFIG:
+            summary.fatal = error  # a bad key fails every prompt alike: stop the run
+        if error.exit_code == ExitCode.CONFIG or fail_fast:
+            stop.set()
+
+    try:
+        pending = {pool.submit(one, task): task for task in tasks}
+        while pending and not interrupted.is_set():
+            done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in done:
+                settle(future)
+        if interrupted.is_set():
+            # From here a second Ctrl-C leaves at once (on_sigint in _catch_interrupt).
+            summary.interrupted = True
+            stop.set()  # no new request, no retry
+            for future in [future for future in pending if future.cancel()]:
+                del pending[future]
+            if pending:
+                # Closing the client here would close sockets under the workers' feet: a read
+                # blocked on one is not woken, and its fd number can be reused by another socket.
+                # The requests in flight are paid for anyway: let them finish and keep the images.
+                emit(Note(f"interrupted: waiting for the {len(pending)} prompt(s) under way (what "
+                          "is in flight is paid for); Ctrl-C again to stop at once"))  # fmt: skip
+            while pending:  # each one saved, or failed and said so, as without the Ctrl-C
+                done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    settle(future)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        client.close()
+        writer.remove_temporary_files()
+        summary.elapsed = time.monotonic() - started
+        if not summary.interrupted:
+            restore_sigint()
+    not_run = [task for task in tasks if task.number not in ended]
+    summary.not_run = len(not_run)
+    if not_run:
+        reason = (
+            "not run: interrupted"
+            if summary.interrupted
+            else "not run: the API key was refused"
+            if summary.fatal is not None
+            else "not run: --fail-fast stopped the run"
+        )
+        for task in not_run:
+            emit(NotRun(task.job.prompt, reason))
+    return summary
+
+
+def _failure(future: Future[None]) -> DeerimgError | None:
+    """The error a finished task met; None for success and for tasks the stop cancelled."""
+    if future.cancelled():
+        return None
+    try:
+        future.result()
+    except Cancelled:
+        return None
+    except Exception as exc:  # noqa: BLE001 - every failure of a prompt is told in one line
+        return as_error(exc)
+    return None
+
+
+def as_error(exc: Exception) -> DeerimgError:
+    """EXC as the one-line error of its prompt: itself, or an unforeseen one wrapped.
+
+    The batch goes on and the summary still comes; --debug prints the traceback (its cause).
+    """
+    if isinstance(exc, DeerimgError):
+        return exc
+    error = DeerimgError(f"unexpected {type(exc).__name__}: {server_text(str(exc))}")
+    error.__cause__ = exc
+    return error
+
+
+def _catch_interrupt(
+    interrupted: threading.Event, emit: Callable[[Event], None]
+) -> Callable[[], None]:
+    """Ctrl-C sets INTERRUPTED instead of raising KeyboardInterrupt wherever the main thread is.
+
+    concurrent.futures.wait() holds the lock of every pending future while it sets up; a
+    KeyboardInterrupt raised there leaves them held, the workers block on them for ever, and
+    pool.shutdown(wait=True) never returns. The loop checks the flag instead. Returns a function
+    that puts the previous handler back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if interrupted.is_set():
+            # A second Ctrl-C leaves at once, still removing every temporary file first.
+            writer.remove_temporary_files()
+            emit(StoppedAtOnce())
+            os._exit(ExitCode.INTERRUPTED)
+        interrupted.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return restore

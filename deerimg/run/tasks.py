@@ -1,0 +1,50 @@
+"""What a run is given: its tasks (one prompt each, ready to send) and the one policy of the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from deerimg.imaging.inputs import InputImage
+from deerimg.jobs.paths import Target
+from deerimg.jobs.prompts import Job
+
+Endpoint = Literal["generations", "edits"]  # POST /images/{endpoint}
+COMMAND_OF: dict[Endpoint, str] = {"generations": "generate", "edits": "edit"}
+
+
+@dataclass(slots=True)
+class Task:
+    """One prompt, ready to send: its body and where each of its images goes."""
+
+    number: int  # 1-based position in the run
+    job: Job
+    body: dict[str, Any]
+    targets: tuple[Target, ...]
+    files: tuple[tuple[str, InputImage], ...] = ()  # multipart uploads of an edit
+
+
+@dataclass(slots=True)
+class RunPolicy:
+    """How one run of `generate` or `edit` behaves, from its flags and settings."""
+
+    endpoint: Endpoint = "generations"
+    output: str | None = None  # -o, as given
+    force: bool = False  # --force: explicit targets may be replaced
+    skip_existing: bool = False
+    fail_fast: bool = False
+    dry_run: bool = False
+    json_lines: bool = False
+    quiet: bool = False
+    debug: bool = False  # tracebacks of failed prompts too
+    metadata: bool = True  # embed provenance (XMP), or a sidecar where embedding can't be done
+    sidecar: bool = False  # always write FILE.json as well
+    history: bool = True  # --no-history, or config history = false
+    # Every path the run's prompts may end at, skipped ones too: an image beyond those asked for
+    # is kept under none of them, or a --skip-existing re-run would take it for that prompt's.
+    planned: frozenset[Path] = frozenset()
+
+    @property
+    def command(self) -> str:
+        return COMMAND_OF[self.endpoint]

@@ -1,0 +1,250 @@
+"""DeerAPI's endpoints: POST images/generations and images/edits, GET models, image downloads."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from deerimg import __version__
+from deerimg.errors import DeerimgError, ExitCode
+from deerimg.events import Retrying
+from deerimg.settings.keys import KEY_RE as _KEY_RE
+from deerimg.settings.resolve import Settings
+from deerimg.wire import responses, tls
+from deerimg.wire.payload import Uploads, encode
+from deerimg.wire.send import Answer, Fetch, Sender, describe
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+MAX_REDIRECTS = 5
+
+
+@dataclass(slots=True)
+class ApiResult:
+    """One successful answer: the images' data items and what the API said about them."""
+
+    data: list[dict[str, Any]]
+    usage: dict[str, Any] | None
+    request_id: str | None
+    elapsed: float
+    fields: dict[str, Any]  # size, quality, output_format, background as the API reports them
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of URL; a URL that cannot be parsed has no origin anyone shares."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number, or out of range
+        return parts.scheme, "", -1
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+class ApiClient:
+    """One httpx client shared by every worker thread, with the retry loop around each request."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        on_retry: Callable[[Retrying], None] | None = None,
+        stop: threading.Event | None = None,
+        connections: int = 4,
+        sleep_rand: Callable[[], float] = random.random,
+    ) -> None:
+        import httpx
+
+        self._settings = settings
+        self._on_retry = on_retry or (lambda _r: None)
+        self.stop = stop or threading.Event()
+        self._origin = origin(settings.api_root)
+        self._client = httpx.Client(
+            verify=_tls_context(),
+            timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 15.0)),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            headers={"User-Agent": f"deerimg/{__version__}"},
+            follow_redirects=False,
+            trust_env=True,
+        )
+        self.sender = Sender(
+            self._client,
+            timeout=settings.timeout,
+            retries=settings.retries,
+            stop=self.stop,
+            rand=sleep_rand,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _auth(self) -> dict[str, str]:
+        key = self._settings.require_key()
+        if not _KEY_RE.fullmatch(key):
+            raise DeerimgError(
+                "the API key holds a space, a control or a non-ASCII character",
+                ExitCode.CONFIG,
+                hint="set it again without the stray character: `deerimg config set api-key`, "
+                "or DEERAPI_KEY",
+            )
+        return {"Authorization": f"Bearer {key}"}
+
+    def generate(
+        self,
+        body: dict[str, Any],
+        on_retry: Callable[[Retrying], None] | None = None,
+        received: Callable[[], None] | None = None,
+    ) -> ApiResult:
+        """POST /images/generations. received() is called once the answer is in, before it is
+        parsed: the runner lets the next request go then (issue 10)."""
+        return self._images("generations", body, (), on_retry, received)
+
+    def edit(
+        self,
+        body: dict[str, Any],
+        files: Uploads,
+        on_retry: Callable[[Retrying], None] | None = None,
+        received: Callable[[], None] | None = None,
+    ) -> ApiResult:
+        """POST /images/edits as multipart: the body's fields as text, each file as a part."""
+        return self._images("edits", body, files, on_retry, received)
+
+    def _images(
+        self,
+        endpoint: str,
+        body: dict[str, Any],
+        files: Uploads,
+        on_retry: Callable[[Retrying], None] | None,
+        received: Callable[[], None] | None = None,
+    ) -> ApiResult:
+        started = time.monotonic()
+        url = f"{self._settings.api_root}/images/{endpoint}"
+        headers = self._auth()
+        fetch = Fetch("POST", url, encode(body, files), headers)
+        answer = self.sender.send(fetch, on_retry or self._on_retry)
+        if received is not None:
+            received()
+        response = answer.response
+        _refuse_redirect(response)
+        request_id = responses.request_id_of(response)
+        data = responses.lift_images(answer.body, request_id)
+        if data is None:
+            data = _json(answer, request_id)
+        if not isinstance(data, dict):
+            raise DeerimgError("the response is not a JSON object", request_id=request_id)
+        if "error" in data and not data.get("data"):
+            message, code = responses.error_fields(answer.body)
+            if code in responses.KEY_CODES:
+                raise responses.refused_key(message or "error", code, request_id)
+            raise DeerimgError(message or "error", code=code, request_id=request_id)
+        items = data.get("data")
+        if not isinstance(items, list):
+            raise DeerimgError("the response has no data", request_id=request_id)
+        items = [item for item in items if isinstance(item, dict)]
+        if not items:
+            raise DeerimgError("the response holds no image", request_id=request_id)
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
+        fields: dict[str, Any] = {
+            k: data[k] for k in ("size", "quality", "output_format", "background") if k in data
+        }
+        return ApiResult(items, usage, request_id, time.monotonic() - started, fields)
+
+    def list_models(self) -> list[dict[str, Any]]:
+        fetch = Fetch("GET", f"{self._settings.api_root}/models", headers=self._auth())
+        answer = self.sender.send(fetch, self._on_retry)
+        _refuse_redirect(answer.response)
+        request_id = responses.request_id_of(answer.response)
+        data = _json(answer, request_id)
+        items = data.get("data") if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise DeerimgError("the model list has no data", request_id=request_id)
+        return [
+            {k: responses.server_text(v) if isinstance(v, str) else v for k, v in item.items()}
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+        ]
+
+    def download(
+        self, url: str, on_retry: Callable[[Retrying], None] | None = None
+    ) -> bytes | bytearray:
+        """GET an image URL; the key goes only to the API's own origin, checked at every redirect.
+
+        The image is paid for already, so transient failures are retried as the API's are.
+        """
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                parts = urlsplit(url)
+                parts.port  # noqa: B018 - raises ValueError for a port out of range
+            except ValueError:  # "http://[::1" (an unclosed IPv6 address), "http://h:99999"
+                raise DeerimgError(f"image download failed: invalid URL {url[:100]!r}") from None
+            if parts.scheme not in ("http", "https"):
+                raise DeerimgError(f"image download failed: not an http(s) URL: {url[:100]!r}")
+            netloc = parts.netloc
+
+            def failed(response: httpx.Response, netloc: str = netloc) -> DeerimgError:
+                return DeerimgError(
+                    f"image download failed: HTTP {response.status_code} from {netloc}"
+                )
+
+            headers = self._auth() if origin(url) == self._origin else {}
+            fetch = Fetch(
+                "GET", url, headers=headers, kind="image download", paid=True, make_error=failed
+            )
+            answer = self.sender.send(fetch, on_retry or self._on_retry)
+            response = answer.response
+            if response.is_redirect and "location" in response.headers:
+                try:
+                    url = urljoin(url, response.headers["location"])
+                except ValueError:
+                    raise failed(response) from None
+                continue
+            if response.status_code != 200:
+                raise failed(response)
+            return answer.body
+        raise DeerimgError("image download failed: too many redirects")
+
+
+def _json(answer: Answer, request_id: str | None) -> Any:
+    try:
+        return json.loads(answer.body)
+    except ValueError:
+        kind = answer.response.headers.get("content-type", "unknown type").split(";")[0]
+        raise DeerimgError(
+            f"the response is not JSON ({kind}, {len(answer.body)} bytes)",
+            status=answer.response.status_code,
+            request_id=request_id,
+        ) from None
+
+
+def _tls_context() -> ssl.SSLContext:
+    try:
+        return tls.context()
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        cafile, capath = tls.bundle()
+        raise DeerimgError(
+            f"cannot load the TLS certificates ({cafile or capath}): {describe(exc)}",
+            ExitCode.CONFIG,
+            hint="check SSL_CERT_FILE and SSL_CERT_DIR",
+        ) from None
+
+
+def _refuse_redirect(response: httpx.Response) -> None:
+    """A redirect from the API is a base URL to fix (http to https, a moved gateway); following
+    it would send the key and the body somewhere the user never named."""
+    if response.is_redirect:
+        where = response.headers.get("location", "nowhere")
+        raise DeerimgError(
+            f"the API redirects to {where[:200]}; deerimg does not follow it with the key",
+            ExitCode.CONFIG,
+            status=response.status_code,
+            request_id=responses.request_id_of(response),
+            hint="set DEERIMG_BASE_URL (or `deerimg config set base-url`) to the right URL",
+        )

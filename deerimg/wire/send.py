@@ -1,0 +1,307 @@
+"""One request sent until it is answered: one attempt at a time, then the retry loop around it.
+
+`Sender.attempt` makes one try of a `Fetch` (its payload encoded once, in payload.py) and says
+how it went: an `Answer`, a `Refused` status worth another try, a `Broken` connection, or a final
+error raised. `Sender.send` is the loop: the shared 429 pause, the stop, the announced wait, the
+error when no retry is left. httpx layers its own sending the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from deerimg.errors import DeerimgError
+from deerimg.events import Retrying
+from deerimg.wire import retry
+from deerimg.wire.payload import Payload, open_upload
+from deerimg.wire.responses import error_from_response, request_id_of, server_text
+
+if TYPE_CHECKING:
+    import httpx
+
+
+class Cancelled(Exception):
+    """The run was stopped (Ctrl-C, --fail-fast, an authentication failure) while waiting."""
+
+
+class Gate:
+    """One pause shared by every worker: a 429 stops the whole pool, not just one request."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+        self._stop = stop
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, time.monotonic() + seconds)
+
+    def wait(self) -> None:
+        while True:
+            with self._lock:
+                remaining = self._until - time.monotonic()
+            if remaining <= 0:
+                return
+            if self._stop.wait(remaining):
+                raise Cancelled
+
+
+@dataclass(slots=True)
+class Fetch:
+    """One request and how its failures are told: KIND names what is fetched when it is not the
+    API ("image download"); PAID means it is paid for already (an image URL), so a stop (Ctrl-C,
+    --fail-fast) does not cancel it and its 429s do not pause the API's pool."""
+
+    method: str
+    url: str
+    payload: Payload = field(default_factory=Payload)
+    headers: dict[str, str] = field(default_factory=dict)
+    kind: str | None = None
+    paid: bool = False
+    make_error: Callable[[httpx.Response], DeerimgError] = error_from_response
+
+    def failed(self) -> str:
+        return f"{self.kind} failed: " if self.kind else ""
+
+
+@dataclass(slots=True)
+class Answer:
+    response: httpx.Response
+    body: bytearray
+
+
+@dataclass(slots=True)
+class Refused:
+    """A status worth another try (408, 409, 429, 5xx)."""
+
+    response: httpx.Response
+
+
+@dataclass(slots=True)
+class Broken:
+    """No usable answer: a time-out, a dropped or cut-off connection."""
+
+    error: DeerimgError
+
+
+class Sender:
+    """Sends Fetches over one httpx client, shared by every worker thread."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        timeout: float,
+        retries: int,
+        stop: threading.Event,
+        rand: Callable[[], float],
+    ) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.retries = retries
+        self.stop = stop
+        self.gate = Gate(stop)
+        self._rand = rand
+
+    def send(self, fetch: Fetch, on_retry: Callable[[Retrying], None]) -> Answer:
+        """Send FETCH once, and again on transient failures: the same body, announced, back-off."""
+        for attempt in range(self.retries + 1):
+            if not fetch.paid:
+                self.gate.wait()
+                if self.stop.is_set():
+                    raise Cancelled
+            outcome = self.attempt(fetch)
+            if isinstance(outcome, Answer):
+                return outcome
+            if attempt == self.retries:
+                raise self._final_error(outcome, fetch)
+            self._wait(outcome, attempt, fetch, on_retry)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def attempt(self, fetch: Fetch) -> Answer | Refused | Broken:
+        """One try; an error no retry can mend is raised."""
+        import httpx
+
+        failed = fetch.failed()
+        try:
+            with contextlib.ExitStack() as opened:
+                response, body = self._receive(self._request(fetch, opened))
+        except _CutOff as cut:
+            status = cut.response.status_code
+            if status >= 400 and not retry.should_retry(status):
+                raise fetch.make_error(cut.response) from None  # its status says enough
+            return Broken(
+                DeerimgError(
+                    f"{failed}network error: {describe(cut.error)}",
+                    request_id=request_id_of(cut.response),
+                )
+            )
+        except httpx.TimeoutException as exc:
+            return Broken(
+                DeerimgError(
+                    f"{failed}no answer within {self.timeout:g} s ({type(exc).__name__})",
+                    hint="raise --timeout; large or high-quality images can take minutes",
+                )
+            )
+        except httpx.UnsupportedProtocol as exc:
+            raise DeerimgError(f"{failed}{describe(exc)}") from None  # no retry mends it
+        except httpx.TransportError as exc:
+            if self.stop.is_set() and not fetch.paid:
+                raise Cancelled from None
+            return Broken(DeerimgError(f"{failed}network error: {describe(exc)}"))
+        except httpx.InvalidURL as exc:
+            raise DeerimgError(f"{failed}invalid URL: {describe(exc)}") from None
+        if response.status_code < 400:
+            return Answer(response, body)
+        if not retry.should_retry(response.status_code):
+            raise fetch.make_error(response)
+        return Refused(response)
+
+    def _request(self, fetch: Fetch, opened: contextlib.ExitStack) -> httpx.Request:
+        payload = fetch.payload
+        if payload.form is not None:
+            # Files are opened afresh for each try, so a retry sends them whole again; httpx
+            # streams them in 64 KB pieces, so -j edits of 16 large images do not each hold them
+            # all in memory.
+            parts = [
+                (name, (image.name, opened.enter_context(open_upload(image)), image.content_type))
+                for name, image in payload.uploads
+            ]
+            return self.client.build_request(
+                fetch.method, fetch.url, data=payload.form, files=parts, headers=fetch.headers
+            )
+        headers = fetch.headers
+        if payload.content is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        return self.client.build_request(
+            fetch.method, fetch.url, content=payload.content, headers=headers
+        )
+
+    def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytearray]:
+        """Send REQUEST and read its answer into one bytearray, grown chunk by chunk.
+
+        httpx's own read keeps every chunk until it joins them: twice the answer at once, 8 MB
+        for a 3 MB image in each of -j threads (issue 10). The bytearray also lets the base64 in
+        it be decoded over itself (images.decode_in_place). Any other status comes back as a
+        read response holding its body, for error_from_response; an answer cut off after its
+        status and headers raises _CutOff, which keeps them.
+        """
+        import httpx
+
+        response = self.client.send(request, stream=True)
+        answer = bytearray()
+        try:
+            for chunk in response.iter_bytes():
+                answer += chunk
+        except httpx.TimeoutException:
+            raise
+        except httpx.TransportError as exc:
+            # The answer was cut off after its status and headers came: keep what they say.
+            raise _CutOff(response, exc) from None
+        finally:
+            response.close()
+            _unbind(response)
+        if not 200 <= response.status_code < 300:
+            return _whole(response, bytes(answer)), answer
+        return response, answer
+
+    def _final_error(self, outcome: Refused | Broken, fetch: Fetch) -> DeerimgError:
+        """The error for a transient failure no retry is left for; names a quota-sized wait."""
+        if isinstance(outcome, Broken):
+            return outcome.error
+        error = fetch.make_error(outcome.response)
+        asked = retry.retry_after(outcome.response.headers, time.time())
+        if asked is not None and asked > retry.MAX_HONOURED_WAIT:
+            error.hint = _quota_hint(asked)
+        return error
+
+    def _wait(
+        self,
+        outcome: Refused | Broken,
+        attempt: int,
+        fetch: Fetch,
+        on_retry: Callable[[Retrying], None],
+    ) -> None:
+        """Announce retry ATTEMPT + 1 and wait for it; a 429 from the API pauses every worker."""
+        if isinstance(outcome, Broken):
+            wait = retry.backoff(attempt, self._rand())
+            error = outcome.error
+            info = Retrying(error.message, error.request_id, wait, attempt + 1, self.retries)
+        else:
+            failure = outcome.response
+            wait = retry.delay(attempt, failure.headers, time.time(), self._rand())
+            if wait > retry.MAX_HONOURED_WAIT:
+                error = fetch.make_error(failure)
+                error.hint = _quota_hint(wait)
+                raise error
+            reason = f"{failure.status_code} {server_text(failure.reason_phrase)}".strip()
+            if fetch.kind:
+                reason = f"{fetch.kind}: {reason}"
+            info = Retrying(
+                reason,
+                request_id_of(failure),
+                wait,
+                attempt + 1,
+                self.retries,
+                failure.status_code,
+            )
+            if failure.status_code == 429 and not fetch.paid:
+                self.gate.pause(wait)  # the API's pool; an image host's limits are its own
+        on_retry(info)
+        if fetch.paid:
+            time.sleep(wait)  # a stop does not throw a paid image away; a second Ctrl-C still can
+        elif self.stop.wait(wait):
+            raise Cancelled
+
+
+class _CutOff(Exception):
+    """An answer whose status and headers came but whose body was cut off."""
+
+    def __init__(self, response: httpx.Response, error: Exception) -> None:
+        super().__init__(str(error))
+        self.response = _whole(response, b"")  # the status and headers, no body
+        self.error = error
+
+
+def _whole(response: httpx.Response, body: bytes) -> httpx.Response:
+    """A read response holding BODY: what error_from_response and the retry logic read."""
+    import httpx
+
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=body,
+        request=response.request,
+        extensions={"reason_phrase": response.extensions.get("reason_phrase", b"")},
+    )
+
+
+def _unbind(response: httpx.Response) -> httpx.Response:
+    """Let a read Response be freed with its last reference, not at the next garbage collection.
+
+    httpx's Response and its stream (a BoundSyncStream) refer to each other, so only the cycle
+    collector frees them, and large bytes objects do not trigger it: a batch kept every image's
+    base64 body in memory (issue 10). The body is read and the stream closed by now.
+    """
+    import httpx
+
+    response.stream = httpx.ByteStream(b"")
+    return response
+
+
+def _quota_hint(wait: float) -> str:
+    return (
+        f"the server asks to wait {wait:.0f} s, more than {retry.MAX_HONOURED_WAIT:.0f} s: "
+        "likely an exhausted quota; try again later"
+    )
+
+
+def describe(exc: Exception) -> str:
+    """An exception's first line, at most 200 characters: what a one-line error quotes of it."""
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
