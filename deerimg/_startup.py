@@ -59,7 +59,7 @@ DEFERRED = {"rich.markdown": "Markdown", "rich.traceback": "Traceback"}
 def defer_help_imports() -> None:
     """Watch for the import of typer.rich_utils (once; nothing else is touched)."""
     if HELP_RENDERER not in sys.modules and _Finder not in sys.meta_path:
-        sys.meta_path.insert(0, _Finder)  # type: ignore[arg-type]
+        sys.meta_path.insert(0, _Finder)
 
 
 class _Finder:
@@ -67,12 +67,12 @@ class _Finder:
     def find_spec(name: str, path: Any = None, target: Any = None) -> Any:
         if name != HELP_RENDERER:
             return None
-        sys.meta_path.remove(_Finder)  # type: ignore[arg-type]
+        sys.meta_path.remove(_Finder)
         from importlib.machinery import PathFinder
 
         spec = PathFinder.find_spec(name, path, target)
         if spec is not None and spec.loader is not None:
-            spec.loader = _Loader(spec.loader)
+            spec.loader = _Loader(spec.loader)  # type: ignore[assignment]  # a wrapper
         return spec
 
 

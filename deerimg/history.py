@@ -260,7 +260,8 @@ def usage_by_day_and_model(
     sums: dict[tuple[str, str], list[int]] = {}
     for entry in entries:
         day = _day(entry_time(entry), tz)
-        model = entry.get("model") if isinstance(entry.get("model"), str) else "unknown"
+        named = entry.get("model")
+        model = named if isinstance(named, str) else "unknown"
         row = sums.setdefault((day, model), [0] * 6)
         if entry.get("outcome") == "ok":
             row[0] += 1

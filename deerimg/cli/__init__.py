@@ -31,8 +31,9 @@ def run() -> None:
         only(sys.argv[1] if len(sys.argv) > 1 else None)()
     except BrokenPipeError:
         # The reader of standard output went away (`| head`): leave quietly, like other tools.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        from deerimg.report.terminal import stdout_to_devnull
+
+        stdout_to_devnull()
         sys.exit(ExitCode.FAILURE)
 
 

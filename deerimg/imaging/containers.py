@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from deerimg.imaging.formats import known_format, sniff
+from deerimg.imaging.formats import Data, known_format, sniff
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
+def png_chunks(data: Data) -> Iterator[tuple[bytes, int, int]]:
     """(type, start, end) of each whole chunk, up to IEND or the first that does not fit."""
     pos = len(PNG_SIGNATURE)
     while pos + 12 <= len(data):
@@ -23,7 +23,7 @@ def png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
         pos = end
 
 
-def jpeg_segments(data: bytes) -> Iterator[tuple[int, int, int]]:
+def jpeg_segments(data: Data) -> Iterator[tuple[int, int, int]]:
     """(marker, start, end) of each marker segment after SOI, up to and including SOS."""
     pos = 2
     while pos + 4 <= len(data) and data[pos] == 0xFF:
@@ -43,11 +43,11 @@ def jpeg_segments(data: bytes) -> Iterator[tuple[int, int, int]]:
         pos += 2 + length
 
 
-def riff_end(data: bytes) -> int:
+def riff_end(data: Data) -> int:
     return 8 + int.from_bytes(data[4:8], "little") if len(data) >= 12 else 0
 
 
-def webp_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
+def webp_chunks(data: Data) -> Iterator[tuple[bytes, int, int]]:
     """(FourCC, start, end with padding) of each chunk inside the RIFF size."""
     limit = min(len(data), riff_end(data))
     pos = 12
@@ -59,12 +59,12 @@ def webp_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
         pos += 8 + size + (size & 1)
 
 
-def _is_c2pa_app11(payload: bytes) -> bool:
+def _is_c2pa_app11(payload: Data) -> bool:
     # C2PA 2.x, 11.3.2: APP11 segments of JPEG XT boxes ("JP"), holding the JUMBF "c2pa" store.
     return b"jumb" in payload and b"c2pa" in payload
 
 
-def has_c2pa(data: bytes) -> bool:
+def has_c2pa(data: Data) -> bool:
     """Whether DATA carries C2PA content credentials, which any change to its bytes would break."""
     kind = sniff(data[:16])
     if kind == "png":
@@ -79,7 +79,7 @@ def has_c2pa(data: bytes) -> bool:
     return False
 
 
-def checked_format(data: bytes, fmt: str) -> str:
+def checked_format(data: Data, fmt: str) -> str:
     fmt = known_format(fmt)
     if sniff(data[:16]) != fmt:
         raise ValueError(f"the bytes are not {fmt.upper()}")

@@ -7,6 +7,8 @@ from deerimg.values import FORMATS, normalise_format
 EXTENSION = {"png": "png", "jpeg": "jpg", "webp": "webp"}  # format → the extension it is saved as
 EXTENSIONS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}  # and back
 IMAGE_EXTS = tuple(EXTENSIONS)
+Data = bytes | bytearray  # an image's bytes, as decoded or read
+Buffer = bytes | bytearray | memoryview  # a piece of a file to write
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 

@@ -8,7 +8,7 @@ import struct
 from collections.abc import Iterator
 
 from deerimg.errors import DeerimgError
-from deerimg.imaging.formats import sniff
+from deerimg.imaging.formats import Data, sniff
 
 CHUNK = 1 << 18  # base64 characters per decoded piece: a multiple of 4
 
@@ -34,7 +34,7 @@ def cut_off(data: bytes | bytearray | memoryview, kind: str) -> bool:
     return False
 
 
-def pixel_size(head: bytes) -> tuple[int, int] | None:
+def pixel_size(head: Data) -> tuple[int, int] | None:
     """Width and height from the header, where the first bytes hold it."""
     kind = sniff(head)
     try:
@@ -49,7 +49,7 @@ def pixel_size(head: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+def _jpeg_size(data: Data) -> tuple[int, int] | None:
     pos = 2
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
@@ -66,7 +66,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _webp_size(data: bytes) -> tuple[int, int] | None:
+def _webp_size(data: Data) -> tuple[int, int] | None:
     if len(data) < 30:  # shorter than any header that holds the size: a made-up file
         return None
     chunk = data[12:16]

@@ -164,9 +164,11 @@ def read(data: bytes, fmt: str | None = None) -> dict[str, Any]:
             if kind not in (b"tEXt", b"zTXt", b"iTXt"):
                 continue
             entry = _png_text(kind, data[start + 8 : end - 4])
-            if entry is None or entry[1] is None:
+            if entry is None:
                 continue
             name, raw = entry
+            if raw is None:
+                continue
             if name == XMP_KEYWORD.decode():
                 if found["xmp"] is None:
                     _read_xmp(raw, found)

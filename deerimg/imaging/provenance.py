@@ -19,11 +19,11 @@ from deerimg.imaging.containers import (
     riff_end,
     webp_chunks,
 )
+from deerimg.imaging.formats import Buffer, Data
 
 if TYPE_CHECKING:
     pass
 
-Buffer = bytes | memoryview  # a piece of a file to write
 
 # IPTC NewsCodes: "created by a model trained on sampled content" - the "made by AI" label.
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -161,7 +161,7 @@ def sidecar_bytes(record: Mapping[str, Any]) -> bytes:
 # ---- embedding --------------------------------------------------------------------------------
 
 
-def embed(data: bytes, fmt: str, record: Mapping[str, Any]) -> bytes | None:
+def embed(data: Data, fmt: str, record: Mapping[str, Any]) -> bytes | None:
     """DATA with RECORD's XMP packet inserted; every original byte kept, the pixels untouched.
 
     None when the file must stay as it came and the record goes to a sidecar instead: it has
@@ -172,7 +172,7 @@ def embed(data: bytes, fmt: str, record: Mapping[str, Any]) -> bytes | None:
     return None if parts is None else b"".join(parts)
 
 
-def embed_parts(data: bytes, fmt: str, record: Mapping[str, Any]) -> list[Buffer] | None:
+def embed_parts(data: Data, fmt: str, record: Mapping[str, Any]) -> list[Buffer] | None:
     """What embed() returns, as pieces to write one after the other, most of them views of DATA:
     a batch's writers hold no second copy of each image (issue 10)."""
     fmt = checked_format(data, fmt)
@@ -191,7 +191,7 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
     return len(payload).to_bytes(4, "big") + kind + payload + crc.to_bytes(4, "big")
 
 
-def _embed_png(data: bytes, packet: bytes) -> list[Buffer] | None:
+def _embed_png(data: Data, packet: bytes) -> list[Buffer] | None:
     chunks = list(png_chunks(data))
     if not chunks or chunks[0][0] != b"IHDR":
         return None
@@ -207,7 +207,7 @@ def _embed_png(data: bytes, packet: bytes) -> list[Buffer] | None:
     return [view[:at], chunk, view[at:]]
 
 
-def _embed_jpeg(data: bytes, packet: bytes) -> list[Buffer] | None:
+def _embed_jpeg(data: Data, packet: bytes) -> list[Buffer] | None:
     payload = JPEG_XMP_ID + packet
     if len(payload) > JPEG_SEGMENT_MAX:
         return None
@@ -226,7 +226,7 @@ def _embed_jpeg(data: bytes, packet: bytes) -> list[Buffer] | None:
     return [view[:at], segment, view[at:]]
 
 
-def _webp_canvas(data: bytes, kind: bytes, start: int) -> tuple[int, int, bool] | None:
+def _webp_canvas(data: Data, kind: bytes, start: int) -> tuple[int, int, bool] | None:
     """Width, height and alpha of a simple WebP's bitstream (RFC 9649 2.5 and 3.2)."""
     p = data[start + 8 : start + 18]
     if kind == b"VP8 " and len(p) >= 10 and p[3:6] == b"\x9d\x01\x2a":
@@ -239,7 +239,7 @@ def _webp_canvas(data: bytes, kind: bytes, start: int) -> tuple[int, int, bool] 
     return None
 
 
-def _embed_webp(data: bytes, packet: bytes) -> list[Buffer] | None:
+def _embed_webp(data: Data, packet: bytes) -> list[Buffer] | None:
     chunks = list(webp_chunks(data))
     end = riff_end(data)
     if not chunks or chunks[-1][2] != end or end > len(data):
@@ -261,10 +261,10 @@ def _embed_webp(data: bytes, packet: bytes) -> list[Buffer] | None:
         if canvas is None or not canvas[0] or not canvas[1]:
             return None
         width, height, alpha = canvas
-        flags = WEBP_XMP_FLAG | (WEBP_ALPHA_FLAG if alpha else 0)
+        vp8x_flags = WEBP_XMP_FLAG | (WEBP_ALPHA_FLAG if alpha else 0)
         vp8x = (
             b"VP8X\x0a\x00\x00\x00"
-            + bytes([flags, 0, 0, 0])
+            + bytes([vp8x_flags, 0, 0, 0])
             + (width - 1).to_bytes(3, "little")
             + (height - 1).to_bytes(3, "little")
         )

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from deerimg.errors import DeerimgError
+from deerimg.imaging.formats import Buffer
 
 _live: set[str] = set()  # temporary files being written, removed on any exit
 _claims: set[str] = set()  # empty files claiming a name where there are no hard links
@@ -37,7 +38,7 @@ def remove_temporary_files() -> None:
                 Path(path).unlink()
 
 
-def write_stdout(chunks: Iterable[bytes]) -> int:
+def write_stdout(chunks: Iterable[Buffer]) -> int:
     out = sys.stdout.buffer
     size = 0
     for chunk in chunks:
@@ -48,7 +49,7 @@ def write_stdout(chunks: Iterable[bytes]) -> int:
 
 
 def write_file(
-    chunks: Iterable[bytes], path: Path, *, replace: bool, rename_on_clash: bool
+    chunks: Iterable[Buffer], path: Path, *, replace: bool, rename_on_clash: bool
 ) -> tuple[Path, int]:
     """Write CHUNKS to PATH through a temporary file; returns the final path and the size.
 

@@ -136,7 +136,7 @@ def _json_job(line: str, number: int, source: str) -> Job:
     where = f"{source} line {number}"
     try:
         data = json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise usage_error(f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from None
     except RecursionError:  # [[[[… thousands deep
         raise usage_error(f"{where}: JSON nested too deeply") from None

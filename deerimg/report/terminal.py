@@ -141,6 +141,11 @@ def format_usage(usage: dict[str, Any] | None) -> str | None:
     return "tokens: " + ", ".join(parts) if parts else None
 
 
+def stdout_to_devnull() -> None:
+    """Standard output's reader went away: what is still written goes nowhere, quietly."""
+    to_devnull(sys.stdout)
+
+
 def to_devnull(stream: TextIO) -> None:
     """Point STREAM's file at /dev/null, so the flush at exit does not fail on the closed pipe."""
     try:

@@ -1,1 +1,1 @@
-
+"""Settings: flag > environment > config > default; warnings returned as data, never printed."""

@@ -1,1 +1,1 @@
-
+"""The wire: the only importer of httpx; payloads, one attempt, the retry loop, the endpoints."""

@@ -18,7 +18,7 @@ from deerimg.settings.keys import KEY_RE as _KEY_RE
 from deerimg.settings.resolve import Settings
 from deerimg.wire import responses, tls
 from deerimg.wire.payload import Uploads, encode
-from deerimg.wire.send import Answer, Fetch, Sender, describe
+from deerimg.wire.send import Answer, Fetch, Sender
 
 if TYPE_CHECKING:
     import ssl
@@ -230,7 +230,7 @@ def _tls_context() -> ssl.SSLContext:
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         cafile, capath = tls.bundle()
         raise DeerimgError(
-            f"cannot load the TLS certificates ({cafile or capath}): {describe(exc)}",
+            f"cannot load the TLS certificates ({cafile or capath}): {responses.describe(exc)}",
             ExitCode.CONFIG,
             hint="check SSL_CERT_FILE and SSL_CERT_DIR",
         ) from None

@@ -163,3 +163,9 @@ def error_from_response(response: httpx.Response) -> DeerimgError:
     if (code and "content_policy" in code) or "safety" in (message or "").lower():
         hint = "the prompt was refused by the content policy; rephrase it"
     return DeerimgError(message, status=status, code=code, request_id=request_id, hint=hint)
+
+
+def describe(exc: Exception) -> str:
+    """An exception's first line, at most 200 characters: what a one-line error quotes of it."""
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]

@@ -60,3 +60,11 @@ def delay(attempt: int, headers: Mapping[str, str], now: float, rand: float) -> 
     if asked is not None:
         return asked
     return backoff(attempt, rand)
+
+
+def quota_hint(wait: float) -> str:
+    """The hint for a wait past MAX_HONOURED_WAIT: a quota, not a busy server."""
+    return (
+        f"the server asks to wait {wait:.0f} s, more than {MAX_HONOURED_WAIT:.0f} s: "
+        "likely an exhausted quota; try again later"
+    )

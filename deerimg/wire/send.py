@@ -19,7 +19,7 @@ from deerimg.errors import DeerimgError
 from deerimg.events import Retrying
 from deerimg.wire import retry
 from deerimg.wire.payload import Payload, open_upload
-from deerimg.wire.responses import error_from_response, request_id_of, server_text
+from deerimg.wire.responses import describe, error_from_response, request_id_of, server_text
 
 if TYPE_CHECKING:
     import httpx
@@ -217,7 +217,7 @@ class Sender:
         error = fetch.make_error(outcome.response)
         asked = retry.retry_after(outcome.response.headers, time.time())
         if asked is not None and asked > retry.MAX_HONOURED_WAIT:
-            error.hint = _quota_hint(asked)
+            error.hint = retry.quota_hint(asked)
         return error
 
     def _wait(
@@ -237,7 +237,7 @@ class Sender:
             wait = retry.delay(attempt, failure.headers, time.time(), self._rand())
             if wait > retry.MAX_HONOURED_WAIT:
                 error = fetch.make_error(failure)
-                error.hint = _quota_hint(wait)
+                error.hint = retry.quota_hint(wait)
                 raise error
             reason = f"{failure.status_code} {server_text(failure.reason_phrase)}".strip()
             if fetch.kind:
@@ -292,16 +292,3 @@ def _unbind(response: httpx.Response) -> httpx.Response:
 
     response.stream = httpx.ByteStream(b"")
     return response
-
-
-def _quota_hint(wait: float) -> str:
-    return (
-        f"the server asks to wait {wait:.0f} s, more than {retry.MAX_HONOURED_WAIT:.0f} s: "
-        "likely an exhausted quota; try again later"
-    )
-
-
-def describe(exc: Exception) -> str:
-    """An exception's first line, at most 200 characters: what a one-line error quotes of it."""
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200]
