@@ -411,8 +411,11 @@ def bench_generation(ctx: Context) -> dict[str, Any]:
         "-c",
         # What a generation imports (it also loads the TLS certificates, but on a thread), then
         # out without the interpreter's teardown, as deerimg leaves.
-        "import deerimg.cli, deerimg.generate, deerimg.runner, deerimg.client, httpx, httpcore;"
-        " import os; os._exit(0)",
+        # Either layout: the packages of issue 15, else the flat modules before it (--source).
+        "import deerimg.cli, httpx, httpcore\n"
+        "try:\n    import deerimg.run.images, deerimg.run.runner, deerimg.wire.client\n"
+        "except ImportError:\n    import deerimg.generate, deerimg.runner, deerimg.client\n"
+        "import os; os._exit(0)",
     ]
     pass_cmd = [str(ctx.deerimg.python), "-c", "pass"]
     keys = ["wall", "server", "arrival", "imports", "pass"]
@@ -459,13 +462,14 @@ def _split_in_process(ctx: Context, body: dict[str, Any]) -> dict[str, float | s
     """Request, decoding and writing as deerimg does them, timed here on the same answer.
 
     The request is httpx's (a new connection, the POST) and deerimg's parse of the answer
-    (answers.lift_images); decoding and writing call deerimg's images.decode and writer.write_file.
+    (wire.responses.lift_images); decoding and writing call deerimg's images.decode and
+    writer.write_file.
     """
     try:
         import httpx
-        from deerimg.answers import lift_images
 
-        from deerimg import images, writer
+        from deerimg.imaging import images, writer
+        from deerimg.wire.responses import lift_images
     except ImportError as exc:
         return {"error": f"cannot import: {exc}"}
     times: dict[str, list[float]] = {"request": [], "decode": [], "write": []}
