@@ -33,6 +33,12 @@ def fake_api(_server: FakeDeerAPI) -> Iterator[FakeDeerAPI]:
     _server.reset()
 
 
+@pytest.fixture
+def config_file() -> Path:
+    """Where deerimg keeps its config in the isolated environment (it may not exist yet)."""
+    return Path(os.environ["DEERIMG_CONFIG_DIR"]) / "config.toml"
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _server: FakeDeerAPI
