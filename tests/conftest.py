@@ -14,7 +14,7 @@ from typing import NamedTuple
 import pytest
 from typer.testing import CliRunner, Result
 
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
 
 TEST_KEY = "sk-test-0123456789abcdefSECRET"
 ROOT = Path(__file__).resolve().parent.parent

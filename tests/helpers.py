@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PIL import Image
 
 if TYPE_CHECKING:
-    from tests.fakeapi import FakeDeerAPI
+    from tests.fake import FakeDeerAPI
 
 
 class _Printed(Protocol):

@@ -17,7 +17,7 @@ import pytest
 from deerimg.client import ApiClient, Cancelled
 from deerimg.settings import Settings
 from tests.conftest import OUTPUTS, TEST_KEY, interrupt_when
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
 from tests.helpers import ledger_entries, names_in
 
 pytestmark = pytest.mark.usefixtures("isolated_env")

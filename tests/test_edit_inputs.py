@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from deerimg import client
-from tests.fakeapi import make_image
+from tests.fake import make_image
 from tests.helpers import ledger_path
 from tests.test_edit import write_image, write_mask
 

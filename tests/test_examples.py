@@ -23,7 +23,7 @@ import pytest
 
 from deerimg import _gen
 from tests.conftest import ROOT, TEST_KEY
-from tests.fakeapi import make_image
+from tests.fake import make_image
 from tests.test_shipped import unroff
 
 README = ROOT / "README.md"

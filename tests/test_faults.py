@@ -18,7 +18,7 @@ import pytest
 
 from deerimg import retry
 from tests.conftest import Outcome
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
 from tests.helpers import error_lines, free_port, names_in, pixels
 
 RETRIES = 2  # three tries in all: enough to see the loop, and cheap

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
 from tests.helpers import mode
 
 # A key with one non-ASCII letter, as a paste from a word processor gives; a secret all the same.

@@ -21,7 +21,7 @@ from deerimg import config, retry
 from deerimg.errors import DeerimgError
 from deerimg.settings import resolve_settings
 from tests.conftest import OUTPUTS, TEST_KEY
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
 from tests.helpers import free_port, names_in
 
 ODD_KEY = "sk-odd-é-0123456789SECRETKEY"  # a non-ASCII character pasted into the key

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deerimg import catalog
-from tests.fakeapi import default_models
+from tests.fake import default_models
 from tests.helpers import names_in
 
 # The fake's default list, as `GET /v1/models` answers it, minus chat, embedding, audio models.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.fakeapi import make_image
+from tests.fake import make_image
 from tests.helpers import names_in, prompts_sent
 
 

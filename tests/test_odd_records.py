@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from deerimg import history, images, provenance
-from tests.fakeapi import make_image, png_with_chunk
+from tests.fake import make_image, png_with_chunk
 from tests.helpers import write_ledger
 
 UTC = timezone.utc

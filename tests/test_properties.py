@@ -28,7 +28,7 @@ from deerimg import config, images, paths, prompts, request, retry, writer
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.request import RequestSpec
 from tests.conftest import OUTPUTS
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
 from tests.helpers import names_in
 
 # Fast enough for CI (each property well under 2 s), no example database left in the repo, and

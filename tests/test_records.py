@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.fakeapi import C2PA_DUMMY, make_image, png_with_chunk
+from tests.fake import C2PA_DUMMY, make_image, png_with_chunk
 from tests.helpers import ledger_path, pixels
 
 

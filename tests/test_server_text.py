@@ -13,7 +13,7 @@ import pytest
 
 from deerimg import answers, images, provenance
 from tests.conftest import TEST_KEY
-from tests.fakeapi import FakeDeerAPI, make_image
+from tests.fake import FakeDeerAPI, make_image
 from tests.helpers import error_lines, ledger_text, names_in
 
 pytestmark = pytest.mark.usefixtures("isolated_env")

@@ -23,7 +23,7 @@ from typing import Any
 from PIL import Image
 
 from tests.conftest import OUTPUTS, interrupt_when
-from tests.fakeapi import FakeDeerAPI, random_failure
+from tests.fake import FakeDeerAPI, random_failure
 from tests.helpers import names_in
 
 PROMPTS = 200

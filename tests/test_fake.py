@@ -16,7 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.fakeapi import FakeDeerAPI, Part, make_image, png_with_chunk
+from tests.fake import FakeDeerAPI, Part, make_image, png_with_chunk
 
 KEY = "test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -417,7 +417,7 @@ def test_png_with_chunk_keeps_the_png_valid() -> None:
 
 def test_standalone_prints_its_base_url_and_stops_on_stdin_eof() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeapi", "--port", "0", "--key", "k"],
+        [sys.executable, "-m", "tests.fake", "--port", "0", "--key", "k"],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
