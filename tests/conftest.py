@@ -14,7 +14,7 @@ from typing import NamedTuple
 import pytest
 from typer.testing import CliRunner, Result
 
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
 
 TEST_KEY = "sk-test-0123456789abcdefSECRET"
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,12 @@ def fake_api(_server: FakeDeerAPI) -> Iterator[FakeDeerAPI]:
     _server.reset()
     yield _server
     _server.reset()
+
+
+@pytest.fixture
+def config_file() -> Path:
+    """Where deerimg keeps its config in the isolated environment (it may not exist yet)."""
+    return Path(os.environ["DEERIMG_CONFIG_DIR"]) / "config.toml"
 
 
 @pytest.fixture(autouse=True)

@@ -12,14 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-
-def images_in(folder: Path | str = ".") -> list[str]:
-    return sorted(p.name for p in Path(folder).iterdir())
-
-
-def prompts_sent(fake_api) -> list[str]:
-    return sorted(r.json["prompt"] for r in fake_api.generation_requests())
-
+from tests.helpers import names_in, prompts_sent
 
 PROMPT_FILE = """# a comment
 a red fox
@@ -60,7 +53,7 @@ def test_piped_stdin_is_a_batch(fake_api, invoke):
 def test_file_dash_reads_stdin(fake_api, invoke):
     result = invoke("generate", "-f", "-", input="one\ntwo\n")
     assert result.exit_code == 0, result
-    assert images_in() == ["one.png", "two.png"]
+    assert names_in() == ["one.png", "two.png"]
 
 
 def test_bad_line_is_reported_with_its_number_before_any_request(fake_api, invoke):
@@ -105,7 +98,7 @@ def test_templates(fake_api, invoke):
         input="Red Fox\nBlue Whale\n",
     )
     assert result.exit_code == 0, result
-    assert images_in() == [
+    assert names_in() == [
         "1-red-fox-gpt-image-2.jpg",
         "2-red-fox-gpt-image-2.jpg",
         "3-blue-whale-gpt-image-2.jpg",
@@ -116,13 +109,13 @@ def test_templates(fake_api, invoke):
 def test_plain_output_in_a_batch_is_numbered(fake_api, invoke):
     result = invoke("generate", "-o", "shot.png", input="a\nb\nc\n")
     assert result.exit_code == 0, result
-    assert images_in() == ["shot-1.png", "shot-2.png", "shot-3.png"]
+    assert names_in() == ["shot-1.png", "shot-2.png", "shot-3.png"]
 
 
 def test_same_slug_twice_gets_distinct_names(fake_api, invoke):
     result = invoke("generate", input="a cat\nA cat!\n")
     assert result.exit_code == 0, result
-    assert images_in() == ["a-cat-2.png", "a-cat.png"]
+    assert names_in() == ["a-cat-2.png", "a-cat.png"]
 
 
 def test_jobs_bounds_requests_in_flight(fake_api, invoke):
@@ -130,7 +123,7 @@ def test_jobs_bounds_requests_in_flight(fake_api, invoke):
     result = invoke("generate", "-j", "3", input="".join(f"p{i}\n" for i in range(9)))
     assert result.exit_code == 0, result
     assert fake_api.max_in_flight == 3
-    assert len(images_in()) == 9
+    assert len(names_in()) == 9
 
 
 def test_429_pauses_the_whole_pool(fake_api, invoke):
@@ -187,12 +180,12 @@ def test_skip_existing_pays_only_for_what_is_missing(fake_api, invoke):
     stdin = "one\nflaky two\nthree\n"
     first = invoke("generate", "-d", "out", input=stdin)
     assert first.exit_code == 1
-    assert images_in("out") == ["one.png", "three.png"]
+    assert names_in("out") == ["one.png", "three.png"]
     fake_api.reset()
     again = invoke("generate", "-d", "out", "--skip-existing", input=stdin)
     assert again.exit_code == 0, again
     assert prompts_sent(fake_api) == ["flaky two"]
-    assert images_in("out") == ["flaky-two.png", "one.png", "three.png"]
+    assert names_in("out") == ["flaky-two.png", "one.png", "three.png"]
     assert "2 skipped" in again.stderr
     fake_api.reset()
     done = invoke("generate", "-d", "out", "--skip-existing", input=stdin)
@@ -226,7 +219,7 @@ def test_ctrl_c_keeps_finished_images_and_leaves_no_partial_file(fake_api, isola
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
     saved = stdout.decode().split()
-    files = images_in("out")
+    files = names_in("out")
     assert sorted(Path(p).name for p in saved) == files
     assert 2 <= len(files) < 30
     for name in files:
@@ -258,8 +251,8 @@ def test_hundred_line_file_then_resume(fake_api, invoke):
     assert sorted(r["prompt"] for r in failures) == ["rejected prompt 33", "rejected prompt 66",
                                                      "rejected prompt 99"]  # fmt: skip
     assert all(r["error"]["request_id"].startswith("req_") for r in failures)
-    assert len(images_in("out")) == len(prompts) - 3
-    for name in images_in("out"):
+    assert len(names_in("out")) == len(prompts) - 3
+    for name in names_in("out"):
         with Image.open(Path("out") / name) as image:
             image.verify()
     fake_api.reset()
@@ -267,7 +260,7 @@ def test_hundred_line_file_then_resume(fake_api, invoke):
     assert again.exit_code == 0, again
     assert prompts_sent(fake_api) == ["rejected prompt 33", "rejected prompt 66",
                                       "rejected prompt 99"]  # fmt: skip
-    assert len(images_in("out")) == len(prompts)
+    assert len(names_in("out")) == len(prompts)
 
 
 def test_a_batch_shows_each_revised_prompt(fake_api, invoke):

@@ -18,14 +18,10 @@ from deerimg.settings.resolve import Settings
 from deerimg.wire.client import ApiClient
 from deerimg.wire.send import Cancelled
 from tests.conftest import OUTPUTS, TEST_KEY, interrupt_when
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
+from tests.helpers import ledger_entries, names_in
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
-
-
-def ledger(isolated_env: Path) -> list[dict[str, Any]]:
-    path = isolated_env.parent / "data" / "history.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def settings(fake_api: FakeDeerAPI) -> Settings:
@@ -57,7 +53,7 @@ def test_the_tokens_of_an_answer_whose_image_fails_are_counted_and_recorded(
     assert outcome.exit_code == 1
     # Both answers were paid for: 224 tokens each (16 in, 208 out).
     assert "tokens: input 32, output 416, total 448" in outcome.stderr
-    failed = [e for e in ledger(isolated_env) if e["outcome"] == "failed"]
+    failed = [e for e in ledger_entries() if e["outcome"] == "failed"]
     assert [e["usage"]["total_tokens"] for e in failed] == [224]
     assert failed[0]["request_id"] == failed[0]["error"]["request_id"]
 
@@ -79,7 +75,7 @@ def test_an_answer_with_fewer_images_than_asked_fails_and_the_rest_is_resumed(
     assert again.exit_code == 0, again
     (sent,) = fake_api.generation_requests()
     assert sent.json["n"] == 1
-    assert sorted(p.name for p in Path().glob("*.png")) == ["a-cat-1.png", "a-cat-2.png"]
+    assert names_in(".", "*.png") == ["a-cat-1.png", "a-cat-2.png"]
 
 
 def test_a_failure_after_ctrl_c_is_told_like_any_other(
@@ -104,7 +100,7 @@ def test_a_failure_after_ctrl_c_is_told_like_any_other(
         }  # fmt: skip
     assert any(line.startswith("error: ") and "line 2" in line for line in err.splitlines())
     assert "interrupted: 1 image saved, 1 prompt failed, 2 not run" in err
-    outcomes = sorted((e["prompt"], e["outcome"]) for e in ledger(isolated_env))
+    outcomes = sorted((e["prompt"], e["outcome"]) for e in ledger_entries())
     assert outcomes == [("a forbidden boat", "failed"), ("a good boat", "ok")]
 
 
@@ -128,8 +124,8 @@ def test_a_reader_that_goes_away_loses_no_image_and_fails_no_prompt(
     assert process.returncode == 0, err
     assert "error" not in err
     assert "done: 3 images saved" in err
-    assert sorted(p.name for p in Path().glob("*.png")) == ["one.png", "three.png", "two.png"]
-    assert len(ledger(isolated_env)) == 3
+    assert names_in(".", "*.png") == ["one.png", "three.png", "two.png"]
+    assert len(ledger_entries()) == 3
 
 
 def test_json_tells_the_prompts_a_fail_fast_never_ran(fake_api: FakeDeerAPI, invoke: Any) -> None:

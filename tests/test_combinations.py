@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import names_in
+
 
 def refused(fake_api, result, message: str) -> None:
     assert result.exit_code == 2, result
     assert result.stderr.startswith("error: ")
     assert message in result.stderr
     assert fake_api.requests == []
-    assert sorted(p.name for p in Path().iterdir() if p.name != "prompts.txt") == []
+    assert [name for name in names_in() if name != "prompts.txt"] == []
 
 
 @pytest.mark.parametrize(

@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_KEY
+from tests.helpers import mode, names_in
 
 # Not TEST_KEY: a key that only these tests ever reveal.
 FILE_KEY = "sk-file-9876543210zyxwvuFILE"
 
 
 @pytest.fixture
-def config_file() -> Path:
-    return Path(os.environ["DEERIMG_CONFIG_DIR"]) / "config.toml"
-
-
-@pytest.fixture
 def no_env_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DEERAPI_KEY", raising=False)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def test_set_writes_0600_file_in_0700_folder(invoke, config_file):
@@ -37,7 +26,7 @@ def test_set_writes_0600_file_in_0700_folder(invoke, config_file):
     assert config_file.read_text() == 'model = "flux-kontext-pro"\n'
     assert mode(config_file) == 0o600
     assert mode(config_file.parent) == 0o700
-    assert sorted(p.name for p in config_file.parent.iterdir()) == ["config.toml"]  # no temp left
+    assert names_in(config_file.parent) == ["config.toml"]  # no temp left
 
 
 @pytest.mark.parametrize(
@@ -303,7 +292,7 @@ def test_corrupt_file_exits_3_naming_file_and_line_and_stays_byte_identical(
     assert "never rewrites a file it cannot parse" in result.stderr
     assert config_file.read_bytes() == CORRUPT
     assert config_file.stat().st_mtime_ns == before.st_mtime_ns
-    assert sorted(p.name for p in config_file.parent.iterdir()) == ["config.toml"]
+    assert names_in(config_file.parent) == ["config.toml"]
     assert fake_api.requests == []
 
 

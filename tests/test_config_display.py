@@ -13,12 +13,8 @@ from pathlib import Path
 import pytest
 
 from deerimg.settings import keys
+from tests import helpers
 from tests.test_odd_records import GOOD  # one ledger entry for the tests of history
-
-
-@pytest.fixture
-def config_file() -> Path:
-    return Path(os.environ["DEERIMG_CONFIG_DIR"]) / "config.toml"
 
 
 @pytest.fixture
@@ -37,14 +33,13 @@ def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def write_ledger(*times: object) -> Path:
-    path = Path(os.environ["DEERIMG_DATA_DIR"]) / "history.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [
-        json.dumps({**GOOD, "time": when, "prompt": f"boat {number}"})
-        for number, when in enumerate(times)
-    ]
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
+    """A ledger of GOOD entries at these TIMES, prompted "boat 0", "boat 1"..."""
+    return helpers.write_ledger(
+        *(
+            json.dumps({**GOOD, "time": when, "prompt": f"boat {number}"})
+            for number, when in enumerate(times)
+        )
+    )
 
 
 # -- history: the local zone, as --since and --usage read it ------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.fakeapi import make_image
+from tests.fake import make_image
 
 
 def write_image(name: str, fmt: str = "png", size: tuple[int, int] = (64, 48)) -> Path:

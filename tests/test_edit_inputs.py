@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from deerimg.wire import send
-from tests.fakeapi import make_image
+from tests.fake import make_image
+from tests.helpers import ledger_path
 from tests.test_edit import write_image, write_mask
 
 
@@ -87,7 +88,7 @@ def test_a_non_utf8_file_name_is_sent_as_valid_utf8(fake_api, invoke):
     assert image.filename == "ph\ufffdoto.png"
     assert image.data == Path(name).read_bytes()
     # The ledger is UTF-8: the name's stray byte is a "?" there.
-    ledger = Path(os.environ["DEERIMG_DATA_DIR"]) / "history.jsonl"
+    ledger = ledger_path()
     (entry,) = [json.loads(line) for line in ledger.read_text(encoding="utf-8").splitlines()]
     assert entry["fields"]["files"] == ["ph?oto.png"]
 

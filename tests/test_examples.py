@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, TEST_KEY
-from tests.fakeapi import make_image
+from tests.fake import make_image
 from tests.test_shipped import unroff
 from tools import gen as _gen
 

@@ -8,20 +8,18 @@ file left in the output folder.
 from __future__ import annotations
 
 import email.utils
-import io
 import json
-import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from deerimg.wire import retry
 from tests.conftest import Outcome
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
+from tests.helpers import error_lines, free_port, names_in, pixels
 
 RETRIES = 2  # three tries in all: enough to see the loop, and cheap
 HTML_502 = (
@@ -37,25 +35,8 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(retry, "BASE_DELAY", 0.001)
 
 
-def free_port() -> int:
-    """A port nothing listens on (bound then closed), for `connection refused`."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def http_date(offset: float) -> str:
     return email.utils.formatdate(time.time() + offset, usegmt=True)
-
-
-def pixels(image: Path | bytes) -> bytes:
-    """The decoded pixels: deerimg may add metadata (provenance), never change the image."""
-    with Image.open(image if isinstance(image, Path) else io.BytesIO(image)) as opened:
-        return opened.tobytes()
-
-
-def error_lines(outcome: Outcome) -> list[str]:
-    return [line for line in outcome.stderr.splitlines() if line.startswith("error:")]
 
 
 def retry_lines(outcome: Outcome) -> list[str]:
@@ -64,7 +45,7 @@ def retry_lines(outcome: Outcome) -> list[str]:
 
 def leftovers(folder: Path) -> list[str]:
     """Every name in FOLDER: images, and temporary files (dot files, *.deerimg-tmp)."""
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    return names_in(folder) if folder.exists() else []
 
 
 def assert_failed_cleanly(outcome: Outcome, out: Path, exit_code: int = 1) -> None:

@@ -10,10 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import TEST_KEY
-
-
-def listing(folder: Path | str = ".") -> list[str]:
-    return sorted(p.name for p in Path(folder).iterdir())
+from tests.helpers import names_in
 
 
 def test_one_prompt_writes_jpeg(fake_api, invoke):
@@ -31,7 +28,7 @@ def test_one_prompt_writes_jpeg(fake_api, invoke):
     assert "saved boat.jpg (1024x1024, " in result.stderr
     assert "tokens: input 16 (text 16, image 0), output 208, total 224" in result.stderr
     assert "revised prompt: Revised: A paper boat" in result.stderr
-    assert listing() == ["boat.jpg"]
+    assert names_in() == ["boat.jpg"]
 
 
 def test_every_request_flag_is_sent_as_typed(fake_api, invoke):
@@ -136,7 +133,7 @@ def test_bad_values_exit_2_before_sending(fake_api, invoke, args, message):
     assert message in result.stderr
     assert result.stderr.startswith("error: ")
     assert fake_api.requests == []
-    assert listing() == []
+    assert names_in() == []
 
 
 def test_unknown_value_names_the_p_escape_and_the_escape_works(fake_api, invoke):
@@ -167,7 +164,7 @@ def test_existing_target_refused_before_paying_and_force_overwrites(fake_api, in
     forced = invoke("generate", "a boat", "-o", "boat.jpg", "--force")
     assert forced.exit_code == 0, forced
     assert Path("boat.jpg").read_bytes()[:3] == b"\xff\xd8\xff"
-    assert listing() == ["boat.jpg"]
+    assert names_in() == ["boat.jpg"]
 
 
 def test_default_names_never_overwrite(fake_api, invoke):
@@ -182,7 +179,7 @@ def test_several_images_are_numbered(fake_api, invoke):
     result = invoke("generate", "a boat", "-n", "3", "-o", "out/boat.png")
     assert result.exit_code == 0, result
     assert result.stdout.splitlines() == ["out/boat-1.png", "out/boat-2.png", "out/boat-3.png"]
-    assert listing("out") == ["boat-1.png", "boat-2.png", "boat-3.png"]
+    assert names_in("out") == ["boat-1.png", "boat-2.png", "boat-3.png"]
 
 
 def test_output_dir_is_created(fake_api, invoke):
@@ -227,7 +224,7 @@ def test_stdout_bytes(fake_api, cli_subprocess, isolated_env):
     assert done.stdout == fake_api.expected_image("png")
     labelled = cli_subprocess(["generate", "a boat", "-o", "-", "--format", "png"])
     assert b"trainedAlgorithmicMedia" in labelled.stdout  # the same provenance a file gets
-    assert listing() == []
+    assert names_in() == []
 
 
 def test_stdout_with_several_images_is_a_usage_error(fake_api, invoke):
@@ -335,7 +332,7 @@ def test_error_is_one_line_with_request_id(fake_api, invoke):
     assert "code content_policy_violation" in lines[0] and "request id req_" in lines[0]
     assert lines[1].startswith("hint: ")
     assert "Traceback" not in result.stderr
-    assert (result.stdout, listing()) == ("", [])
+    assert (result.stdout, names_in()) == ("", [])
 
 
 def test_401_exits_3_without_retry(fake_api, invoke, monkeypatch):

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 
 from deerimg import history
+from tests.helpers import ledger_path
 
 ROOT = Path(__file__).resolve().parent.parent
 UTC = timezone.utc
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "history.jsonl"
+def ledger() -> Path:
+    return ledger_path()
 
 
 def entry(prompt: str = "a paper boat", **changes: object) -> dict:

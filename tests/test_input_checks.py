@@ -4,25 +4,16 @@ the config folder's mode on every write."""
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
+from tests.helpers import mode
 
 # A key with one non-ASCII letter, as a paste from a word processor gives; a secret all the same.
 ODD_KEY = "sk-abcdéfghijklODDSECRET"
-
-
-@pytest.fixture
-def config_file() -> Path:
-    return Path(os.environ["DEERIMG_CONFIG_DIR"]) / "config.toml"
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 # -- 1. numbers that overflow a float are Infinity too ------------------------------------------

@@ -8,7 +8,6 @@ folder, with no dependence on other tests or their order.
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -23,7 +22,8 @@ from deerimg.settings import file, keys
 from deerimg.settings.resolve import resolve_settings
 from deerimg.wire import retry
 from tests.conftest import OUTPUTS, TEST_KEY
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
+from tests.helpers import free_port, names_in
 
 ODD_KEY = "sk-odd-é-0123456789SECRETKEY"  # a non-ASCII character pasted into the key
 
@@ -39,12 +39,6 @@ def leaks(text: str, key: str = TEST_KEY) -> list[str]:
 
 def files_under(folder: Path) -> Iterator[Path]:
     return (p for p in folder.rglob("*") if p.is_file())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -199,7 +193,7 @@ def test_config_file_is_0600_in_a_0700_folder(isolated_env: Path) -> None:
     assert path == folder / "config.toml"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [p.name for p in folder.iterdir()] == ["config.toml"]  # no temporary file left
+    assert names_in(folder) == ["config.toml"]  # no temporary file left
 
 
 def test_config_rewrite_tightens_a_loose_file(isolated_env: Path) -> None:

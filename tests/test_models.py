@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from deerimg import catalog
-from tests.fakeapi import default_models
+from tests.fake import default_models
+from tests.helpers import names_in
 
 # The fake's default list, as `GET /v1/models` answers it, minus chat, embedding, audio models.
 IMAGE_IDS = [
@@ -224,7 +225,7 @@ def test_cache_holds_the_image_model_ids(invoke, fake_api, cache_file):
     assert catalog.cached_model_ids() == []
     assert invoke("models", "--search", "flux").exit_code == 0  # the whole fetch is cached
     assert cache_file.read_text() == "".join(f"{i}\n" for i in IMAGE_IDS)
-    assert sorted(p.name for p in cache_file.parent.iterdir()) == ["models.txt"]  # no temp left
+    assert names_in(cache_file.parent) == ["models.txt"]  # no temp left
     assert catalog.cached_model_ids() == IMAGE_IDS
     fake_api.models = [
         {"id": "gpt-image-9"},

@@ -9,15 +9,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.fakeapi import make_image
-
-
-def images_in(folder: Path | str = ".") -> list[str]:
-    return sorted(p.name for p in Path(folder).iterdir())
-
-
-def prompts_sent(fake_api) -> list[str]:
-    return sorted(r.json["prompt"] for r in fake_api.generation_requests())
+from tests.fake import make_image
+from tests.helpers import names_in, prompts_sent
 
 
 def two_images_for_one(fake_api) -> None:
@@ -53,7 +46,7 @@ def test_same_slug_in_another_format_is_not_taken_for_done(fake_api, invoke):
     again = invoke("generate", "-f", "batch.txt", "--skip-existing", "--no-history")
     assert again.exit_code == 0, again
     assert prompts_sent(fake_api) == ["a cat"]  # the one never made, and only it
-    assert images_in() == ["a-cat-2.jpg", "a-cat.png", "batch.txt"]
+    assert names_in() == ["a-cat-2.jpg", "a-cat.png", "batch.txt"]
 
 
 def test_explicit_names_in_two_fixed_formats_do_not_clash(fake_api, invoke):
@@ -62,7 +55,7 @@ def test_explicit_names_in_two_fixed_formats_do_not_clash(fake_api, invoke):
     )
     result = invoke("generate", "-f", "p.txt", "--no-history")
     assert result.exit_code == 0, result
-    assert images_in() == ["a.jpg", "a.png", "p.txt"]
+    assert names_in() == ["a.jpg", "a.png", "p.txt"]
 
 
 def test_explicit_name_without_extension_clashes_with_every_format(fake_api, invoke):
@@ -82,7 +75,7 @@ def test_extra_image_never_takes_a_name_planned_for_another_prompt(fake_api, inv
     fake_api.reject_prompts("cat!")
     first = invoke("generate", "-f", "batch.txt", "-j", "1", "--no-history")
     assert first.exit_code == 1, first
-    assert "cat-2.png" not in images_in()  # prompt 2's name, though prompt 2 made nothing
+    assert "cat-2.png" not in names_in()  # prompt 2's name, though prompt 2 made nothing
     fake_api.reset()
     again = invoke("generate", "-f", "batch.txt", "--skip-existing", "--no-history")
     assert again.exit_code == 0, again
@@ -106,7 +99,7 @@ def test_output_without_extension_is_found_again_in_its_real_type(fake_api, invo
     assert refused.exit_code == 2, refused
     assert "out.jpg exists" in refused.stderr
     assert fake_api.requests == []
-    assert images_in() == ["out.jpg"]
+    assert names_in() == ["out.jpg"]
     assert Path("out.jpg").read_bytes() == saved
 
 
@@ -122,7 +115,7 @@ def test_stdout_output_with_extra_images_warns_without_a_traceback(fake_api, inv
         assert image.format == "PNG"
     assert "warning: the API sent 2 images" in result.stderr
     assert "Traceback" not in result.stderr
-    assert images_in() == []
+    assert names_in() == []
 
 
 # -- 6: a prompt partly made asks only for the images it lacks ---------------------------------
@@ -134,7 +127,7 @@ def test_skip_existing_resumes_a_prompt_partly_made(fake_api, invoke):
     fake_api.queue({"body": json.dumps(body), "content_type": "application/json"})
     first = invoke("generate", "a cat", "-n", "3", "-o", "out.png", "--no-history")
     assert first.exit_code == 1
-    assert images_in() == ["out-1.png"]  # the one good image is kept
+    assert names_in() == ["out-1.png"]  # the one good image is kept
 
     fake_api.reset()
     dry = invoke("generate", "a cat", "-n", "3", "-o", "out.png", "--skip-existing", "--dry-run")
@@ -147,7 +140,7 @@ def test_skip_existing_resumes_a_prompt_partly_made(fake_api, invoke):
     assert again.exit_code == 0, again
     (sent,) = fake_api.generation_requests()
     assert sent.json["n"] == 2  # pays only for what is missing
-    assert images_in() == ["out-1.png", "out-2.png", "out-3.png"]
+    assert names_in() == ["out-1.png", "out-2.png", "out-3.png"]
 
 
 def test_skip_existing_resumes_default_names_too(fake_api, invoke):
@@ -156,4 +149,4 @@ def test_skip_existing_resumes_default_names_too(fake_api, invoke):
     assert result.exit_code == 0, result
     (sent,) = fake_api.generation_requests()
     assert sent.json["n"] == 2
-    assert images_in() == ["a-cat-1.png", "a-cat-2.png", "a-cat-3.png"]
+    assert names_in() == ["a-cat-1.png", "a-cat-2.png", "a-cat-3.png"]

@@ -7,7 +7,6 @@ Infinity, which is not JSON). Odd input is shown as well as it can be, never a c
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,8 @@ import pytest
 
 from deerimg import history
 from deerimg.imaging import images, metadata, provenance
-from tests.fakeapi import make_image, png_with_chunk
+from tests.fake import make_image, png_with_chunk
+from tests.helpers import write_ledger
 
 UTC = timezone.utc
 GOOD = {
@@ -29,13 +29,6 @@ GOOD = {
     "request_id": "req_1",
     "outcome": "ok",
 }
-
-
-def write_ledger(*lines: str) -> Path:
-    path = Path(os.environ["DEERIMG_DATA_DIR"]) / "history.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
 
 
 def strict_json(text: str) -> Any:

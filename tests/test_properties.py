@@ -33,7 +33,8 @@ from deerimg.jobs.request import RequestSpec
 from deerimg.settings import file, keys
 from deerimg.wire import retry
 from tests.conftest import OUTPUTS
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
+from tests.helpers import names_in
 
 # Fast enough for CI (each property well under 2 s), no example database left in the repo, and
 # the autouse isolated_env fixture is fine to share between the examples of one test.
@@ -739,7 +740,7 @@ def test_force_onto_a_folder_is_a_clean_error(
     assert outcome.exit_code == 1, outcome
     assert "error: cannot write boat.png: Is a directory" in outcome.stderr
     assert "Traceback" not in outcome.stderr
-    assert sorted(p.name for p in isolated_env.iterdir()) == ["boat.png"]
+    assert names_in(isolated_env) == ["boat.png"]
     assert list((isolated_env / "boat.png").iterdir()) == []
 
 
@@ -749,7 +750,7 @@ def test_longest_file_name_is_writable(fake_api: FakeDeerAPI, invoke: Any) -> No
     outcome = invoke("generate", "a paper boat", "-o", name)
     assert outcome.exit_code == 0, outcome
     assert outcome.stdout == name + "\n"
-    assert sorted(p.name for p in Path().iterdir()) == [name]
+    assert names_in() == [name]
 
 
 @PROPERTY
@@ -764,7 +765,7 @@ def test_writer_puts_whole_files_in_place(chunks: list[bytes], clash: bool) -> N
         assert final.read_bytes() == b"".join(chunks)
         assert size == len(b"".join(chunks))
         assert not clash or target.read_bytes() == b"someone else's"
-        assert sorted(p.name for p in Path(folder).iterdir()) == sorted({"image.png", final.name})
+        assert names_in(folder) == sorted({"image.png", final.name})
 
 
 def test_writer_cleans_up_when_the_bytes_fail_midway(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from PIL import Image, PngImagePlugin
 from deerimg import __version__
 from deerimg.imaging import containers, metadata, provenance
 from deerimg.imaging.formats import sniff
-from tests.fakeapi import C2PA_DUMMY, make_image, png_with_chunk
+from tests.fake import C2PA_DUMMY, make_image, png_with_chunk
 
 BODY = {"model": "gpt-image-2", "prompt": "a paper boat at night", "size": "1024x1024", "n": 1}
 

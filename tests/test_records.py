@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
 from pathlib import Path
 
 from PIL import Image
 
-from tests.fakeapi import C2PA_DUMMY, make_image, png_with_chunk
-
-
-def pixels(data: bytes) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        return image.tobytes()
-
-
-def ledger() -> Path:
-    return Path(os.environ["DEERIMG_DATA_DIR"]) / "history.jsonl"
+from tests.fake import C2PA_DUMMY, make_image, png_with_chunk
+from tests.helpers import ledger_path, pixels
 
 
 def test_edit_writes_provenance_and_info_shows_the_prompt(fake_api, invoke):
@@ -94,7 +84,7 @@ def test_history_counts_every_generation_and_edit(fake_api, invoke):
     invoke("edit", "photo.png", "four")
     fake_api.reject_prompts("bad")
     invoke("generate", "bad five")
-    entries = [json.loads(line) for line in ledger().read_text().splitlines()]
+    entries = [json.loads(line) for line in ledger_path().read_text().splitlines()]
     assert [e["outcome"] for e in entries].count("ok") == 4
     assert [e["outcome"] for e in entries].count("failed") == 1
     assert sum(len(e["files"]) for e in entries) == 5
@@ -113,7 +103,7 @@ def test_history_counts_every_generation_and_edit(fake_api, invoke):
 
 def test_corrupt_ledger_line_is_skipped_never_rewritten(fake_api, invoke):
     invoke("generate", "one")
-    path = ledger()
+    path = ledger_path()
     with path.open("ab") as handle:
         handle.write(b'{"torn": ')  # a crash mid-line
     before = path.read_bytes()
@@ -130,7 +120,7 @@ def test_history_can_be_turned_off(fake_api, invoke):
     from deerimg.settings import file as config
 
     invoke("generate", "one", "--no-history")
-    assert not ledger().exists()
+    assert not ledger_path().exists()
     config.write_config({"history": False})
     invoke("generate", "two")
-    assert not ledger().exists()
+    assert not ledger_path().exists()

@@ -14,18 +14,10 @@ import pytest
 from deerimg.imaging import images, provenance
 from deerimg.wire import responses as answers
 from tests.conftest import TEST_KEY
-from tests.fakeapi import FakeDeerAPI, make_image
+from tests.fake import FakeDeerAPI, make_image
+from tests.helpers import error_lines, ledger_text, names_in
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith("error:")]
-
-
-def ledger(isolated_env: Path) -> str:
-    path = isolated_env.parent / "data" / "history.jsonl"
-    return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 def test_a_key_the_server_quotes_is_never_shown_or_recorded(
@@ -39,7 +31,7 @@ def test_a_key_the_server_quotes_is_never_shown_or_recorded(
     assert "Incorrect API key provided: <the API key>." in outcome.stderr
     record = json.loads(outcome.stdout)
     assert TEST_KEY not in json.dumps(record)
-    assert TEST_KEY not in ledger(isolated_env)
+    assert TEST_KEY not in ledger_text()
 
 
 @pytest.mark.parametrize(
@@ -67,7 +59,7 @@ def test_an_error_message_is_one_clean_line(
     assert line == f"error: 400 {shown} (code bad [0m, request id {request_id})"
     assert "\x1b" not in outcome.stderr and "\x9b" not in outcome.stderr
     assert json.loads(outcome.stdout)["error"]["message"] == shown
-    assert "\\ud800" not in ledger(isolated_env)
+    assert "\\ud800" not in ledger_text()
 
 
 def test_server_text_keeps_words_and_drops_what_cannot_be_shown() -> None:
@@ -133,7 +125,7 @@ def test_an_image_cut_short_is_a_failure_and_never_saved(
         f"error: the response's {fmt.upper()} image is cut off "
         f"({len(whole) // 2:,} bytes, no end) (request id {request_id})"
     )
-    assert sorted(p.name for p in Path().iterdir()) == []
+    assert names_in() == []
 
 
 def test_a_revised_prompt_with_control_codes_and_a_lone_surrogate_is_kept_clean(

@@ -23,7 +23,8 @@ from typing import Any
 from PIL import Image
 
 from tests.conftest import OUTPUTS, interrupt_when
-from tests.fakeapi import FakeDeerAPI, random_failure
+from tests.fake import FakeDeerAPI, random_failure
+from tests.helpers import names_in
 
 PROMPTS = 200
 JOBS = 8
@@ -92,7 +93,7 @@ def check_images(folder: Path, expected: bytes) -> list[str]:
     """
     with Image.open(io.BytesIO(expected)) as image:
         size = image.size
-    names = sorted(p.name for p in folder.iterdir())
+    names = names_in(folder)
     for name in names:
         with Image.open(folder / name) as image:
             assert (image.format, image.size) == ("PNG", size), name

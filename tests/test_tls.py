@@ -16,7 +16,7 @@ import pytest
 
 from deerimg.wire import tls
 from tests.conftest import OUTPUTS, TEST_KEY
-from tests.fakeapi import FakeDeerAPI
+from tests.fake import FakeDeerAPI
 
 
 @pytest.fixture

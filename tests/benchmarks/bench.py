@@ -18,7 +18,7 @@ What it compares, and how:
 - Commands that are compared run in the same round, one after the other, and the order rotates
   from round to round; figures are medians, and differences and ratios are medians of the
   per-round differences and ratios, so a noisy neighbour moves both sides alike.
-- The fake DeerAPI (tests/fakeapi.py) runs in this process's threads: it records when each
+- The fake DeerAPI (tests/fake/) runs in this process's threads: it records when each
   request arrived, so a run splits into "until the request arrived" and the rest. While a
   command runs, this process only waits for it (os.wait4: its CPU time and, through a small
   launcher, its peak RSS).
@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fakeapi import FakeDeerAPI  # noqa: E402 - needs ROOT on sys.path
+from tests.fake import FakeDeerAPI  # noqa: E402 - needs ROOT on sys.path
 
 KEY = "sk-bench-0123456789abcdef"
 RESULTS = ROOT / "tests" / "benchmarks" / "results" / "latest.json"

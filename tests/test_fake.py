@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import random
 import subprocess
@@ -16,7 +17,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.fakeapi import FakeDeerAPI, Part, make_image, png_with_chunk
+from tests.fake import FAULT_KEYS, FakeDeerAPI, Fault, Part, make_image, png_with_chunk
+from tests.fake.server import API, FILES
 
 KEY = "test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -415,9 +417,56 @@ def test_png_with_chunk_keeps_the_png_valid() -> None:
     assert png[37:41] == b"caBX"
 
 
+def test_a_fault_is_frozen_data_with_a_default_for_every_field() -> None:
+    fault = Fault(status=503, retry_after_ms="1")
+    assert fault.response_headers() == {"retry-after-ms": "1"}
+    assert Fault().replaced_answer() is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fault.status = 500  # type: ignore[misc]
+    with pytest.raises(TypeError, match="stauts"):
+        Fault(stauts=500)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match=r"unknown fault keys: \['stauts'\]"):
+        Fault.of({"stauts": 500})
+    with pytest.raises(ValueError, match="route"):
+        Fault(route="variations")
+    assert {field.name for field in dataclasses.fields(Fault)} == FAULT_KEYS
+    assert len(FAULT_KEYS) == 25
+
+
+def test_queue_takes_faults_and_always_takes_the_error_type_by_its_api_name(
+    api: FakeDeerAPI, client: httpx.Client
+) -> None:
+    api.queue(Fault(status=503, retry_after_ms="1"), {"status": 429})
+    assert [generate(client, size="8x8").status_code for _ in range(3)] == [503, 429, 200]
+    api.always(status=400, type="my_type", param="size")
+    error = generate(client).json()["error"]
+    assert (error["type"], error["param"]) == ("my_type", "size")
+
+
+def test_route_table_answers_405_for_an_endpoint_and_404_under_a_prefix(
+    api: FakeDeerAPI, client: httpx.Client
+) -> None:
+    assert [(r.method, r.path) for r in API.routes] == [
+        ("GET", "/files/"),
+        ("POST", "/v1/images/generations"),
+        ("POST", "/v1/images/edits"),
+        ("GET", "/v1/models"),
+    ]
+    assert [(r.method, r.path) for r in FILES.routes] == [(None, "/files/")]
+    wrong = client.delete("/v1/models")
+    assert (wrong.status_code, wrong.headers["allow"]) == (405, "GET")
+    assert client.head("/v1/models").status_code == 200
+    assert client.post("/files/img_000001.png").json()["error"]["code"] == "unknown_url"
+    url = generate(client, response_format="url", size="8x8").json()["data"][0]["url"]
+    with httpx.Client(timeout=5) as http:
+        assert http.post(url).status_code == 405
+        assert http.post(url + ".gone").status_code == 404
+        assert http.head(url).status_code == 200
+
+
 def test_standalone_prints_its_base_url_and_stops_on_stdin_eof() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeapi", "--port", "0", "--key", "k"],
+        [sys.executable, "-m", "tests.fake", "--port", "0", "--key", "k"],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

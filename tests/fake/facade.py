@@ -1,0 +1,224 @@
+"""FakeDeerAPI: the two servers' life cycle, what they saw, and the faults tests script."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from tests.fake import routes  # noqa: F401 - importing it registers every route
+from tests.fake.faults import Fault, FaultPlan
+from tests.fake.images import cached_image, pixel_size
+from tests.fake.recorder import Recorded, Recorder
+from tests.fake.routes.files import FileStore
+from tests.fake.routes.images import EDITS_PATH, GENERATIONS_PATH
+from tests.fake.routes.models import default_models
+from tests.fake.schema import SIZE_RE
+from tests.fake.server import API, FILES, Server
+
+
+class FakeDeerAPI:
+    """A fake DeerAPI on 127.0.0.1 (see the package docstring); a context manager.
+
+    ``latency``, ``image_bytes`` and ``models`` are plain attributes: change them at any time;
+    ``reset()`` puts back the values given to the constructor. ``faults`` (a FaultPlan),
+    ``recorder`` (a Recorder) and ``files`` (a FileStore) are what the routes use.
+    """
+
+    def __init__(
+        self,
+        api_key: str = "test-key",
+        *,
+        latency: float = 0.0,
+        image_bytes: int | None = None,
+        models: list[dict[str, Any]] | None = None,
+        port: int = 0,
+        files_port: int = 0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self.tls = tls  # a server context: both servers speak https
+        self.latency = latency
+        self.image_bytes = image_bytes
+        self.models: list[dict[str, Any]] = models if models is not None else default_models()
+        self._initial = (latency, image_bytes, [dict(m) for m in self.models])
+        self._ports = (port, files_port)
+        self.faults = FaultPlan()
+        self.recorder = Recorder()
+        self.files = FileStore()
+        self._servers: list[Server] = []
+        self._threads: list[threading.Thread] = []
+        self._base_url = ""
+        self._files_url = ""
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> FakeDeerAPI:
+        """Bind both servers on 127.0.0.1 and serve them from daemon threads."""
+        if self._servers:
+            return self
+        self.faults.start()
+        main = Server(self, API, self._ports[0])
+        files = Server(self, FILES, self._ports[1])
+        self._servers = [main, files]
+        scheme = "http"
+        if self.tls is not None:
+            scheme = "https"
+            for server in self._servers:
+                # The handshake happens in the handler's thread, on its first read.
+                server.socket = self.tls.wrap_socket(
+                    server.socket, server_side=True, do_handshake_on_connect=False
+                )
+        self._base_url = f"{scheme}://127.0.0.1:{main.server_address[1]}"
+        self._files_url = f"{scheme}://127.0.0.1:{files.server_address[1]}"
+        for server in self._servers:
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.02},  # so stop() returns quickly
+                name=f"fake-{server.role}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, wake up delayed answers and close every open connection."""
+        self.faults.stop()
+        servers, self._servers = self._servers, []
+        # shutdown() waits up to a poll interval: wait for both servers at once.
+        stoppers = [threading.Thread(target=server.shutdown) for server in servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+        for server in servers:
+            server.server_close()
+        for server in servers:
+            server.close_connections()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
+    def __enter__(self) -> FakeDeerAPI:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the API server (no ``/v1``)."""
+        if not self._base_url:
+            raise RuntimeError("FakeDeerAPI is not started")
+        return self._base_url
+
+    @property
+    def files_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the files server, another origin than base_url."""
+        if not self._files_url:
+            raise RuntimeError("FakeDeerAPI is not started")
+        return self._files_url
+
+    # -- what happened -------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[Recorded]:
+        """A copy of every request the API server received, in arrival order."""
+        return self.recorder.requests
+
+    @property
+    def downloads(self) -> list[Recorded]:
+        """A copy of every request the files server received."""
+        return self.recorder.downloads
+
+    def generation_requests(self) -> list[Recorded]:
+        """Only the ``POST /v1/images/generations`` requests."""
+        return [r for r in self.requests if r.method == "POST" and r.path == GENERATIONS_PATH]
+
+    def edit_requests(self) -> list[Recorded]:
+        """Only the ``POST /v1/images/edits`` requests (see ``Recorded.parts`` and ``json``)."""
+        return [r for r in self.requests if r.method == "POST" and r.path == EDITS_PATH]
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most generation and edit requests that were being handled at the same moment."""
+        return self.faults.max_in_flight
+
+    @property
+    def in_flight(self) -> int:
+        """How many generation and edit requests are being handled now."""
+        return self.faults.in_flight
+
+    @property
+    def errors(self) -> list[str]:
+        """Unexpected exceptions in handlers (the servers never print them)."""
+        return self.recorder.errors
+
+    def expected_image(self, fmt: str = "png", size: str = "1024x1024") -> bytes:
+        """The exact bytes a fault-free generation or edit answers for this format and size."""
+        size = "1024x1024" if size == "auto" else size
+        match = SIZE_RE.fullmatch(size)
+        if match is None:
+            raise ValueError(f"bad size: {size!r}")
+        width, height = pixel_size(int(match.group(1)), int(match.group(2)))
+        return cached_image(fmt, width, height, self.image_bytes)[0]
+
+    # -- scripting -----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget requests, downloads, faults and counters; restore the constructor's settings.
+
+        Request ids keep counting, so they stay unique for the server's life.
+        """
+        self.recorder.clear()
+        self.faults.clear()
+        self.files.clear()
+        self.latency, self.image_bytes, models = self._initial
+        self.models = [dict(m) for m in models]
+
+    def queue(self, *faults: Mapping[str, Any] | Fault) -> None:
+        """Faults for the next requests, one each, in order (``{}`` is a normal answer).
+
+        A queued fault is taken by the next generation, edit or models request, unless it names
+        a ``route`` ("generations", "edits" or "models"): then only a request to that route
+        takes it. Each is a Fault or a mapping of Fault's fields.
+        """
+        self.faults.queue(*(f if isinstance(f, Fault) else Fault.of(f) for f in faults))
+
+    def always(self, **fault: Any) -> None:
+        """A fault for every request (generation, edit, models, or its ``route``) until reset()."""
+        self.faults.always(Fault.of(fault))
+
+    def reject_prompts(
+        self,
+        substring: str,
+        status: int = 400,
+        message: str = "Your request was rejected by the safety system.",
+        code: str = "content_policy_violation",
+        *,
+        error_type: str = "invalid_request_error",
+    ) -> None:
+        """Answer every generation or edit whose prompt contains ``substring`` with this error."""
+        fault = Fault(status=status, message=message, code=code, type=error_type)
+        self.faults.reject(substring, fault)
+
+    def gather(self, count: int, timeout: float = 10.0) -> None:
+        """Hold generations and edits until COUNT are in flight at once, then answer them all.
+
+        Once COUNT were in flight together (or TIMEOUT seconds passed), nothing is held any
+        more. A test of concurrency synchronises on this instead of on a latency long enough
+        for the client's threads to overlap.
+        """
+        self.faults.gather(count, timeout)
+
+    def fail_randomly(self, rate: float, seed: int, status: int = 503) -> None:
+        """Fail each generation or edit with probability ``rate`` (seeded), retry-after-ms 1.
+
+        Whether the n-th sending of a prompt fails is drawn from (seed, prompt, n) alone
+        (random_failure), so however a client's threads interleave, the same prompts fail
+        the same number of times. Drawing in arrival order instead let a prompt whose retries
+        happened to land on a fixed seed's cluster of failures fail for good, 1 run in 50.
+        """
+        self.faults.fail_randomly(rate, seed, status)

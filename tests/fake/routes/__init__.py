@@ -1,0 +1,7 @@
+"""The fake's endpoints, one module per family; importing this package registers them all."""
+
+from __future__ import annotations
+
+from tests.fake.routes import files, images, models
+
+__all__ = ["files", "images", "models"]

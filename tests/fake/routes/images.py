@@ -1,0 +1,144 @@
+"""``POST /v1/images/generations`` and ``/v1/images/edits``: faults, then checks, then images."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+from tests.fake.faults import DEFAULT, Fault
+from tests.fake.images import (
+    C2PA_DUMMY,
+    CONTENT_TYPES,
+    INVALID_B64,
+    NOT_AN_IMAGE,
+    cached_image,
+    normalize_format,
+    pixel_size,
+    png_with_chunk,
+    sniff_format,
+)
+from tests.fake.recorder import Recorded
+from tests.fake.routes.files import FILES_PREFIX
+from tests.fake.schema import (
+    BadRequest,
+    Generation,
+    edit_text_fields,
+    error_body,
+    parse_edit,
+    parse_generation,
+)
+from tests.fake.server import API, Context, Exchange
+
+GENERATIONS_PATH = "/v1/images/generations"
+EDITS_PATH = "/v1/images/edits"
+IMAGE_TOKENS_PER_INPUT = 1000  # usage.input_tokens_details.image_tokens per input image
+
+
+@API.route("POST", GENERATIONS_PATH, counted=True)
+def generations(exchange: Exchange, recorded: Recorded) -> None:
+    answer_images(exchange, recorded, "generations")
+
+
+@API.route("POST", EDITS_PATH, counted=True, form=edit_text_fields)
+def edits(exchange: Exchange, recorded: Recorded) -> None:
+    answer_images(exchange, recorded, "edits")
+
+
+def answer_images(exchange: Exchange, recorded: Recorded, route: str) -> None:
+    """Answer a generation or an edit: faults first, then validation, then the images."""
+    context = exchange.context
+    body = recorded.json
+    prompt = body.get("prompt") if isinstance(body, dict) else None
+    fault = context.faults.pick(route, prompt if isinstance(prompt, str) else None)
+    context.faults.gathered()
+    exchange.wait(context.latency)
+    if exchange.answer_fault(fault):
+        return
+    headers = fault.response_headers()
+    truncate = bool(fault.truncate)
+    if fault.error_200:
+        payload = error_body(
+            500,
+            fault.message or "The upstream returned an error.",
+            code=fault.code,
+            error_type=fault.type,
+        )
+        exchange.send_json(200, payload, headers, truncate=truncate)
+        return
+    image_tokens = 0
+    try:
+        if route == "edits":
+            content_type = recorded.headers.get("content-type", "")
+            request, inputs = parse_edit(recorded.parts, recorded.json, content_type)
+            image_tokens = IMAGE_TOKENS_PER_INPUT * inputs
+        else:
+            request = parse_generation(body)
+    except BadRequest as bad:
+        exchange.send_json(400, bad.body, headers)
+        return
+    payload = images_payload(context, request, fault, image_tokens)
+    exchange.send_json(200, payload, headers, truncate=truncate)
+
+
+def images_payload(
+    context: Context, request: Generation, fault: Fault, image_tokens: int = 0
+) -> dict[str, Any]:
+    """The 200 answer's body for REQUEST, as FAULT bends it."""
+    fmt = normalize_format(fault.wrong_format or request.fmt)
+    width, height = pixel_size(request.width, request.height)
+    data, b64 = cached_image(fmt, width, height, context.image_bytes)
+    if fault.c2pa and fmt == "png":
+        data = png_with_chunk(data, b"caBX", C2PA_DUMMY)
+        b64 = base64.b64encode(data).decode("ascii")
+    if fault.not_image:
+        data = NOT_AN_IMAGE
+        b64 = base64.b64encode(data).decode("ascii")
+    url_status = fault.url_status
+    as_url = (request.url or url_status is not None or fault.redirect_url) and not (
+        fault.invalid_b64
+    )
+    revised = (
+        "Revised: " + request.prompt if fault.revised_prompt is DEFAULT else fault.revised_prompt
+    )
+    items: list[dict[str, Any]] = []
+    for _ in range(request.n):
+        item: dict[str, Any]
+        if as_url:
+            name = context.files.put(
+                request.fmt,
+                data,
+                CONTENT_TYPES.get(sniff_format(data) or "", "text/plain"),
+                int(url_status) if url_status is not None else 200,
+            )
+            origin = context.base_url if fault.redirect_url else context.files_url
+            item = {"url": f"{origin}{FILES_PREFIX}{name}"}
+        else:
+            item = {"b64_json": INVALID_B64 if fault.invalid_b64 else b64}
+        if revised is not None:
+            item["revised_prompt"] = revised
+        items.append(item)
+    payload: dict[str, Any] = {
+        "created": int(time.time()),
+        "background": request.background,
+        "output_format": request.fmt,
+        "quality": request.quality,
+        "size": request.size,
+    }
+    usage = (
+        {
+            "input_tokens": 16 + image_tokens,
+            "input_tokens_details": {"image_tokens": image_tokens, "text_tokens": 16},
+            "output_tokens": 208 * request.n,
+            "total_tokens": 16 + image_tokens + 208 * request.n,
+        }
+        if fault.usage is DEFAULT
+        else fault.usage
+    )
+    if usage is not None:
+        payload["usage"] = usage
+    if fault.empty_data:
+        payload["data"] = []
+    elif not fault.no_data:
+        payload["data"] = items
+    return payload
