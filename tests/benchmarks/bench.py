@@ -468,8 +468,13 @@ def _split_in_process(ctx: Context, body: dict[str, Any]) -> dict[str, float | s
     try:
         import httpx
 
-        from deerimg.imaging import images, writer
-        from deerimg.wire.responses import lift_images
+        try:
+            from deerimg.imaging import images, writer
+            from deerimg.wire.responses import lift_images
+        except ImportError:  # a --source tree from before the packages of issue 15
+            from deerimg.answers import lift_images  # type: ignore[no-redef]
+
+            from deerimg import images, writer  # type: ignore[no-redef]
     except ImportError as exc:
         return {"error": f"cannot import: {exc}"}
     times: dict[str, list[float]] = {"request": [], "decode": [], "write": []}
