@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-from dataclasses import MISSING, fields
 from pathlib import Path
 
 import pytest
@@ -56,11 +55,15 @@ def test_image_flags_are_the_commands_own_parameters() -> None:
 
     commands = [images.generate, images.edit]
     params = [set(inspect.signature(command).parameters) for command in commands]
-    for field in fields(ImageFlags):
-        having = [field.name in names for names in params]
-        if field.default is MISSING:
-            assert all(having), f"{field.name} is required but not a parameter of every command"
+    for name in ImageFlags.names():
+        having = [name in names for names in params]
+        if name not in ImageFlags.ONLY_ONE:
+            assert all(having), f"{name} is required but not a parameter of every command"
         else:
-            assert any(having), f"{field.name} is a parameter of no command"
-    shared = set.intersection(*params) - {f.name for f in fields(ImageFlags)}
+            assert sum(having) == 1, f"{name} is a parameter of {sum(having)} commands, not one"
+    shared = set.intersection(*params) - set(ImageFlags.names())
     assert shared == set(), f"parameters of both commands that ImageFlags leaves out: {shared}"
+    flags = ImageFlags.of({name: name for name in ImageFlags.names()})
+    assert (flags.model, flags.dry_run, flags.style) == ("model", "dry_run", "style")
+    with pytest.raises(KeyError):
+        ImageFlags.of({"model": None})

@@ -1,8 +1,8 @@
 """The Typer app itself: its one error boundary, --version and --debug; commands register on it."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer would then eval every parameter's annotation
+# string when it builds a command, 5 ms of `deerimg --help` (issue 10's bar; STYLE §2.9 aside).
 
-from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -14,11 +14,13 @@ from deerimg.errors import DeerimgError, ExitCode
 _startup.defer_help_imports()  # --help without markdown-it and pygments
 
 
-@dataclass(slots=True)
 class State:
     """What the whole process was told before the command: --debug (or DEERIMG_DEBUG=1)."""
 
-    debug: bool = False
+    __slots__ = ("debug",)
+
+    def __init__(self) -> None:
+        self.debug = False
 
 
 state = State()

@@ -5,7 +5,8 @@ at a terminal, plain aligned columns without colour otherwise. Notes and warning
 error; failures rise as DeerimgError for the app's boundary to render.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer would then eval every parameter's annotation
+# string when it builds a command, 5 ms of `deerimg --help` (issue 10's bar; STYLE §2.9 aside).
 
 import os
 import sys

@@ -1,6 +1,7 @@
 """`generate` and `edit`: their flags gathered into one record, then the run of images."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer would then eval every parameter's annotation
+# string when it builds a command, 5 ms of `deerimg --help` (issue 10's bar; STYLE §2.9 aside).
 
 import sys
 from typing import TYPE_CHECKING, Annotated
@@ -151,7 +152,7 @@ def edit(
     raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads))
 
 
-def _request(flags: ImageFlags, endpoint: Endpoint) -> tuple[Settings, RequestSpec, RunPolicy]:
+def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, RequestSpec, RunPolicy]":
     """Flags → settings (flag > env > config > default), the request spec and the run policy."""
     from deerimg.jobs.request import RequestSpec, parse_param
     from deerimg.report.terminal import warn
@@ -206,7 +207,7 @@ def _request(flags: ImageFlags, endpoint: Endpoint) -> tuple[Settings, RequestSp
     return settings, spec, policy
 
 
-def _jobs(prompt: str | None, flags: ImageFlags) -> list[Job]:
+def _jobs(prompt: str | None, flags: ImageFlags) -> "list[Job]":
     """The run's prompts: the argument, a file, or standard input."""
     from deerimg.jobs.prompts import read_jobs
     from deerimg.report import terminal
@@ -215,11 +216,11 @@ def _jobs(prompt: str | None, flags: ImageFlags) -> list[Job]:
 
 
 def _run(
-    settings: Settings,
-    spec: RequestSpec,
-    jobs: list[Job],
-    policy: RunPolicy,
-    uploads: Uploads | None = None,
+    settings: "Settings",
+    spec: "RequestSpec",
+    jobs: "list[Job]",
+    policy: "RunPolicy",
+    uploads: "Uploads | None" = None,
 ) -> int:
     """Run the images, drawn by one Report for people and scripts; the exit code."""
     from deerimg.report import terminal

@@ -1,6 +1,7 @@
 """`info`, `history` and `models`: what is gathered for each listing, handed to the report."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer would then eval every parameter's annotation
+# string when it builds a command, 5 ms of `deerimg --help` (issue 10's bar; STYLE §2.9 aside).
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -129,7 +130,7 @@ def models_command(
     show_models(shown, rows, len(models), all_models=all_models, search=search, as_json=as_json)
 
 
-def _announce_retry(retry: Retrying) -> None:
+def _announce_retry(retry: "Retrying") -> None:
     from deerimg.report.terminal import note, retry_line
 
     note(retry_line("GET /v1/models: ", retry))
