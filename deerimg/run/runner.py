@@ -42,6 +42,13 @@ def run(
     if len(tasks) > 1:
         one_malloc_arena()  # before the worker threads start
     client = ApiClient(settings, stop=stop, connections=workers)
+    # -j requests at once, and one thread more: a thread whose answer is in parses, decodes and
+    # writes it while the next request takes its slot. One more, not -j more: each thread that
+    # holds an answer holds its buffer, and a long batch would line up more of them at once than
+    # a short one (issue 10: 50 images peaked 1.14 times as high as 5 with 2 x -j threads, 1.02
+    # with -j + 1; batch efficiency 0.88 either way, as the slot is given back early).
+    slots = threading.Semaphore(workers)
+    ended: set[int] = set()  # the numbers of the tasks that were saved or failed
 
     def one(task: Task) -> None:
         if stop.is_set():
@@ -79,15 +86,8 @@ def run(
             summary.finished += 1
             ended.add(task.number)
 
-    # -j requests at once, and one thread more: a thread whose answer is in parses, decodes and
-    # writes it while the next request takes its slot. One more, not -j more: each thread that
-    # holds an answer holds its buffer, and a long batch would line up more of them at once than
-    # a short one (issue 10: 50 images peaked 1.14 times as high as 5 with 2 x -j threads, 1.02
-    # with -j + 1; batch efficiency 0.88 either way, as the slot is given back early).
-    slots = threading.Semaphore(workers)
     pool = ThreadPoolExecutor(max_workers=workers + 1, thread_name_prefix="deerimg")
     pending: dict[Future[None], Task] = {}
-    ended: set[int] = set()  # the numbers of the tasks that were saved or failed
     interrupted = threading.Event()
     restore_sigint = _catch_interrupt(interrupted, emit)
 
