@@ -32,7 +32,9 @@ FLAG_OF = {
     "output_compression": "--compression",
     "input_fidelity": "--input-fidelity",
 }
-SIZE_RE = re.compile(r"^(auto|[1-9][0-9]{1,4}x[1-9][0-9]{1,4})$")
+# The shape of a size any family may take: WxH, a tier (Seedream's 2K), auto, adaptive (SeedEdit);
+# what one family takes is in families.py.
+SIZE_RE = re.compile(r"^(auto|adaptive|[1-9]K|[1-9][0-9]{1,4}x[1-9][0-9]{1,4})$")
 COUNT_RANGE = (1, 10)  # images per request (n)
 GPT_IMAGE_RE = re.compile(r"^(gpt-image|chatgpt-image)", re.IGNORECASE)
 

@@ -80,7 +80,7 @@ def prepare(
             raise usage_error(f"{where}the model is empty: every request names a model")
         asked = body.get("output_format")
         fmt_final = asked if asked in VALUE_SETS["output_format"] else fmt
-        count = body.get("n", 1)
+        count = request.count_of(body)
         if not is_count(count):
             raise usage_error(f"n must be a whole number from 1 to 10, not {count!r}")
         info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem)
@@ -132,7 +132,7 @@ def _on_line(where: str) -> Iterator[None]:
 def body_to_send(prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
     """The body to send: with --skip-existing, n is only the images still missing."""
     if len(plan.targets) < prepared.name.count:
-        return {**prepared.body, "n": len(plan.targets)}
+        return request.with_count(prepared.body, len(plan.targets))
     return prepared.body
 
 

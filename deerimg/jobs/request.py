@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deerimg.errors import usage_error
+from deerimg.families import family_of
 from deerimg.imaging.formats import format_of_name
 from deerimg.values import FLAG_OF, SIZE_RE, VALUE_SETS, check_finite, is_gpt_image
 
@@ -62,7 +63,8 @@ def check_value(name: str, value: Any) -> None:
 
 
 def check_spec(spec: RequestSpec) -> None:
-    """Refuse bad flag values before any request; combinations are checked per job (check_job)."""
+    """Refuse bad flag values before any request: first their shape, then what the model's family
+    takes (families.py); combinations are checked per job (check_job)."""
     if not spec.model.strip():
         raise usage_error(
             f"invalid value for --model: {spec.model!r}: every request names a model",
@@ -76,9 +78,19 @@ def check_spec(spec: RequestSpec) -> None:
         check_value("response_format", spec.response_format)
     if spec.size is not None and not SIZE_RE.match(spec.size):
         raise usage_error(
-            f"invalid value for --size: {spec.size!r} (expected WxH, such as 1024x1536, or auto)",
+            f"invalid value for --size: {spec.size!r} (expected WxH, such as 1024x1536, a tier "
+            "such as 2K, or auto)",
             hint=f"to send it anyway, use -p size={spec.size}",
         )
+    family = family_of(spec.model)
+    for name in ("size", "quality", "output_format", "style"):
+        value = getattr(spec, name)
+        why = None if value is None or name in spec.params else family.refusal(name, value)
+        if why is not None:
+            raise usage_error(
+                f"invalid value for {FLAG_OF[name]}: {value!r} ({family.title} {why})",
+                hint=f"to send it anyway, use -p {name}={value}",
+            )
     if spec.n is not None and not 1 <= spec.n <= 10:
         raise usage_error(f"invalid value for --count: {spec.n} (allowed: 1 to 10)")
     if spec.output_compression is not None and not 0 <= spec.output_compression <= 100:
@@ -195,7 +207,9 @@ def build_body(
     output_format: str | None,
     overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON body: only fields the user asked for, numbers as numbers, no nulls."""
+    """The JSON body: only fields the user asked for, numbers as numbers, no nulls; -n as the
+    model's family takes it, and the family's defaults where the user set nothing."""
+    family = family_of(spec.model)
     body: dict[str, Any] = {"model": spec.model, "prompt": prompt}
     fields = {
         "n": spec.n,
@@ -211,7 +225,33 @@ def build_body(
         "input_fidelity": spec.input_fidelity,
     }
     body.update({key: value for key, value in fields.items() if value is not None})
+    if family.count == "max_images" and "n" in body:
+        body = with_count(body, body.pop("n"), family.count)
+    body.update(family.defaults)
     body.update(spec.params)
     if overrides:
         body.update({key: value for key, value in overrides.items() if value is not None})
     return body
+
+
+GROUP = "sequential_image_generation"  # Seedream's group mode: up to max_images images
+
+
+def count_of(body: Mapping[str, Any]) -> Any:
+    """How many images BODY asks for: n, or Seedream's max_images in group mode; 1 by default."""
+    if body.get(GROUP) == "auto":
+        options = body.get(f"{GROUP}_options")
+        return options.get("max_images", 1) if isinstance(options, dict) else 1
+    return body.get("n", 1)
+
+
+def with_count(body: Mapping[str, Any], count: int, how: str | None = None) -> dict[str, Any]:
+    """BODY asking for COUNT images, the way it asks already (n, or group mode), or HOW."""
+    how = how or ("max_images" if body.get(GROUP) == "auto" else "n")
+    if how != "max_images":
+        return {**body, "n": count}
+    if count == 1:  # one image: no group mode, as Seedream's own default
+        return {key: value for key, value in body.items() if key not in (GROUP, f"{GROUP}_options")}
+    options = body.get(f"{GROUP}_options")
+    options = {**options} if isinstance(options, dict) else {}
+    return {**body, GROUP: "auto", f"{GROUP}_options": {**options, "max_images": count}}

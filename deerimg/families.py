@@ -1,0 +1,256 @@
+"""The image families DeerAPI serves: which model ids each holds, and what each takes and answers.
+
+The one table every other part reads (issue 17): validation, help, `models`, the dry run, and the
+fake DeerAPI of the tests. Sources, per family, in research/model-families.md (§1, §2.1, §6) and
+research/peers-2026-12.md §5 (OpenAI's images API as of November 2026). A model id the table does
+not know belongs to the generic OpenAI-shaped family: sent as typed, checked only for shape. A new
+id of a known family (gpt-image-2.7-…, doubao-seedream-4-5-261231) needs no release: families
+match by pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+WXH = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
+
+
+@dataclass(slots=True)
+class Sizes:
+    """What `size` a family takes: named values (auto, tiers such as 2K, presets such as
+    1024x1536) and, where it takes any WxH, the rule that WxH must keep."""
+
+    named: tuple[str, ...] = ()
+    free: bool = False  # any WxH within the bounds below
+    multiple: int = 1  # each side a multiple of this
+    max_ratio: float | None = None  # long side over short side
+    min_side: int | None = None
+    max_side: int | None = None
+    min_pixels: int | None = None
+    max_pixels: int | None = None
+
+    def refusal(self, size: str) -> str | None:
+        """Why SIZE is not one this family takes, or None when it is."""
+        if size in self.named:
+            return None
+        match = WXH.match(size)
+        if not self.free or match is None:
+            return f"takes {self.describe()}"
+        width, height = int(match.group(1)), int(match.group(2))
+        long, short = max(width, height), min(width, height)
+        broken = (
+            (width % self.multiple or height % self.multiple)
+            or (self.max_ratio is not None and long > short * self.max_ratio)
+            or (self.min_side is not None and short < self.min_side)
+            or (self.max_side is not None and long > self.max_side)
+            or (self.min_pixels is not None and width * height < self.min_pixels)
+            or (self.max_pixels is not None and width * height > self.max_pixels)
+        )
+        return f"takes {self.describe()}" if broken else None
+
+    def describe(self) -> str:
+        """2K, 4K or WxH (3,686,400 to 16,777,216 pixels, ratio at most 16:1)."""
+        parts = list(self.named)
+        if self.free:
+            rule = []
+            if self.multiple > 1:
+                rule.append(f"sides multiples of {self.multiple}")
+            if self.min_side is not None:
+                rule.append(f"sides {self.min_side} to {self.max_side}")
+            elif self.max_side is not None:
+                rule.append(f"sides up to {self.max_side}")
+            if self.min_pixels is not None:
+                rule.append(f"{self.min_pixels:,} to {self.max_pixels:,} pixels")
+            elif self.max_pixels is not None:
+                rule.append(f"up to {self.max_pixels:,} pixels")
+            if self.max_ratio is not None:
+                rule.append(f"ratio at most {self.max_ratio:g}:1")
+            parts.append("WxH" + (f" ({', '.join(rule)})" if rule else ""))
+        return ", ".join(parts[:-1]) + (" or " if len(parts) > 1 else "") + parts[-1]
+
+
+ANY_SIZE = Sizes(("auto", "adaptive", "1K", "2K", "3K", "4K"), free=True)
+
+
+@dataclass(slots=True)
+class Family:
+    """One family of models: how deerimg talks to it and what it may refuse before paying."""
+
+    name: str  # short, lower case: gpt-image, seedream-4.5, generic
+    title: str  # as people say it: GPT image, Seedream 4.5
+    pattern: str  # a regular expression matched at the start of the lower-cased model id
+    route: str = "images"  # POST /v1/images/generations and /v1/images/edits
+    sizes: Sizes = field(default_factory=lambda: ANY_SIZE)
+    # Allowed values of request fields; a field not named here is sent as typed.
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    count: str = "n"  # how -n is sent: "n", "max_images" (Seedream's group mode) or "one"
+    max_count: int = 10
+    references: int = 0  # reference images it takes (-i), 0: none
+    answers: str = "b64_json"  # or "url": downloaded at once
+    url_lifetime: str | None = None  # how long an answer's URL lives
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # sent unless the user sends them
+    dropped: tuple[str, ...] = ()  # fields new-api relays are known to drop (research §2.1)
+    retired: str | None = None  # the date the model stopped being served: a warning, still sent
+
+    def matches(self, model: str) -> bool:
+        return re.match(self.pattern, model.lower()) is not None
+
+    def refusal(self, name: str, value: Any) -> str | None:
+        """Why VALUE for request field NAME is not one this family takes, or None."""
+        if name == "size" and isinstance(value, str):
+            return self.sizes.refusal(value)
+        allowed = self.values.get(name)
+        if allowed is not None and value not in allowed:
+            return f"takes {', '.join(allowed)}"
+        return None
+
+
+GPT_QUALITY = ("auto", "low", "medium", "high")
+GPT_FORMATS = ("png", "jpeg", "webp")
+# OpenAI's free-form rule (peers-2026-12.md §5): sides multiples of 16, ratio 1:3 to 3:1, at most
+# 3840x2160; it names gpt-image-2 and the 2.5 models. Earlier GPT image models take three sizes.
+GPT_FREE = Sizes(
+    ("auto",), free=True, multiple=16, max_ratio=3, max_side=3840, max_pixels=3840 * 2160
+)
+GPT_FIXED = Sizes(("auto", "1024x1024", "1536x1024", "1024x1536"))
+SEEDREAM_DROPPED = (
+    "seed", "guidance_scale", "sequential_image_generation", "sequential_image_generation_options",
+    "optimize_prompt_options", "tools", "stream",
+)  # fmt: skip
+
+
+def _seedream_sizes(tiers: tuple[str, ...], min_pixels: int) -> Sizes:
+    """A tier, or WxH of MIN_PIXELS to 4096x4096 at a ratio of at most 16:1 (research §2.1)."""
+    return Sizes(tiers, free=True, max_ratio=16, min_pixels=min_pixels, max_pixels=4096 * 4096)
+
+
+def _seedream(name: str, title: str, pattern: str, sizes: Sizes, **more: Any) -> Family:
+    """A Seedream 4.x/5.x family: group mode for -n, up to 14 references, URL answers."""
+    return Family(
+        name,
+        title,
+        pattern,
+        sizes=sizes,
+        count="max_images",  # no `n`: sequential_image_generation "auto" with max_images
+        max_count=15,
+        references=14,
+        answers="url",
+        url_lifetime="24 h",
+        # Upstream stamps a visible "AI生成" watermark unless told not to (research §2.1).
+        defaults={"watermark": False},
+        dropped=SEEDREAM_DROPPED,
+        **more,
+    )
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        "gpt-image-2.5",
+        "GPT image 2.5/2.6",
+        r"gpt-image-2\.[5-9]",
+        sizes=GPT_FREE,
+        values={"quality": (*GPT_QUALITY, "xhigh", "max"), "output_format": GPT_FORMATS},
+        references=16,
+    ),
+    Family(
+        "gpt-image-2",
+        "GPT image 2",
+        r"gpt-image-2(?![.\d])",
+        sizes=GPT_FREE,
+        values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
+        references=16,
+    ),
+    Family(
+        "gpt-image-1",
+        "GPT image 1",
+        r"gpt-image-1(?![.\d-])",
+        sizes=GPT_FIXED,
+        values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
+        references=16,
+        retired="gpt-image-1 was shut down on 2026-10-23 (OpenAI); use gpt-image-2.5-sunburst "
+        "or gpt-image-2.5-flare",
+    ),
+    Family(
+        "gpt-image",
+        "GPT image 1.5 / 1 mini / chatgpt-image",
+        r"(gpt-image-1|chatgpt-image)",
+        sizes=GPT_FIXED,
+        values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
+        references=16,
+    ),
+    Family(
+        "dall-e-3",
+        "DALL·E 3",
+        r"dall-e-3",
+        sizes=Sizes(("1024x1024", "1792x1024", "1024x1792")),
+        values={"quality": ("standard", "hd"), "style": ("vivid", "natural")},
+        count="one",
+        max_count=1,
+        answers="url",
+        url_lifetime="60 min",
+        retired="dall-e-3 was retired on 2026-05-12 (OpenAI); use gpt-image-2",
+    ),
+    Family(
+        "dall-e-2",
+        "DALL·E 2",
+        r"dall-e-2",
+        sizes=Sizes(("256x256", "512x512", "1024x1024")),
+        values={"quality": ("standard",)},
+        answers="url",
+        url_lifetime="60 min",
+        retired="dall-e-2 was retired on 2026-05-12 (OpenAI); use gpt-image-2",
+    ),
+    Family(
+        "seedream-3.0",
+        "Seedream 3.0",
+        r"(doubao-)?seedream-3-0",
+        sizes=Sizes(free=True, min_side=512, max_side=2048),
+        count="one",
+        max_count=1,
+        answers="url",
+        url_lifetime="24 h",
+        defaults={"watermark": False},
+        dropped=SEEDREAM_DROPPED,
+    ),
+    _seedream(
+        "seedream-4.0",
+        "Seedream 4.0",
+        r"(doubao-)?seedream-4-0",
+        _seedream_sizes(("1K", "2K", "4K"), 1280 * 720),
+    ),
+    _seedream(
+        "seedream-4.5",
+        "Seedream 4.5",
+        r"(doubao-)?seedream-4-5",
+        _seedream_sizes(("2K", "4K"), 2560 * 1440),
+    ),
+    _seedream(
+        "seedream-5.0",
+        "Seedream 5.0",
+        r"(doubao-)?seedream-5-0",
+        # 2K/3K per Volcengine, 4K per some relays: where sources disagree, accept all.
+        _seedream_sizes(("2K", "3K", "4K"), 2560 * 1440),
+        values={"output_format": ("jpeg", "png")},
+    ),
+    Family(
+        "seededit",
+        "SeedEdit 3.0",
+        r"(bytedance-seededit|doubao-seededit|seededit)",
+        sizes=Sizes(("adaptive",)),
+        count="one",
+        max_count=1,
+        references=1,
+        answers="url",
+        url_lifetime="24 h",
+        defaults={"watermark": False},
+    ),
+)
+GENERIC = Family("generic", "OpenAI-shaped (not in deerimg's table)", r"")
+
+
+def family_of(model: str) -> Family:
+    """The family MODEL belongs to; the generic one for an id the table does not know."""
+    return next((family for family in FAMILIES if family.matches(model)), GENERIC)

@@ -1,0 +1,157 @@
+"""Issue 17: one family table decides what each model takes, before anything is paid."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deerimg.errors import DeerimgError
+from deerimg.families import FAMILIES, GENERIC, family_of
+from deerimg.jobs import request
+from deerimg.jobs.request import RequestSpec
+
+SEEDREAM = "doubao-seedream-4-5-251128"
+
+
+@pytest.mark.parametrize(
+    ("model", "family"),
+    [
+        ("gpt-image-2", "gpt-image-2"),
+        ("gpt-image-2-2026-04-21", "gpt-image-2"),
+        ("gpt-image-2.5-sunburst", "gpt-image-2.5"),
+        ("gpt-image-2.5-flare-2026-09-08", "gpt-image-2.5"),
+        ("gpt-image-2.6-flare", "gpt-image-2.5"),
+        ("GPT-Image-2.7-anything", "gpt-image-2.5"),  # a new id of a known family
+        ("gpt-image-1", "gpt-image-1"),
+        ("gpt-image-1.5", "gpt-image"),
+        ("gpt-image-1-mini", "gpt-image"),
+        ("chatgpt-image-latest", "gpt-image"),
+        ("dall-e-3", "dall-e-3"),
+        ("dall-e-2", "dall-e-2"),
+        ("doubao-seedream-3-0-t2i-250415", "seedream-3.0"),
+        ("doubao-seedream-4-0-250828", "seedream-4.0"),
+        ("seedream-4-0-250828", "seedream-4.0"),
+        (SEEDREAM, "seedream-4.5"),
+        ("doubao-seedream-4-5-261231", "seedream-4.5"),
+        ("doubao-seedream-5-0-260128", "seedream-5.0"),
+        ("bytedance-seedEdit-3.0-i2i", "seededit"),
+        ("doubao-seededit-3-0-i2i-250628", "seededit"),
+        ("acme-image-9", "generic"),
+        ("flux-pro-1.1", "generic"),  # part 3 gives FLUX its own route
+    ],
+)
+def test_a_model_id_finds_its_family(model: str, family: str) -> None:
+    assert family_of(model).name == family
+
+
+def test_every_family_has_a_distinct_name_and_says_what_size_it_takes() -> None:
+    names = [family.name for family in (*FAMILIES, GENERIC)]
+    assert len(names) == len(set(names))
+    for family in FAMILIES:
+        assert family.sizes.describe()
+        assert family.count in ("n", "max_images", "one")
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "ok"),
+    [
+        # OpenAI's rule for gpt-image-2 and 2.5: multiples of 16, 1:3 to 3:1, at most 3840x2160
+        ("gpt-image-2", "1024x1536", True),
+        ("gpt-image-2", "3840x2160", True),
+        ("gpt-image-2", "2160x3840", True),
+        ("gpt-image-2", "auto", True),
+        ("gpt-image-2", "1000x1000", False),  # not multiples of 16
+        ("gpt-image-2", "3840x1024", False),  # wider than 3:1
+        ("gpt-image-2", "3856x2160", False),  # past 3840
+        ("gpt-image-2", "3840x3840", False),  # more pixels than 3840x2160
+        ("gpt-image-2", "2K", False),
+        ("gpt-image-2.5-sunburst", "2048x1152", True),
+        ("gpt-image-1.5", "1536x1024", True),
+        ("gpt-image-1.5", "2048x2048", False),  # three sizes only
+        ("dall-e-3", "1792x1024", True),
+        ("dall-e-3", "1536x1024", False),
+        # Seedream: tiers by version, or WxH in its pixel range
+        (SEEDREAM, "2K", True),
+        (SEEDREAM, "4K", True),
+        (SEEDREAM, "1K", False),
+        (SEEDREAM, "2560x1440", True),
+        (SEEDREAM, "1024x1024", False),  # under 3,686,400 pixels
+        ("doubao-seedream-4-0-250828", "1K", True),
+        ("doubao-seedream-5-0-260128", "3K", True),
+        ("doubao-seedream-3-0-t2i-250415", "1024x1024", True),
+        ("doubao-seedream-3-0-t2i-250415", "2K", False),
+        ("doubao-seededit-3-0-i2i-250628", "adaptive", True),
+        ("doubao-seededit-3-0-i2i-250628", "1024x1024", False),
+        # a family the table does not know: any size of the right shape
+        ("acme-image-9", "2K", True),
+        ("acme-image-9", "1000x1000", True),
+    ],
+)
+def test_sizes_are_checked_by_the_models_family(model: str, size: str, ok: bool) -> None:
+    spec = RequestSpec(model=model, size=size)
+    if ok:
+        request.check_spec(spec)
+        return
+    with pytest.raises(DeerimgError) as caught:
+        request.check_spec(spec)
+    assert f"invalid value for --size: {size!r} ({family_of(model).title} takes " in (
+        caught.value.message
+    )
+    assert caught.value.hint == f"to send it anyway, use -p size={size}"
+
+
+@pytest.mark.parametrize(
+    ("model", "quality", "ok"),
+    [
+        ("gpt-image-2", "high", True),
+        ("gpt-image-2", "xhigh", False),  # the 2.5 models' only
+        ("gpt-image-2.5-sunburst", "max", True),
+        ("gpt-image-2", "hd", False),  # legacy models' only
+        ("dall-e-3", "hd", True),
+        ("dall-e-3", "high", False),
+        ("acme-image-9", "xhigh", True),
+    ],
+)
+def test_quality_is_checked_by_the_models_family(model: str, quality: str, ok: bool) -> None:
+    spec = RequestSpec(model=model, quality=quality)
+    if ok:
+        request.check_spec(spec)
+    else:
+        with pytest.raises(DeerimgError, match="takes"):
+            request.check_spec(spec)
+
+
+def test_a_p_value_is_never_checked() -> None:
+    request.check_spec(RequestSpec(model=SEEDREAM, size="1K", params={"size": "1K"}))
+
+
+def test_seedream_takes_n_as_group_mode_and_no_watermark_by_default() -> None:
+    body = request.build_body(RequestSpec(model=SEEDREAM, n=3, size="2K"), "a fox", None)
+    assert body == {
+        "model": SEEDREAM,
+        "prompt": "a fox",
+        "size": "2K",
+        "sequential_image_generation": "auto",
+        "sequential_image_generation_options": {"max_images": 3},
+        "watermark": False,
+    }
+    assert request.count_of(body) == 3
+    assert request.count_of(request.with_count(body, 1)) == 1
+    assert "sequential_image_generation" not in request.with_count(body, 1)
+    asked = request.build_body(RequestSpec(model=SEEDREAM, params={"watermark": True}), "x", None)
+    assert asked["watermark"] is True  # -p wins over the family's default
+
+
+def test_seedream_2k_passes_and_1k_is_refused_from_the_command_line(fake_api, invoke) -> None:
+    dry = invoke("generate", "a fox", "-m", SEEDREAM, "-s", "2K", "-n", "3", "--dry-run")
+    assert dry.exit_code == 0, dry
+    record = json.loads(dry.stdout)
+    assert record["body"]["size"] == "2K"
+    assert record["body"]["sequential_image_generation_options"] == {"max_images": 3}
+    assert len(record["outputs"]) == 3
+    refused = invoke("generate", "a fox", "-m", SEEDREAM, "-s", "1K")
+    assert refused.exit_code == 2
+    assert "Seedream 4.5 takes 2K, 4K or WxH" in refused.stderr
+    assert "-p size=1K" in refused.stderr
+    assert fake_api.requests == []
