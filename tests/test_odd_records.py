@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from deerimg import history
-from deerimg.imaging import images, metadata, provenance
+from deerimg.imaging import embed, images, metadata
 from tests.fake import make_image, png_with_chunk
 from tests.helpers import write_ledger
 
@@ -147,7 +147,7 @@ def test_a_time_with_no_day_in_the_zone_asked_for_is_an_unknown_day(time: str, h
 
 def jpeg_with_xmp(packet: bytes) -> bytes:
     data = make_image("jpeg", 8, 8)
-    payload = provenance.JPEG_XMP_ID + packet
+    payload = embed.JPEG_XMP_ID + packet
     segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
     return data[:2] + segment + data[2:]
 
@@ -190,7 +190,7 @@ def test_json_with_a_non_finite_number_is_kept_as_text(invoke, text: str) -> Non
 
 def test_a_record_with_a_non_finite_number_is_not_printed_as_infinity(invoke) -> None:
     record = {"prompt": "a fox", "seconds": float("inf")}
-    embedded = provenance.embed(make_image("png", 8, 8), "png", record)
+    embedded = embed.embed(make_image("png", 8, 8), "png", record)
     assert embedded is not None
     Path("fox.png").write_bytes(embedded)
     Path("side.png").write_bytes(make_image("png", 8, 8))

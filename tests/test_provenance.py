@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from deerimg import __version__
-from deerimg.imaging import containers, metadata, provenance
+from deerimg.imaging import containers, embed, metadata, provenance
 from deerimg.imaging.formats import sniff
 from tests.fake import C2PA_DUMMY, make_image, png_with_chunk
 
@@ -124,7 +124,7 @@ def webp_chunks(data: bytes) -> list[bytes]:
 @cases()
 def test_embed_keeps_the_decoded_pixels_byte_identical(case: tuple[str, bytes]) -> None:
     fmt, original = case
-    embedded = provenance.embed(original, fmt, record())
+    embedded = embed.embed(original, fmt, record())
     assert embedded is not None and embedded != original
     assert decoded(embedded) == decoded(original)
 
@@ -133,7 +133,7 @@ def test_embed_keeps_the_decoded_pixels_byte_identical(case: tuple[str, bytes]) 
 def test_embed_is_read_back_by_us_and_by_pillow(case: tuple[str, bytes]) -> None:
     fmt, original = case
     rec = record()
-    embedded = provenance.embed(original, fmt, rec)
+    embedded = embed.embed(original, fmt, rec)
     assert embedded is not None
     found = metadata.read(embedded, fmt)
     assert found["record"] == rec
@@ -149,7 +149,7 @@ def test_embed_is_read_back_by_us_and_by_pillow(case: tuple[str, bytes]) -> None
 @cases("png")
 def test_png_keeps_every_chunk_and_adds_one_itxt_after_ihdr(case: tuple[str, bytes]) -> None:
     fmt, original = case
-    embedded = provenance.embed(original, fmt, record())
+    embedded = embed.embed(original, fmt, record())
     assert embedded is not None and embedded[:8] == original[:8]
     before, after = png_chunks(original), png_chunks(embedded)
     assert after[0] == before[0] and after[0][4:8] == b"IHDR"
@@ -167,7 +167,7 @@ def test_jpeg_segment_goes_after_jfif_and_exif_and_the_rest_is_unchanged(
     case: tuple[str, bytes],
 ) -> None:
     fmt, original = case
-    embedded = provenance.embed(original, fmt, record())
+    embedded = embed.embed(original, fmt, record())
     assert embedded is not None
     at = 2
     while original[at + 1] in (0xE0, 0xE1) and (
@@ -183,7 +183,7 @@ def test_jpeg_segment_goes_after_jfif_and_exif_and_the_rest_is_unchanged(
 @cases("webp")
 def test_webp_chunks_kept_in_order_with_vp8x_and_xmp(case: tuple[str, bytes]) -> None:
     fmt, original = case
-    embedded = provenance.embed(original, fmt, record())
+    embedded = embed.embed(original, fmt, record())
     assert embedded is not None
     before, after = webp_chunks(original), webp_chunks(embedded)
     kinds = [chunk[:4] for chunk in after]
@@ -217,7 +217,7 @@ def test_webp_with_an_odd_sized_packet_is_padded() -> None:
     original = make_image("webp", 16, 16)
     for extra in range(2):  # one of two packet sizes is odd
         rec = record(prompt="x" * (10 + extra))
-        embedded = provenance.embed(original, "webp", rec)
+        embedded = embed.embed(original, "webp", rec)
         assert embedded is not None
         webp_chunks(embedded)
         assert metadata.read(embedded)["record"] == rec
@@ -225,11 +225,13 @@ def test_webp_with_an_odd_sized_packet_is_padded() -> None:
 
 def test_embed_accepts_jpg_and_refuses_bytes_of_another_format() -> None:
     jpeg = make_image("jpeg", 16, 16)
-    assert provenance.embed(jpeg, "jpg", record()) is not None
+    assert embed.embed(jpeg, "jpg", record()) is not None
     with pytest.raises(ValueError, match="not PNG"):
-        provenance.embed(jpeg, "png", record())
-    with pytest.raises(ValueError, match="gif"):
-        provenance.embed(jpeg, "gif", record())
+        embed.embed(jpeg, "png", record())
+    with pytest.raises(ValueError, match="avif"):
+        embed.embed(jpeg, "avif", record())
+    with pytest.raises(ValueError, match="not GIF"):  # a format deerimg writes since issue 17
+        embed.embed(jpeg, "gif", record())
 
 
 # ---- when the file must stay as it came -------------------------------------------------------
@@ -266,7 +268,7 @@ def test_c2pa_signed_files_are_never_changed(name: str) -> None:
     fmt, signed = SIGNED[name]
     data = signed()
     assert containers.has_c2pa(data) is True
-    assert provenance.embed(data, fmt, record()) is None
+    assert embed.embed(data, fmt, record()) is None
     assert metadata.read(data)["c2pa"] is True
 
 
@@ -281,9 +283,9 @@ def test_unsigned_files_and_other_app11_segments_are_not_c2pa() -> None:
 
 def test_a_record_too_large_for_a_jpeg_segment_goes_to_the_sidecar() -> None:
     rec = record(prompt="a lantern " * 7000)  # 70 kB: over one 64 kB segment
-    assert provenance.embed(make_image("jpeg", 16, 16), "jpeg", rec) is None
+    assert embed.embed(make_image("jpeg", 16, 16), "jpeg", rec) is None
     for fmt in ("png", "webp"):  # no such limit there
-        embedded = provenance.embed(make_image(fmt, 16, 16), fmt, rec)
+        embedded = embed.embed(make_image(fmt, 16, 16), fmt, rec)
         assert embedded is not None and metadata.read(embedded)["record"] == rec
 
 
@@ -291,28 +293,28 @@ def test_the_largest_packet_a_jpeg_segment_holds_still_fits() -> None:
     jpeg = make_image("jpeg", 16, 16)
     base = len(provenance.xmp_packet(record(prompt="")))
     per_char = 3  # dc:description, AIPromptInformation and the record each hold the prompt
-    room = (provenance.JPEG_SEGMENT_MAX - 29 - base) // per_char
+    room = (embed.JPEG_SEGMENT_MAX - 29 - base) // per_char
     fits = record(prompt="p" * room)
-    assert provenance.embed(jpeg, "jpeg", fits) is not None
+    assert embed.embed(jpeg, "jpeg", fits) is not None
     too_big = record(prompt="p" * (room + 1))
-    assert len(provenance.xmp_packet(too_big)) + 29 > provenance.JPEG_SEGMENT_MAX
-    assert provenance.embed(jpeg, "jpeg", too_big) is None
+    assert len(provenance.xmp_packet(too_big)) + 29 > embed.JPEG_SEGMENT_MAX
+    assert embed.embed(jpeg, "jpeg", too_big) is None
 
 
 @cases()
 def test_an_image_that_already_holds_xmp_is_left_alone(case: tuple[str, bytes]) -> None:
     fmt, original = case
-    once = provenance.embed(original, fmt, record())
+    once = embed.embed(original, fmt, record())
     assert once is not None
-    assert provenance.embed(once, fmt, record(prompt="another")) is None
+    assert embed.embed(once, fmt, record(prompt="another")) is None
 
 
 def test_a_webp_whose_chunks_overrun_the_riff_size_is_left_alone() -> None:
     webp = make_image("webp", 16, 16)
     broken = webp[:4] + (len(webp) - 20).to_bytes(4, "little") + webp[8:]
-    assert provenance.embed(broken, "webp", record()) is None
+    assert embed.embed(broken, "webp", record()) is None
     empty_vp8x = b"RIFF\x0c\x00\x00\x00WEBPVP8X\x00\x00\x00\x00"
-    assert provenance.embed(empty_vp8x, "webp", record()) is None
+    assert embed.embed(empty_vp8x, "webp", record()) is None
 
 
 # ---- the record and the packet ----------------------------------------------------------------
@@ -392,7 +394,7 @@ def test_any_prompt_round_trips_through_the_packet(prompt: str, revised: str | N
     shown = root.findtext(".//dc:description/rdf:Alt/rdf:li", namespaces=NS)
     # XML 1.0 cannot hold some characters at all: the description drops them, the record keeps all
     assert shown == "".join(c for c in prompt if xml_char(c))
-    embedded = provenance.embed(TINY_PNG, "png", rec)
+    embedded = embed.embed(TINY_PNG, "png", rec)
     assert embedded is not None
     assert metadata.read(embedded)["record"] == rec
 
@@ -439,7 +441,7 @@ def test_a1111_and_comfyui_chunks_are_read_back(how: str) -> None:
 
 def test_other_tools_chunks_survive_embedding_and_are_read_with_the_record() -> None:
     data = png_with_text(parameters=("text", A1111), comment=("itxt", "ü ∂ 鹿"))
-    embedded = provenance.embed(data, "png", record())
+    embedded = embed.embed(data, "png", record())
     assert embedded is not None
     found = metadata.read(embedded)
     assert found["text"] == {"parameters": A1111, "comment": "ü ∂ 鹿"}
@@ -488,7 +490,7 @@ def test_sidecar_is_named_after_the_whole_file_name(tmp_path: Path) -> None:
 
 
 FORMATS = ("png", "jpeg", "webp")
-SAMPLES = {fmt: provenance.embed(make_image(fmt, 8, 8), fmt, record()) for fmt in FORMATS}
+SAMPLES = {fmt: embed.embed(make_image(fmt, 8, 8), fmt, record()) for fmt in FORMATS}
 
 
 @settings(max_examples=200, deadline=None)
@@ -509,7 +511,7 @@ def test_damaged_files_never_crash_the_reader_or_the_writer(
         return  # the damage hit the magic bytes
     metadata.read(data, fmt)
     containers.has_c2pa(data)
-    provenance.embed(data, fmt, record())
+    embed.embed(data, fmt, record())
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -518,9 +520,9 @@ def test_embed_parts_share_the_image_memory(fmt: str) -> None:
     rec = record()
     original = make_image(fmt, 32, 32)
     decoded = bytearray(original)  # what images.decode gives the runner
-    parts = provenance.embed_parts(decoded, fmt, rec)
+    parts = embed.embed_parts(decoded, fmt, rec)
     assert parts is not None
-    assert b"".join(parts) == provenance.embed(original, fmt, rec)
+    assert b"".join(parts) == embed.embed(original, fmt, rec)
     views = [p for p in parts if isinstance(p, memoryview)]
     assert all(view.obj is decoded for view in views)
     # Every byte of the image is a view but a WebP's 12-byte RIFF header and one flags byte.

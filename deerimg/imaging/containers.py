@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from deerimg.imaging.formats import Data, known_format, sniff
+from deerimg.imaging.formats import Data, known_format, sniff, sniff_any
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -81,6 +81,6 @@ def has_c2pa(data: Data) -> bool:
 
 def checked_format(data: Data, fmt: str) -> str:
     fmt = known_format(fmt)
-    if sniff(data[:16]) != fmt:
+    if sniff_any(data) != fmt:
         raise ValueError(f"the bytes are not {fmt.upper()}")
     return fmt

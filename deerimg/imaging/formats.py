@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from deerimg.values import FORMATS, normalise_format
+import re
 
-EXTENSION = {"png": "png", "jpeg": "jpg", "webp": "webp"}  # format → the extension it is saved as
+from deerimg.values import normalise_format
+
+# What an answer may hold: the raster formats every image model writes, and the GIF and SVG of
+# OpenAI's November-2026 models (peers-2026-12.md §5). Uploads and `info` take the first three.
+RASTER = ("png", "jpeg", "webp")
+WRITTEN = (*RASTER, "gif", "svg")
+EXTENSION = {"png": "png", "jpeg": "jpg", "webp": "webp", "gif": "gif", "svg": "svg"}  # as saved
 EXTENSIONS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}  # and back
 IMAGE_EXTS = tuple(EXTENSIONS)
 Data = bytes | bytearray  # an image's bytes, as decoded or read
 Buffer = bytes | bytearray | memoryview  # a piece of a file to write
-CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+CONTENT_TYPES = {
+    "png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",
+    "svg": "image/svg+xml",
+}  # fmt: skip
+SNIFF_BYTES = 1024  # what sniff_any reads: an SVG's root element may follow a comment or two
+_SVG_START = (b"<?xml", b"<svg", b"<!--", b"<!doctype svg")
+_SVG_ROOT = re.compile(rb"<svg[\s>/]")
 
 
 def sniff(head: bytes | bytearray | memoryview) -> str | None:
@@ -21,6 +33,20 @@ def sniff(head: bytes | bytearray | memoryview) -> str | None:
         return "jpeg"
     if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
+    return None
+
+
+def sniff_any(head: bytes | bytearray | memoryview) -> str | None:
+    """What an answer holds: png, jpeg, webp, gif or svg from its first bytes, else None."""
+    found = sniff(head)
+    if found is not None:
+        return found
+    head = bytes(head[:SNIFF_BYTES])
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(_SVG_START) and _SVG_ROOT.search(text):
+        return "svg"
     return None
 
 
@@ -36,6 +62,6 @@ def format_of_name(name: str) -> str | None:
 def known_format(name: str) -> str:
     """NAME as one of the formats deerimg writes (jpg is jpeg, any case); ValueError otherwise."""
     fmt = normalise_format(name.lower())
-    if fmt not in FORMATS:
+    if fmt not in WRITTEN:
         raise ValueError(f"not an image format deerimg writes: {fmt}")
     return fmt

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import struct
 from collections.abc import Iterator
 
 from deerimg.errors import DeerimgError
-from deerimg.imaging.formats import Data, sniff
+from deerimg.imaging.formats import SNIFF_BYTES, Data, sniff_any
 
 CHUNK = 1 << 18  # base64 characters per decoded piece: a multiple of 4
 
@@ -21,9 +22,14 @@ def cut_off(data: bytes | bytearray | memoryview, kind: str) -> bool:
 
     PNG ends with its IEND chunk; a JPEG with the EOI marker FF D9, which its compressed data
     cannot hold (an FF there is followed by 00 or a restart marker); a WebP holds at least the
-    length its RIFF header gives. Only the tail is searched, so trailing padding is allowed.
+    length its RIFF header gives; a GIF ends with its trailer 3B; an SVG with </svg>. Only the
+    tail is searched, so trailing padding is allowed.
     """
     tail = bytes(data[-_TAIL:])
+    if kind == "gif":
+        return not tail.rstrip(b"\x00").endswith(b"\x3b")
+    if kind == "svg":
+        return b"</svg>" not in tail.lower()
     if kind == "png":
         return b"IEND" not in tail
     if kind == "jpeg":
@@ -35,8 +41,13 @@ def cut_off(data: bytes | bytearray | memoryview, kind: str) -> bool:
 
 
 def pixel_size(head: Data) -> tuple[int, int] | None:
-    """Width and height from the header, where the first bytes hold it."""
-    kind = sniff(head)
+    """Width and height from the header, where the first bytes hold it (an SVG's root element
+    when it gives them in pixels, else its viewBox)."""
+    kind = sniff_any(head)
+    if kind == "gif" and len(head) >= 10:
+        return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+    if kind == "svg":
+        return _svg_size(bytes(head[:SNIFF_BYTES]))
     try:
         if kind == "png" and head[12:16] == b"IHDR":
             return struct.unpack(">II", head[16:24])
@@ -47,6 +58,26 @@ def pixel_size(head: Data) -> tuple[int, int] | None:
     except (struct.error, IndexError):
         return None
     return None
+
+
+_SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.IGNORECASE | re.DOTALL)
+_SVG_LENGTH = r'\b{}\s*=\s*["\']\s*([0-9]+(?:\.[0-9]+)?)\s*(?:px)?\s*["\']'
+_SVG_VIEWBOX = re.compile(
+    r'\bviewBox\s*=\s*["\']\s*[-0-9.]+[\s,]+[-0-9.]+[\s,]+([0-9.]+)[\s,]+([0-9.]+)'
+)
+
+
+def _svg_size(head: bytes) -> tuple[int, int] | None:
+    """The root element's width and height in pixels, else its viewBox's; None otherwise."""
+    tag = _SVG_TAG.search(head)
+    if tag is None:
+        return None
+    text = tag.group(0).decode("utf-8", "replace")
+    sides = [re.search(_SVG_LENGTH.format(name), text) for name in ("width", "height")]
+    if sides[0] and sides[1]:
+        return round(float(sides[0].group(1))), round(float(sides[1].group(1)))
+    box = _SVG_VIEWBOX.search(text)
+    return (round(float(box.group(1))), round(float(box.group(2)))) if box else None
 
 
 def _jpeg_size(data: Data) -> tuple[int, int] | None:

@@ -16,14 +16,9 @@ from deerimg.imaging.containers import (
     png_chunks,
     webp_chunks,
 )
+from deerimg.imaging.embed import JPEG_XMP_ID, XMP_KEYWORD
 from deerimg.imaging.formats import sniff
-from deerimg.imaging.provenance import (
-    DEERIMG_NS,
-    JPEG_XMP_ID,
-    NAMESPACES,
-    XMP_KEYWORD,
-    sidecar_path,
-)
+from deerimg.imaging.provenance import DEERIMG_NS, NAMESPACES, sidecar_path
 from deerimg.values import non_finite
 
 if TYPE_CHECKING:

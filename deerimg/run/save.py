@@ -9,7 +9,7 @@ from typing import Any
 
 from deerimg.errors import DeerimgError
 from deerimg.events import Event, ImageRecord, Note, RetryEvent, Retrying, Saved
-from deerimg.imaging import images, provenance, writer
+from deerimg.imaging import embed, images, provenance, writer
 from deerimg.imaging.containers import has_c2pa
 from deerimg.imaging.formats import EXTENSION, format_of_name, sniff
 from deerimg.jobs.paths import Target, extra_name, final_paths
@@ -140,7 +140,7 @@ def save_image(
         c2pa = has_c2pa(data)
         if not c2pa:
             try:
-                embedded = provenance.embed_parts(data, fmt, made)
+                embedded = embed.embed_parts(data, fmt, made)
             except ValueError:
                 embedded = None
     parts = embedded if embedded is not None else [data]
