@@ -54,7 +54,7 @@ _deerimg_option_kind() {
             "edit/--retries" | "edit/--timeout" | "history/-n" | "history/--limit" | \
             "history/--search" | "history/--since" | "models/--search") kind="@none" ;;
         "generate/-q" | "generate/--quality" | "edit/-q" | "edit/--quality") kind="auto low medium high xhigh max standard hd" ;;
-        "generate/--format" | "edit/--format") kind="png jpeg webp" ;;
+        "generate/--format" | "edit/--format") kind="png jpeg webp gif svg" ;;
         "generate/--background" | "edit/--background") kind="transparent opaque auto" ;;
         "generate/--moderation" | "edit/--moderation") kind="auto low" ;;
         "generate/--style") kind="vivid natural" ;;

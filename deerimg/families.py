@@ -152,7 +152,11 @@ FAMILIES: tuple[Family, ...] = (
         "GPT image 2.5/2.6",
         r"gpt-image-2\.[5-9]",
         sizes=GPT_FREE,
-        values={"quality": (*GPT_QUALITY, "xhigh", "max"), "output_format": GPT_FORMATS},
+        # GIF and SVG: OpenAI's November-2026 formats (peers-2026-12.md §5)
+        values={
+            "quality": (*GPT_QUALITY, "xhigh", "max"),
+            "output_format": (*GPT_FORMATS, "gif", "svg"),
+        },
         references=16,
     ),
     Family(

@@ -12,14 +12,16 @@ from deerimg.errors import usage_error
 # outside it can still be sent with -p KEY=VALUE.
 VALUE_SETS: dict[str, tuple[str, ...]] = {
     "quality": ("auto", "low", "medium", "high", "xhigh", "max", "standard", "hd"),
-    "output_format": ("png", "jpeg", "webp"),
+    "output_format": ("png", "jpeg", "webp", "gif", "svg"),
     "background": ("transparent", "opaque", "auto"),
     "moderation": ("auto", "low"),
     "style": ("vivid", "natural"),
     "response_format": ("url", "b64_json"),
     "input_fidelity": ("high", "low"),
 }
-FORMATS = VALUE_SETS["output_format"]
+# A config default for every run: what every model that takes output_format writes (GIF and SVG
+# are asked for run by run, of the models that make them).
+FORMATS = ("png", "jpeg", "webp")
 FLAG_OF = {
     "quality": "--quality",
     "output_format": "--format",

@@ -155,3 +155,33 @@ def test_seedream_2k_passes_and_1k_is_refused_from_the_command_line(fake_api, in
     assert "Seedream 4.5 takes 2K, 4K or WxH" in refused.stderr
     assert "-p size=1K" in refused.stderr
     assert fake_api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-m", "gpt-image-2", "--format", "svg"], "GPT image 2 takes png, jpeg, webp"),
+        (["-m", "gpt-image-2", "-o", "logo.svg"], "--format svg is not made by GPT image 2"),
+        (["-m", "gpt-image-2.5-sunburst", "--format", "svg", "-n", "2"], "an SVG is made one"),
+        (["-m", "gpt-image-2.5-flare", "--format", "gif", "--compression", "50"], "asks for gif"),
+    ],
+)
+def test_gif_and_svg_are_asked_only_of_the_models_that_make_them(
+    fake_api, invoke, args: list[str], message: str
+) -> None:
+    refused = invoke("generate", "a logo", *args)
+    assert refused.exit_code == 2, refused
+    assert message in refused.stderr
+    assert "-p " in refused.stderr
+    assert fake_api.requests == []
+
+
+def test_an_svg_name_asks_a_25_model_for_svg(fake_api, invoke) -> None:
+    dry = invoke(
+        "generate", "a logo", "-m", "gpt-image-2.5-sunburst", "-o", "logo.svg", "--dry-run"
+    )
+    assert dry.exit_code == 0, dry
+    record = json.loads(dry.stdout)
+    assert (record["body"]["output_format"], record["outputs"]) == ("svg", ["logo.svg"])
+    line = json.dumps({"prompt": "x", "output_format": "svg"})  # a line is sent as written
+    assert invoke("generate", "--dry-run", input=line + "\n").exit_code == 0

@@ -110,7 +110,8 @@ def test_dall_e_flags(fake_api, invoke):
     ("args", "message"),
     [
         (["-q", "ultra"], "allowed: auto, low, medium, high, xhigh, max, standard, hd"),
-        (["--format", "gif"], "allowed: png, jpeg, webp"),
+        (["--format", "avif"], "allowed: png, jpeg, webp, gif, svg"),
+        (["--format", "gif"], "GPT image 2 takes png, jpeg, webp"),  # issue 17: per family
         (["--background", "green"], "allowed: transparent, opaque, auto"),
         (["--moderation", "none"], "allowed: auto, low"),
         (["--style", "moody"], "allowed: vivid, natural"),

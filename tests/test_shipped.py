@@ -331,7 +331,7 @@ def test_bash_completes_every_value_set_from_the_app():
     ("line", "expected"),
     [
         pytest.param("generate --format = w", ["webp"], id="split-at-equals"),
-        pytest.param("generate --format =", ["png", "jpeg", "webp"], id="at-equals"),
+        pytest.param("generate --format =", ["png", "jpeg", "webp", "gif", "svg"], id="at-equals"),
         pytest.param("--debug generate -q h", ["high", "hd"], id="global-option-first"),
         pytest.param("generate cat -o x.png --dry", ["--dry-run"], id="after-values"),
         pytest.param("generate -o --json --j", ["--jobs", "--json"], id="option-as-a-value"),
@@ -480,7 +480,7 @@ def test_zsh_completes(zsh, tmp_path):
     cases = {
         "deerimg gen": {"generate"},
         "deerimg generate --for": {"--force", "--format"},
-        "deerimg generate --format=": {"png", "jpeg", "webp"},
+        "deerimg generate --format=": {"png", "jpeg", "webp", "gif", "svg"},
         "deerimg --debug generate -o x.png --back": {"--background"},
         "deerimg config ": {sub.path[-1] for sub in config.subcommands},
         "deerimg config set format ": {"png", "jpeg", "webp"},

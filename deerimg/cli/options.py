@@ -56,8 +56,8 @@ Format = Annotated[
     str | None,
     opt(
         "--format",
-        help="png, jpeg or webp (output_format). Default: from the -o extension, "
-        "else config format, else png.",
+        help="png, jpeg, webp, gif or svg (output_format; gif and svg: GPT image 2.5 and later). "
+        "Default: from the -o extension, else config format, else png.",
     ),
 ]
 Compression = Annotated[

@@ -11,7 +11,9 @@ from deerimg.values import normalise_format
 RASTER = ("png", "jpeg", "webp")
 WRITTEN = (*RASTER, "gif", "svg")
 EXTENSION = {"png": "png", "jpeg": "jpg", "webp": "webp", "gif": "gif", "svg": "svg"}  # as saved
-EXTENSIONS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}  # and back
+EXTENSIONS = {  # and back
+    ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp", ".gif": "gif", ".svg": "svg",
+}  # fmt: skip
 IMAGE_EXTS = tuple(EXTENSIONS)
 Data = bytes | bytearray  # an image's bytes, as decoded or read
 Buffer = bytes | bytearray | memoryview  # a piece of a file to write

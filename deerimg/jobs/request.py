@@ -158,14 +158,32 @@ def check_job(
             hint=response_format.escape(),
         )
     fmt = sent("output_format", output_format, format_from_line)
+    family = family_of(model.value) if model is not None and isinstance(model.value, str) else None
+    # A line's own fields are sent as written, like -p: only the flags' format is the family's.
+    flagged = fmt is not None and not fmt.from_line and fmt.value is not None
+    why_not = family.refusal("output_format", fmt.value) if family and fmt and flagged else None
+    if fmt is not None and family is not None and why_not is not None:
+        hint = fmt.escape()
+        if not fmt.from_line:
+            hint = f"choose another --format or -o extension, or {hint}"
+        raise usage_error(
+            f"{fmt.label()} {fmt.value} is not made by {family.title}, which {why_not}",
+            hint=hint,
+        )
+    count = sent("n", spec.n)
+    if fmt is not None and fmt.value == "svg" and count is not None and (count.value or 1) > 1:
+        raise usage_error(
+            f"{prefix(fmt, count)}an SVG is made one at a time: {count.label()} must be 1",
+            hint=count.escape(),
+        )
     compression = sent("output_compression", spec.output_compression)
     if (
         fmt is not None
         and compression is not None
         and compression.value is not None
-        and fmt.value in (None, "png")
+        and fmt.value in (None, "png", "gif", "svg")
     ):
-        why = "png is the default format" if fmt.value is None else "this asks for png"
+        why = "png is the default format" if fmt.value is None else f"this asks for {fmt.value}"
         hint = compression.escape()
         if not fmt.from_line:
             hint = f"add --format jpeg or --format webp, or {hint}"
