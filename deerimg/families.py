@@ -15,62 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-WXH = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
-
-
-@dataclass(slots=True)
-class Sizes:
-    """What `size` a family takes: named values (auto, tiers such as 2K, presets such as
-    1024x1536) and, where it takes any WxH, the rule that WxH must keep."""
-
-    named: tuple[str, ...] = ()
-    free: bool = False  # any WxH within the bounds below
-    multiple: int = 1  # each side a multiple of this
-    max_ratio: float | None = None  # long side over short side
-    min_side: int | None = None
-    max_side: int | None = None
-    min_pixels: int | None = None
-    max_pixels: int | None = None
-
-    def refusal(self, size: str) -> str | None:
-        """Why SIZE is not one this family takes, or None when it is."""
-        if size in self.named:
-            return None
-        match = WXH.match(size)
-        if not self.free or match is None:
-            return f"takes {self.describe()}"
-        width, height = int(match.group(1)), int(match.group(2))
-        long, short = max(width, height), min(width, height)
-        broken = (
-            (width % self.multiple or height % self.multiple)
-            or (self.max_ratio is not None and long > short * self.max_ratio)
-            or (self.min_side is not None and short < self.min_side)
-            or (self.max_side is not None and long > self.max_side)
-            or (self.min_pixels is not None and width * height < self.min_pixels)
-            or (self.max_pixels is not None and width * height > self.max_pixels)
-        )
-        return f"takes {self.describe()}" if broken else None
-
-    def describe(self) -> str:
-        """2K, 4K or WxH (3,686,400 to 16,777,216 pixels, ratio at most 16:1)."""
-        parts = list(self.named)
-        if self.free:
-            rule = []
-            if self.multiple > 1:
-                rule.append(f"sides multiples of {self.multiple}")
-            if self.min_side is not None:
-                rule.append(f"sides {self.min_side} to {self.max_side}")
-            elif self.max_side is not None:
-                rule.append(f"sides up to {self.max_side}")
-            if self.min_pixels is not None:
-                rule.append(f"{self.min_pixels:,} to {self.max_pixels:,} pixels")
-            elif self.max_pixels is not None:
-                rule.append(f"up to {self.max_pixels:,} pixels")
-            if self.max_ratio is not None:
-                rule.append(f"ratio at most {self.max_ratio:g}:1")
-            parts.append("WxH" + (f" ({', '.join(rule)})" if rule else ""))
-        return ", ".join(parts[:-1]) + (" or " if len(parts) > 1 else "") + parts[-1]
-
+from deerimg.sizes import Sizes
 
 ANY_SIZE = Sizes(("auto", "adaptive", "1K", "2K", "3K", "4K"), free=True)
 

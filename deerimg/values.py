@@ -18,6 +18,7 @@ VALUE_SETS: dict[str, tuple[str, ...]] = {
     "style": ("vivid", "natural"),
     "response_format": ("url", "b64_json"),
     "input_fidelity": ("high", "low"),
+    "resolution": ("1K", "2K", "3K", "4K"),  # --resolution: a tier, made a size per family
 }
 # A config default for every run: what every model that takes output_format writes (GIF and SVG
 # are asked for run by run, of the models that make them).
@@ -33,6 +34,8 @@ FLAG_OF = {
     "n": "--count",
     "output_compression": "--compression",
     "input_fidelity": "--input-fidelity",
+    "resolution": "--resolution",
+    "aspect": "--aspect",
 }
 # The shape of a size any family may take: WxH, a tier (Seedream's 2K), auto, adaptive (SeedEdit);
 # what one family takes is in families.py.

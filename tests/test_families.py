@@ -185,3 +185,41 @@ def test_an_svg_name_asks_a_25_model_for_svg(fake_api, invoke) -> None:
     assert (record["body"]["output_format"], record["outputs"]) == ("svg", ["logo.svg"])
     line = json.dumps({"prompt": "x", "output_format": "svg"})  # a line is sent as written
     assert invoke("generate", "--dry-run", input=line + "\n").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("model", "aspect", "resolution", "size"),
+    [
+        # GPT image 2: that ratio on its grid of 16, near the tier's pixels, within its rule
+        ("gpt-image-2", "16:9", "2K", "2736x1536"),
+        ("gpt-image-2", "1:1", "4K", "2880x2880"),  # 3840x2160's pixels at most
+        ("gpt-image-2", "9:16", None, "768x1360"),
+        # three sizes: the nearest in ratio
+        ("gpt-image-1.5", "16:9", "2K", "1536x1024"),
+        ("dall-e-3", "9:16", None, "1024x1792"),
+        # Seedream: an explicit WxH (a tier alone lets the model pick the shape), in its range
+        (SEEDREAM, "16:9", "2K", "2736x1536"),
+        (SEEDREAM, "16:9", None, "2560x1440"),  # 4.5's fewest pixels
+        (SEEDREAM, None, "4K", "4K"),  # a tier alone is the tier
+        ("doubao-seedream-3-0-t2i-250415", "9:16", "1K", "768x1360"),
+    ],
+)
+def test_aspect_and_resolution_become_the_familys_size(
+    model: str, aspect: str | None, resolution: str | None, size: str
+) -> None:
+    spec = RequestSpec(model=model, aspect=aspect, resolution=resolution)
+    request.check_spec(spec)
+    body = request.build_body(spec, "x", None)
+    assert body["size"] == size
+    assert family_of(model).refusal("size", size) is None
+
+
+def test_aspect_a_family_cannot_make_is_refused_and_s_wins() -> None:
+    with pytest.raises(DeerimgError, match="GPT image 2 takes no size for --aspect 1:8"):
+        request.build_body(RequestSpec(model="gpt-image-2", aspect="1:8"), "x", None)
+    with pytest.raises(DeerimgError, match="expected W:H"):
+        request.check_spec(RequestSpec(model="gpt-image-2", aspect="wide"))
+    with pytest.raises(DeerimgError, match="allowed: 1K, 2K, 3K, 4K"):
+        request.check_spec(RequestSpec(model="gpt-image-2", resolution="8K"))
+    spec = RequestSpec(model="gpt-image-2", size="1024x1024", aspect="16:9")
+    assert request.build_body(spec, "x", None)["size"] == "1024x1024"

@@ -11,7 +11,7 @@ from typing import Any
 from deerimg.errors import DeerimgError, usage_error
 from deerimg.imaging import inputs
 from deerimg.imaging.inputs import InputImage
-from deerimg.jobs import paths, request
+from deerimg.jobs import combinations, paths, request
 from deerimg.jobs.prompts import Job
 from deerimg.jobs.request import RequestSpec
 from deerimg.values import VALUE_SETS, is_count
@@ -66,7 +66,7 @@ def prepare(
         where = job.where
         # The rules run on what this job sends: a line's "model" or "output_format" can make a
         # combination the flags alone did not.
-        request.check_job(
+        combinations.check_job(
             job_spec,
             overrides,
             fmt,

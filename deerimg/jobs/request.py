@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deerimg.errors import usage_error
-from deerimg.families import family_of
+from deerimg.families import GENERIC, family_of
 from deerimg.imaging.formats import format_of_name
+from deerimg.sizes import parse_aspect, size_for
 from deerimg.values import FLAG_OF, SIZE_RE, VALUE_SETS, check_finite, is_gpt_image
 
 
@@ -51,6 +52,26 @@ class RequestSpec:
     user: str | None = None
     input_fidelity: str | None = None  # edit only
     params: Mapping[str, Any] = field(default_factory=dict)
+    aspect: str | None = None  # --aspect W:H, made a size the model's family takes
+    resolution: str | None = None  # --resolution 1K..4K, likewise
+
+
+def shaped_size(spec: RequestSpec, model: str | None = None) -> str | None:
+    """The size MODEL (the spec's by default) is sent: -s as given, else what --aspect and
+    --resolution make of it in the model's family (families.size_for)."""
+    if spec.size is not None or (spec.aspect is None and spec.resolution is None):
+        return spec.size
+    family = family_of(model or spec.model)
+    aspect = parse_aspect(spec.aspect) if spec.aspect is not None else None
+    size = size_for(family.sizes, aspect, spec.resolution, generic=family is GENERIC)
+    if size is None:
+        flags = (("--aspect", spec.aspect), ("--resolution", spec.resolution))
+        asked = " ".join(f"{flag} {value}" for flag, value in flags if value)
+        raise usage_error(
+            f"{family.title} takes no size for {asked}: it {family.sizes.refusal('?')}",
+            hint="choose another --aspect, or give -s WxH (or -p size=… to send it anyway)",
+        )
+    return size
 
 
 def check_value(name: str, value: Any) -> None:
@@ -82,6 +103,12 @@ def check_spec(spec: RequestSpec) -> None:
             "such as 2K, or auto)",
             hint=f"to send it anyway, use -p size={spec.size}",
         )
+    if spec.aspect is not None and parse_aspect(spec.aspect) is None:
+        raise usage_error(
+            f"invalid value for --aspect: {spec.aspect!r} (expected W:H, such as 16:9)"
+        )
+    if spec.resolution is not None:
+        check_value("resolution", spec.resolution)
     family = family_of(spec.model)
     for name in ("size", "quality", "output_format", "style"):
         value = getattr(spec, name)
@@ -96,116 +123,6 @@ def check_spec(spec: RequestSpec) -> None:
     if spec.output_compression is not None and not 0 <= spec.output_compression <= 100:
         raise usage_error(
             f"invalid value for --compression: {spec.output_compression} (allowed: 0 to 100)"
-        )
-
-
-@dataclass(slots=True)  # not frozen: 0.2 ms a class at every start (issue 10)
-class Sent:
-    """One field a job sends, and whether its prompt file line (not a flag) set it."""
-
-    key: str
-    value: Any
-    from_line: bool
-
-    def label(self) -> str:
-        return f'"{self.key}"' if self.from_line else FLAG_OF[self.key]
-
-    def escape(self) -> str:
-        """The -p way to send it anyway: a line's own value beats -p, so it must leave the line."""
-        text = self.value if isinstance(self.value, str) else json.dumps(self.value)
-        if self.from_line:
-            return f'send it anyway: take "{self.key}" off the line and use -p {self.key}={text}'
-        return f"send it anyway with -p {self.key}={text}"
-
-
-def check_job(
-    spec: RequestSpec,
-    overrides: Mapping[str, Any],
-    output_format: str | None,
-    *,
-    where: str = "",
-    format_from_line: bool = False,
-) -> None:
-    """Refuse the combinations the API is known to reject, on what one job really sends: the flags
-    merged with its JSON line's overrides, the format finally asked for (flag, extension, config).
-
-    A field set with -p (and not by the line) is not checked: -p is the way to send it anyway.
-    WHERE ("prompts.txt line 3: ") leads the message when the line set one of the fields.
-    """
-
-    def sent(key: str, flag_value: Any, flag_from_line: bool = False) -> Sent | None:
-        if key in overrides:
-            return Sent(key, overrides[key], True)
-        if key in spec.params:
-            return None
-        return Sent(key, flag_value, flag_from_line)
-
-    def prefix(*fields: Sent) -> str:
-        return where if any(f.from_line for f in fields) else ""
-
-    model = sent("model", spec.model)
-    response_format = sent("response_format", spec.response_format)
-    if (
-        model is not None
-        and response_format is not None
-        and response_format.value is not None
-        and isinstance(model.value, str)
-        and is_gpt_image(model.value)
-    ):
-        raise usage_error(
-            f"{prefix(model, response_format)}{response_format.label()} is not accepted by "
-            f"{model.value}: GPT image models always answer in base64",
-            hint=response_format.escape(),
-        )
-    fmt = sent("output_format", output_format, format_from_line)
-    family = family_of(model.value) if model is not None and isinstance(model.value, str) else None
-    # A line's own fields are sent as written, like -p: only the flags' format is the family's.
-    flagged = fmt is not None and not fmt.from_line and fmt.value is not None
-    why_not = family.refusal("output_format", fmt.value) if family and fmt and flagged else None
-    if fmt is not None and family is not None and why_not is not None:
-        hint = fmt.escape()
-        if not fmt.from_line:
-            hint = f"choose another --format or -o extension, or {hint}"
-        raise usage_error(
-            f"{fmt.label()} {fmt.value} is not made by {family.title}, which {why_not}",
-            hint=hint,
-        )
-    count = sent("n", spec.n)
-    if fmt is not None and fmt.value == "svg" and count is not None and (count.value or 1) > 1:
-        raise usage_error(
-            f"{prefix(fmt, count)}an SVG is made one at a time: {count.label()} must be 1",
-            hint=count.escape(),
-        )
-    compression = sent("output_compression", spec.output_compression)
-    if (
-        fmt is not None
-        and compression is not None
-        and compression.value is not None
-        and fmt.value in (None, "png", "gif", "svg")
-    ):
-        why = "png is the default format" if fmt.value is None else f"this asks for {fmt.value}"
-        hint = compression.escape()
-        if not fmt.from_line:
-            hint = f"add --format jpeg or --format webp, or {hint}"
-        raise usage_error(
-            f"{prefix(fmt, compression)}{compression.label()} applies to jpeg and webp only "
-            f"({why})",
-            hint=hint,
-        )
-    background = sent("background", spec.background)
-    if (
-        fmt is not None
-        and background is not None
-        and background.value == "transparent"
-        and fmt.value == "jpeg"
-    ):
-        hint = background.escape()
-        if not fmt.from_line:
-            hint = f"use --format png or webp, or {hint}"
-        raise usage_error(
-            f"{prefix(fmt, background)}{background.label()} transparent needs png or webp: "
-            "jpeg has no transparency",
-            hint=hint,
         )
 
 
@@ -231,7 +148,7 @@ def build_body(
     body: dict[str, Any] = {"model": spec.model, "prompt": prompt}
     fields = {
         "n": spec.n,
-        "size": spec.size,
+        "size": shaped_size(spec),
         "quality": spec.quality,
         "output_format": output_format,
         "output_compression": spec.output_compression,
