@@ -158,7 +158,9 @@ class ApiClient:
         return ApiResult(items, usage, request_id, time.monotonic() - started, fields)
 
     def list_models(self) -> list[dict[str, Any]]:
-        fetch = Fetch("GET", f"{self._settings.api_root}/models", headers=self._auth())
+        fetch = Fetch(
+            "GET", f"{self._settings.api_root}/models", headers=self._auth(), charges=False
+        )
         answer = self.sender.send(fetch, self._on_retry)
         _refuse_redirect(answer.response)
         request_id = responses.request_id_of(answer.response)
@@ -196,7 +198,13 @@ class ApiClient:
 
             headers = self._auth() if origin(url) == self._origin else {}
             fetch = Fetch(
-                "GET", url, headers=headers, kind="image download", paid=True, make_error=failed
+                "GET",
+                url,
+                headers=headers,
+                kind="image download",
+                paid=True,
+                charges=False,  # paid already: a download cut off is fetched again
+                make_error=failed,
             )
             answer = self.sender.send(fetch, on_retry or self._on_retry)
             response = answer.response
