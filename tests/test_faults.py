@@ -88,11 +88,27 @@ CONCEALED_ID = "id-<the API key>"
 # final too: the image was paid for, and asking again would pay twice. So is a 200 whose body is
 # cut off, stalls or is not whole within --timeout.
 MATRIX = {
-    "429-retry-after-seconds": Row({"status": 429, "retry_after": "0"}, 3, True, 1, "429 Rate"),
-    "429-retry-after-http-date": Row(
-        {"status": 429, "retry_after": http_date(-30)}, 3, True, 1, "429 Rate"
-    ),
+    "429-retry-after-seconds": Row({"status": 429, "retry_after": "0.01"}, 3, True, 1, "429 Rate"),
     "429-retry-after-ms": Row({"status": 429, "retry_after_ms": "1"}, 3, True, 1, "429 Rate"),
+    # Retry-After 0, negative or past: the back-off, not back-to-back requests (issue 16)
+    **{
+        f"429-retry-after-{name}": Row(
+            {"status": 429, "retry_after": value},
+            3,
+            True,
+            1,
+            "429 Rate",
+            wait=None,
+            backoff=0.05,
+            gap=0.03,
+        )
+        for name, value in [
+            ("0", "0"),
+            ("negative", "-5"),
+            ("minus-inf", "-inf"),
+            ("past-http-date", http_date(-30)),
+        ]
+    },
     "408": Row({"status": 408, "retry_after_ms": "1"}, 3, True, 1, "408 The request timed out"),
     "409": Row({"status": 409, "retry_after_ms": "1"}, 3, True, 1, "409 The request conflicted"),
     "500": Row({"status": 500, "retry_after_ms": "1"}, 3, True, 1, "500 The server had an error"),

@@ -8,6 +8,7 @@ and Sender itself against bodies no server on 127.0.0.1 makes easily (endless, o
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -193,3 +194,43 @@ def test_a_whole_answer_in_time_is_an_answer() -> None:
     outcome = one_sender(handler, timeout=0.5).attempt(Fetch("POST", "http://127.0.0.1:9/x"))
     assert isinstance(outcome, Answer)
     assert outcome.body == b"{}"
+
+
+# -- Retry-After past two minutes: the hint names the wait readably -------------------------------
+
+NOW = 1767225600.0  # 2026-01-01T00:00:00Z
+
+
+@pytest.mark.parametrize(
+    ("wait", "asked"),
+    [
+        (120.5, "121 s, more than 120 s"),
+        (3600.0, "3600 s, more than 120 s"),
+        (86400.0, "86400 s, more than 120 s"),
+        (86401.0, "more than a day (until 2026-01-02 00:00 UTC), more than 120 s"),
+        (2299777716.0, "more than a day (until 2098-11-16 19:08 UTC)"),
+        (1e15, "more than a day, more than 120 s"),  # past the year 9999
+        (math.inf, "more than a day, more than 120 s"),
+    ],
+)
+def test_quota_hint_table(wait: float, asked: str) -> None:
+    hint = retry.quota_hint(wait, NOW)
+    assert hint.startswith(f"the server asks to wait {asked}")
+    assert "inf" not in hint
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("inf", "wait more than a day"),
+        ("1e309", "wait more than a day"),
+        ("Wed, 21 Oct 2099 07:28:00 GMT", "wait more than a day (until 2099-10-21 07:28 UTC)"),
+        ("120.5", "wait 121 s, more than 120 s"),
+    ],
+)
+def test_quota_waits_read_well(fake_api: FakeDeerAPI, invoke: Any, value: str, shown: str) -> None:
+    fake_api.always(status=429, retry_after=value)
+    outcome = invoke("generate", "a paper boat", "--retries", "3")
+    assert outcome.exit_code == 1
+    assert len(fake_api.requests) == 1
+    assert f"hint: the server asks to {shown}" in outcome.stderr

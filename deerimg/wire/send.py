@@ -217,7 +217,7 @@ class Sender:
         error = fetch.make_error(outcome.response)
         asked = retry.retry_after(outcome.response.headers, time.time())
         if asked is not None and asked > retry.MAX_HONOURED_WAIT:
-            error.hint = retry.quota_hint(asked)
+            error.hint = retry.quota_hint(asked, time.time())
         return error
 
     def _wait(
@@ -237,7 +237,7 @@ class Sender:
             wait = retry.delay(attempt, failure.headers, time.time(), self._rand())
             if wait > retry.MAX_HONOURED_WAIT:
                 error = fetch.make_error(failure)
-                error.hint = retry.quota_hint(wait)
+                error.hint = retry.quota_hint(wait, time.time())
                 raise error
             reason = f"{failure.status_code} {server_text(failure.reason_phrase)}".strip()
             if fetch.kind:
