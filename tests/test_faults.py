@@ -116,6 +116,19 @@ MATRIX = {
         {"status": 502, "body": HTML_502, "retry_after_ms": "1"}, 3, True, 1, "502 Bad Gateway ("
     ),
     "503": Row({"status": 503, "retry_after_ms": "1"}, 3, True, 1, "503 The service is"),
+    "503-reason-and-request-id-quote-the-key": Row(
+        {
+            "status": 503,
+            "retry_after_ms": "1",
+            "reason": QUOTED_KEY,
+            "request_id": f"id-{TEST_KEY}",
+        },
+        3,
+        True,
+        1,
+        "503 The service is",
+        request_id=CONCEALED_ID,
+    ),
     "504": Row({"status": 504, "retry_after_ms": "1"}, 3, True, 1, "504 The upstream model"),
     "400-final": Row({"status": 400}, 1, False, 1, "400 The request was invalid."),
     "402-final": Row({"status": 402}, 1, False, 1, "402 Your account balance"),

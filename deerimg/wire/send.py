@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from deerimg.errors import DeerimgError
+from deerimg.errors import DeerimgError, concealed
 from deerimg.events import Retrying
 from deerimg.wire import retry
 from deerimg.wire.payload import Payload, open_upload
@@ -242,9 +242,9 @@ class Sender:
             reason = f"{failure.status_code} {server_text(failure.reason_phrase)}".strip()
             if fetch.kind:
                 reason = f"{fetch.kind}: {reason}"
-            info = Retrying(
-                reason,
-                request_id_of(failure),
+            info = Retrying(  # the server's words, which may quote the key
+                concealed(reason) or "",
+                concealed(request_id_of(failure)),
                 wait,
                 attempt + 1,
                 self.retries,
