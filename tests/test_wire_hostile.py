@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from deerimg.errors import DeerimgError
-from deerimg.wire import reading, retry
+from deerimg.wire import proxies, reading, retry
 from deerimg.wire.send import Answer, Broken, Fetch, Sender
 from tests.fake import FakeDeerAPI
 from tests.helpers import error_lines, ledger_entries
@@ -234,3 +235,76 @@ def test_quota_waits_read_well(fake_api: FakeDeerAPI, invoke: Any, value: str, s
     assert outcome.exit_code == 1
     assert len(fake_api.requests) == 1
     assert f"hint: the server asks to {shown}" in outcome.stderr
+
+
+# -- proxies from the environment ------------------------------------------------------------
+
+
+@pytest.fixture
+def proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No proxy variable but those a test sets (the fixture's NO_PROXY=* removed)."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy") or name == "REQUEST_METHOD":
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "shown"),
+    [
+        ({"HTTP_PROXY": "garbage"}, "http://api.example/v1", " via proxy garbage (HTTP_PROXY)"),
+        ({"HTTP_PROXY": "garbage"}, "https://api.example/v1", ""),
+        (
+            {"HTTPS_PROXY": "http://p:3128", "ALL_PROXY": "socks5://s:1080"},
+            "https://api.example/v1",
+            " via proxy http://p:3128 (HTTPS_PROXY)",
+        ),
+        (
+            {"ALL_PROXY": "socks5h://me:secret@s:1080"},
+            "https://api.example/v1",
+            " via proxy socks5h://…@s:1080 (ALL_PROXY)",
+        ),
+        (
+            {"HTTPS_PROXY": "http://upper:1", "https_proxy": "http://lower:1"},
+            "https://api.example/v1",
+            " via proxy http://lower:1 (https_proxy)",
+        ),
+        ({"ALL_PROXY": "http://p:1", "NO_PROXY": "*"}, "https://api.example/v1", ""),
+        ({"ALL_PROXY": "http://p:1", "NO_PROXY": "example"}, "https://api.example/v1", ""),
+        ({"ALL_PROXY": "http://p:1", "NO_PROXY": "a, api.example"}, "https://api.example/", ""),
+        ({"ALL_PROXY": "http://p:1", "NO_PROXY": ".example"}, "https://example/", " via proxy "),
+        ({"ALL_PROXY": "http://p:1", "NO_PROXY": "127.0.0.1"}, "http://127.0.0.1:8/", ""),
+        ({"ALL_PROXY": "http://p:1", "NO_PROXY": "::1"}, "http://[::1]:8/", ""),
+        ({"ALL_PROXY": "http://p:1", "NO_PROXY": "le.example"}, "https://api.example/", " via"),
+    ],
+)
+def test_which_proxy_a_network_error_names(
+    proxy_env: pytest.MonkeyPatch, env: dict[str, str], url: str, shown: str
+) -> None:
+    for name, value in env.items():
+        proxy_env.setenv(name, value)
+    assert proxies.via(url).startswith(shown)
+    assert bool(proxies.via(url)) == bool(shown)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("HTTP_PROXY", "http://[::1", "Invalid port"),
+        ("http_proxy", "::::", "Invalid port"),
+        ("HTTPS_PROXY", "ftp://me:secret@127.0.0.1:1", "its scheme is not http, https, socks5"),
+        ("ALL_PROXY", "socks5://127.0.0.1:1x", "Invalid port"),
+    ],
+)
+def test_a_malformed_proxy_names_its_variable(
+    proxy_env: pytest.MonkeyPatch, invoke: Any, name: str, value: str, why: str
+) -> None:
+    proxy_env.setenv(name, value)
+    outcome = invoke("generate", "a paper boat", "--retries", "0")
+    assert outcome.exit_code == 3
+    (line,) = error_lines(outcome)
+    assert line.startswith(f"error: {name} is not a proxy URL deerimg can use: ")
+    assert why in line
+    assert "secret" not in outcome.stderr
+    assert f"hint: fix {name} " in outcome.stderr
+    assert "Traceback" not in outcome.stderr

@@ -16,7 +16,7 @@ from deerimg.errors import DeerimgError, ExitCode
 from deerimg.events import Retrying
 from deerimg.settings.keys import KEY_RE as _KEY_RE
 from deerimg.settings.resolve import Settings
-from deerimg.wire import responses, tls
+from deerimg.wire import proxies, responses, tls
 from deerimg.wire.payload import Uploads, encode
 from deerimg.wire.send import Answer, Fetch, Sender
 
@@ -67,20 +67,27 @@ class ApiClient:
         self._on_retry = on_retry or (lambda _r: None)
         self.stop = stop or threading.Event()
         self._origin = origin(settings.api_root)
-        self._client = httpx.Client(
-            verify=_tls_context(),
-            timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 15.0)),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            headers={"User-Agent": f"deerimg/{__version__}"},
-            follow_redirects=False,
-            trust_env=True,
-        )
+        verify = _tls_context()
+        try:
+            self._client = httpx.Client(
+                verify=verify,
+                timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 15.0)),
+                limits=httpx.Limits(
+                    max_connections=connections, max_keepalive_connections=connections
+                ),
+                headers={"User-Agent": f"deerimg/{__version__}"},
+                follow_redirects=False,
+                trust_env=True,  # the proxy variables
+            )
+        except (httpx.InvalidURL, ValueError, ImportError) as exc:  # a proxy variable's URL
+            raise proxies.setup_error(exc) from None
         self.sender = Sender(
             self._client,
             timeout=settings.timeout,
             retries=settings.retries,
             stop=self.stop,
             rand=sleep_rand,
+            via=proxies.via,
         )
 
     def close(self) -> None:

@@ -107,8 +107,10 @@ class Sender:
         retries: int,
         stop: threading.Event,
         rand: Callable[[], float],
+        via: Callable[[str], str] = lambda _url: "",
     ) -> None:
         self.client = client
+        self.via = via  # " via proxy P (VARIABLE)" for a URL sent through a proxy
         self.timeout = timeout
         self.retries = retries
         self.stop = stop
@@ -144,7 +146,8 @@ class Sender:
         except httpx.TimeoutException as exc:
             return Broken(
                 DeerimgError(
-                    f"{failed}no answer within {self.timeout:g} s ({type(exc).__name__})",
+                    f"{failed}no answer within {self.timeout:g} s ({type(exc).__name__})"
+                    f"{self.via(fetch.url)}",
                     hint=_SLOW_HINT,
                 )
             )
@@ -153,7 +156,9 @@ class Sender:
         except httpx.TransportError as exc:
             if self.stop.is_set() and not fetch.paid:
                 raise Cancelled from None
-            return Broken(DeerimgError(f"{failed}network error: {describe(exc)}"))
+            return Broken(
+                DeerimgError(f"{failed}network error: {describe(exc)}{self.via(fetch.url)}")
+            )
         except httpx.InvalidURL as exc:
             raise DeerimgError(f"{failed}invalid URL: {describe(exc)}") from None
         if response.status_code < 400:
