@@ -308,3 +308,36 @@ def test_a_malformed_proxy_names_its_variable(
     assert "secret" not in outcome.stderr
     assert f"hint: fix {name} " in outcome.stderr
     assert "Traceback" not in outcome.stderr
+
+
+# -- hints for answers that are not the API's ---------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "hint"),
+    [
+        (
+            {"body": "<!doctype html><title>Welcome</title>"},
+            "hint: a web page answered, not the API",
+        ),
+        ({"body": "<html></html>", "content_type": "text/plain"}, "a web page answered"),
+        ({"status": 402}, "hint: check the DeerAPI account's balance"),
+    ],
+)
+def test_hints_for_a_page_and_an_empty_balance(
+    fake_api: FakeDeerAPI, invoke: Any, fault: dict[str, Any], hint: str
+) -> None:
+    fake_api.always(**fault)
+    outcome = invoke("generate", "a paper boat", "--retries", "3")
+    assert outcome.exit_code == 1
+    assert len(fake_api.requests) == 1
+    assert hint in outcome.stderr
+    if "status" not in fault:
+        assert "DEERIMG_BASE_URL" in outcome.stderr
+
+
+def test_json_that_is_no_image_gets_no_page_hint(fake_api: FakeDeerAPI, invoke: Any) -> None:
+    fake_api.always(body="[not json", content_type="application/json")
+    outcome = invoke("generate", "a paper boat")
+    assert "is not JSON" in outcome.stderr
+    assert "web page" not in outcome.stderr

@@ -232,10 +232,16 @@ def _json(answer: Answer, request_id: str | None) -> Any:
         return json.loads(answer.body)
     except ValueError:
         kind = answer.response.headers.get("content-type", "unknown type").split(";")[0]
+        page = "html" in kind.lower() or answer.body.lstrip()[:1] == b"<"
         raise DeerimgError(
             f"the response is not JSON ({kind}, {len(answer.body)} bytes)",
             status=answer.response.status_code,
             request_id=request_id,
+            # A web page where the API should be: a site's home page, a login or captive portal.
+            hint="a web page answered, not the API: check the base URL "
+            "(`deerimg config set base-url`, or DEERIMG_BASE_URL)"
+            if page
+            else None,
         ) from None
 
 
