@@ -310,7 +310,7 @@ def test_a_malformed_proxy_names_its_variable(
     assert "Traceback" not in outcome.stderr
 
 
-# -- hints for answers that are not the API's ---------------------
+# -- hints for answers that are not the API's, and the bound on --retries ---------------------
 
 
 @pytest.mark.parametrize(
@@ -341,3 +341,14 @@ def test_json_that_is_no_image_gets_no_page_hint(fake_api: FakeDeerAPI, invoke: 
     outcome = invoke("generate", "a paper boat")
     assert "is not JSON" in outcome.stderr
     assert "web page" not in outcome.stderr
+
+
+@pytest.mark.parametrize("value", ["21", "99999999999"])
+def test_retries_are_bounded(fake_api: FakeDeerAPI, invoke: Any, value: str) -> None:
+    outcome = invoke("generate", "a paper boat", "--retries", value)
+    assert outcome.exit_code == 2
+    assert error_lines(outcome) == ["error: invalid value for --retries: must be from 0 to 20"]
+    assert fake_api.requests == []
+    refused = invoke("config", "set", "retries", value)
+    assert refused.exit_code == 2
+    assert invoke("generate", "a paper boat", "--retries", "20").exit_code == 0
