@@ -26,7 +26,8 @@ def conceal(secret: str) -> None:
         _SECRETS.add(secret)
 
 
-def _concealed(text: str | None) -> str | None:
+def concealed(text: str | None) -> str | None:
+    """TEXT with every concealed secret replaced: for an error, or a server's words shown."""
     if text is None:
         return None
     for secret in tuple(_SECRETS):  # a copy: worker threads may add the same key meanwhile
@@ -48,14 +49,14 @@ class DeerimgError(Exception):
         code: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        message = _concealed(message) or ""
+        message = concealed(message) or ""
         super().__init__(message)
         self.message = message
         self.exit_code = int(exit_code)
-        self.hint = _concealed(hint)
+        self.hint = concealed(hint)
         self.status = status
-        self.code = _concealed(code)
-        self.request_id = _concealed(request_id)
+        self.code = concealed(code)
+        self.request_id = concealed(request_id)
 
     def line(self) -> str:
         """The one `error: …` line: status, message, code and request id."""

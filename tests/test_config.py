@@ -66,7 +66,7 @@ def test_set_then_get_each_key(invoke, config_file, key, value, line, shown):
         (("jobs", "2.5"), "must be a whole number"),
         (("timeout", "0"), "must be more than 0 seconds"),
         (("timeout", "soon"), "must be a number of seconds"),
-        (("retries", "--", "-1"), "must be 0 or more"),
+        (("retries", "--", "-1"), "must be from 0 to 20"),
         (("format", "gif"), "must be one of png, jpeg, webp"),
         (("quality", "ultra"), "must be one of auto, low, medium, high"),
         (("base-url", "ftp://example.com"), "must be an http(s) URL"),

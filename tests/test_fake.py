@@ -161,6 +161,88 @@ def test_drop_and_truncate_break_the_connection(api: FakeDeerAPI, client: httpx.
     assert len(api.generation_requests()) == 3
 
 
+def stream_body(
+    client: httpx.Client, read_timeout: float = 5.0
+) -> tuple[httpx.Response, list[tuple[float, int]]]:
+    """A generation streamed: the response, and (seconds since its headers, bytes) per chunk."""
+    request = client.build_request(
+        "POST",
+        "/v1/images/generations",
+        json={"model": "gpt-image-2", "prompt": "a paper boat", "size": "16x16"},
+        timeout=httpx.Timeout(5.0, read=read_timeout),
+    )
+    response = client.send(request, stream=True)
+    started = time.monotonic()
+    chunks: list[tuple[float, int]] = []
+    try:
+        for chunk in response.iter_raw():
+            chunks.append((time.monotonic() - started, len(chunk)))
+    finally:
+        response.close()
+    return response, chunks
+
+
+def test_stall_sends_the_headers_and_half_the_body_then_waits(
+    api: FakeDeerAPI, client: httpx.Client
+) -> None:
+    api.queue({"stall": 0.3}, {"stall": 5})
+    response, chunks = stream_body(client)
+    assert response.status_code == 200
+    length = int(response.headers["content-length"])
+    assert sum(size for _, size in chunks) == length  # the rest came after the stall
+    arrived = 0
+    for at, size in chunks:
+        arrived += size
+        if arrived > length // 2:
+            assert at >= 0.25  # nothing past the half before the stall ended
+            break
+    with pytest.raises(httpx.ReadTimeout):
+        stream_body(client, read_timeout=0.2)  # a 200 status, then no more within 0.2 s
+    assert len(api.generation_requests()) == 2
+
+
+def test_stall_with_truncate_closes_after_the_stall(api: FakeDeerAPI, client: httpx.Client) -> None:
+    api.queue({"stall": 0.2, "truncate": True})
+    started = time.monotonic()
+    with pytest.raises(httpx.RemoteProtocolError, match=r"incomplete|peer closed"):
+        stream_body(client)
+    assert time.monotonic() - started >= 0.15
+
+
+def test_trickle_sends_that_many_bytes_at_that_interval(
+    api: FakeDeerAPI, client: httpx.Client
+) -> None:
+    api.queue({"trickle": 0.05, "trickle_bytes": 64})
+    response, chunks = stream_body(client)
+    assert response.status_code == 200
+    length = int(response.headers["content-length"])
+    assert sum(size for _, size in chunks) == length
+    assert max(size for _, size in chunks) <= 64
+    pieces = -(-length // 64)
+    assert chunks[-1][0] >= 0.05 * (pieces - 2)  # each piece waited for
+
+
+def test_reason_phrase_request_id_and_raw_retry_after_are_sent_as_given(
+    api: FakeDeerAPI, client: httpx.Client
+) -> None:
+    api.queue(
+        {"status": 503, "reason": "Unavailable for key sk-x", "request_id": "id-sk-x"},
+        {"status": 429, "retry_after": "-inf"},
+        {"status": 429, "retry_after": "Wed, 21 Oct 2015 07:28:00 GMT"},
+        {"reason": "Fine Thanks", "request_id": ""},
+    )
+    unavailable = generate(client, size="8x8")
+    assert (unavailable.status_code, unavailable.reason_phrase) == (503, "Unavailable for key sk-x")
+    assert unavailable.headers["x-request-id"] == "id-sk-x"
+    assert generate(client, size="8x8").headers["retry-after"] == "-inf"
+    past = generate(client, size="8x8").headers["retry-after"]
+    assert past == "Wed, 21 Oct 2015 07:28:00 GMT"
+    fine = generate(client, size="8x8")
+    assert (fine.status_code, fine.reason_phrase) == (200, "Fine Thanks")
+    assert "x-request-id" not in fine.headers  # "" sends none
+    assert generate(client, size="8x8").headers["x-request-id"].startswith("req_")
+
+
 def test_body_faults(api: FakeDeerAPI, client: httpx.Client) -> None:
     api.queue(
         {"status": 502, "body": b"<html>Bad Gateway</html>"},
@@ -430,7 +512,7 @@ def test_a_fault_is_frozen_data_with_a_default_for_every_field() -> None:
     with pytest.raises(ValueError, match="route"):
         Fault(route="variations")
     assert {field.name for field in dataclasses.fields(Fault)} == FAULT_KEYS
-    assert len(FAULT_KEYS) == 25
+    assert len(FAULT_KEYS) == 30
 
 
 def test_queue_takes_faults_and_always_takes_the_error_type_by_its_api_name(

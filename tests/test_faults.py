@@ -8,6 +8,7 @@ file left in the output folder.
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from deerimg.wire import retry
-from tests.conftest import Outcome
+from tests.conftest import TEST_KEY, Outcome
 from tests.fake import FakeDeerAPI
 from tests.helpers import error_lines, free_port, names_in, pixels
 
@@ -57,6 +58,10 @@ def assert_failed_cleanly(outcome: Outcome, out: Path, exit_code: int = 1) -> No
     assert leftovers(out.parent) in ([], ["out"])  # nothing beside it either
 
 
+SEEN = "<the last request's>"  # Row.request_id: the id of the last request the fake answered
+CLOSED = "<a closed port>"  # in Row.env and Row.message: a loopback port nothing listens on
+
+
 @dataclass(frozen=True)
 class Row:
     fault: dict[str, Any]
@@ -66,17 +71,44 @@ class Row:
     message: str = ""  # a part of the error line
     downloads: int = 0
     args: tuple[str, ...] = field(default=())
+    # the environment of the run: a proxy variable, with NO_PROXY (the fixture's "*") unset
+    env: dict[str, str] = field(default_factory=dict)
+    request_id: str | None = SEEN  # the request id the error line and retries name; None: none
+    wait: str | None = "0.0"  # what each retry announces it waits; None: not checked
+    backoff: float | None = None  # retry.BASE_DELAY for the run (None: the real one)
+    gap: float = 0.0  # at least this many seconds between two requests: no tight loop
 
+
+# The key as a server might quote it, and what every output shows instead.
+QUOTED_KEY = f"Unavailable for key {TEST_KEY}"
+CONCEALED_ID = "id-<the API key>"
 
 # (fault, requests seen, retried?) per the contract: 408, 409, 429, 5xx, connection errors and
 # read time-outs are retried; any other answer is final. A 200 that is not a usable image is
-# final too: the image was paid for, and asking again would pay twice.
+# final too: the image was paid for, and asking again would pay twice. So is a 200 whose body is
+# cut off, stalls or is not whole within --timeout.
 MATRIX = {
-    "429-retry-after-seconds": Row({"status": 429, "retry_after": "0"}, 3, True, 1, "429 Rate"),
-    "429-retry-after-http-date": Row(
-        {"status": 429, "retry_after": http_date(-30)}, 3, True, 1, "429 Rate"
-    ),
+    "429-retry-after-seconds": Row({"status": 429, "retry_after": "0.01"}, 3, True, 1, "429 Rate"),
     "429-retry-after-ms": Row({"status": 429, "retry_after_ms": "1"}, 3, True, 1, "429 Rate"),
+    # Retry-After 0, negative or past: the back-off, not back-to-back requests (issue 16)
+    **{
+        f"429-retry-after-{name}": Row(
+            {"status": 429, "retry_after": value},
+            3,
+            True,
+            1,
+            "429 Rate",
+            wait=None,
+            backoff=0.05,
+            gap=0.03,
+        )
+        for name, value in [
+            ("0", "0"),
+            ("negative", "-5"),
+            ("minus-inf", "-inf"),
+            ("past-http-date", http_date(-30)),
+        ]
+    },
     "408": Row({"status": 408, "retry_after_ms": "1"}, 3, True, 1, "408 The request timed out"),
     "409": Row({"status": 409, "retry_after_ms": "1"}, 3, True, 1, "409 The request conflicted"),
     "500": Row({"status": 500, "retry_after_ms": "1"}, 3, True, 1, "500 The server had an error"),
@@ -84,6 +116,19 @@ MATRIX = {
         {"status": 502, "body": HTML_502, "retry_after_ms": "1"}, 3, True, 1, "502 Bad Gateway ("
     ),
     "503": Row({"status": 503, "retry_after_ms": "1"}, 3, True, 1, "503 The service is"),
+    "503-reason-and-request-id-quote-the-key": Row(
+        {
+            "status": 503,
+            "retry_after_ms": "1",
+            "reason": QUOTED_KEY,
+            "request_id": f"id-{TEST_KEY}",
+        },
+        3,
+        True,
+        1,
+        "503 The service is",
+        request_id=CONCEALED_ID,
+    ),
     "504": Row({"status": 504, "retry_after_ms": "1"}, 3, True, 1, "504 The upstream model"),
     "400-final": Row({"status": 400}, 1, False, 1, "400 The request was invalid."),
     "402-final": Row({"status": 402}, 1, False, 1, "402 Your account balance"),
@@ -100,6 +145,18 @@ MATRIX = {
     "truncated-json-complete-message": Row(
         {"body": CUT_JSON, "content_type": "application/json"}, 1, False, 1, "is not JSON"
     ),
+    "200-cut-off-mid-body": Row({"truncate": True}, 1, False, 1, "200 the body was cut off after"),
+    "200-stalled": Row(
+        {"stall": 30}, 1, False, 1, "200 the body stalled after", args=("--timeout", "0.5")
+    ),
+    "200-trickle-past-timeout": Row(
+        {"trickle": 0.05, "trickle_bytes": 64},
+        1,
+        False,
+        1,
+        "200 the body came too slowly: not whole within --timeout 0.5 s",
+        args=("--timeout", "0.5"),
+    ),
     "json-without-data": Row({"no_data": True}, 1, False, 1, "the response has no data"),
     "empty-data": Row({"empty_data": True}, 1, False, 1, "the response holds no image"),
     "invalid-base64": Row({"invalid_b64": True}, 1, False, 1, "not valid base64"),
@@ -109,7 +166,37 @@ MATRIX = {
     ),
     "url-download-404": Row({"url_status": 404}, 1, False, 1, "image download failed: HTTP 404", 1),
     "url-download-503-retried": Row(
-        {"url_status": 503}, 1, True, 1, "image download failed: HTTP 503", 3
+        {"url_status": 503}, 1, True, 1, "image download failed: HTTP 503", 3, backoff=0.001
+    ),
+    # Proxies (issue 16): a SOCKS proxy at a closed port is a network error that names it, and
+    # is retried; a proxy URL that cannot be parsed is a setting to fix (exit 3).
+    "socks-proxy-at-a-closed-port": Row(
+        {},
+        0,
+        True,
+        1,
+        f"via proxy socks5://127.0.0.1:{CLOSED} (ALL_PROXY)",
+        env={"ALL_PROXY": f"socks5://127.0.0.1:{CLOSED}"},
+        request_id=None,
+        wait=None,
+        backoff=0.001,
+    ),
+    "http-proxy-at-a-closed-port": Row(
+        {},
+        0,
+        True,
+        1,
+        f"via proxy http://127.0.0.1:{CLOSED} (HTTP_PROXY)",
+        env={"HTTP_PROXY": f"http://127.0.0.1:{CLOSED}"},
+        request_id=None,
+        wait=None,
+        backoff=0.001,
+    ),
+    "malformed-proxy-url": Row(
+        {}, 0, False, 3, "HTTP_PROXY", env={"HTTP_PROXY": "http://[::1"}, request_id=None
+    ),
+    "malformed-proxy-colons": Row(
+        {}, 0, False, 3, "http_proxy", env={"http_proxy": "::::"}, request_id=None
     ),
 }
 
@@ -123,36 +210,49 @@ def test_fault_matrix(
     name: str,
 ) -> None:
     row = MATRIX[name]
-    if row.downloads:
-        # An image server sends no Retry-After: shrink the back-off. The API rows keep the real
-        # one, so `in 0.0 s` below proves that their Retry-After headers were read.
-        monkeypatch.setattr(retry, "BASE_DELAY", 0.001)
+    if row.backoff is not None:
+        # An image server or a proxy sends no Retry-After: shrink the back-off. The API rows
+        # keep the real one, so `in 0.0 s` below proves that their Retry-After headers were read.
+        monkeypatch.setattr(retry, "BASE_DELAY", row.backoff)
+    closed = str(free_port())
+    env: dict[str, str | None] = {k: v.replace(CLOSED, closed) for k, v in row.env.items()}
+    if env:
+        env["NO_PROXY"] = None
     fake_api.always(**row.fault)
     out = isolated_env / "out"
-    outcome = invoke("generate", "a paper boat", "-d", "out", "--retries", str(RETRIES))
+    args = ("generate", "a paper boat", "-d", "out", "--retries", str(RETRIES), *row.args)
+    outcome = invoke(*args, env=env)
 
     assert_failed_cleanly(outcome, out, row.exit_code)
+    assert TEST_KEY not in outcome.stderr
     generations = fake_api.generation_requests()
     assert len(generations) == row.requests
     assert len(fake_api.requests) == row.requests  # nothing else went to the API
     assert len(fake_api.downloads) == row.downloads
     # Every try sent the same bytes, and every one of them named the key to this origin only.
-    assert len({r.body for r in generations}) == 1
+    assert len({r.body for r in generations}) == min(row.requests, 1)
     assert all("authorization" not in d.headers for d in fake_api.downloads)
+    gaps = [b.time - a.time for a, b in itertools.pairwise(generations)]
+    assert all(gap >= row.gap for gap in gaps), gaps
     (line,) = error_lines(outcome)
-    assert row.message in line
+    assert row.message.replace(CLOSED, closed) in line
     # a failed download names the API's request id, not the image host's
-    assert line.endswith(f"request id {generations[-1].request_id})"), line
+    ids = [r.request_id for r in generations]
+    if row.request_id != SEEN:
+        ids = [row.request_id] * len(ids)  # None: no request id at all
+    if ids and ids[-1] is not None:
+        assert line.endswith(f"request id {ids[-1]})"), line
+    else:
+        assert "request id" not in line
     retries = retry_lines(outcome)
     assert len(retries) == (RETRIES if row.retried else 0)
-    if row.retried and not row.downloads:
+    if row.retried and not row.downloads and row.requests:
         # Each retry is announced with the status and the request id of the answer it retries.
-        for number, (announced, seen) in enumerate(
-            zip(retries, generations[:-1], strict=True), start=1
-        ):
+        for number, (announced, seen) in enumerate(zip(retries, ids[:-1], strict=True), start=1):
             assert announced.startswith(f"retrying {row.message[:3]} ")
-            assert f"request id {seen.request_id};" in announced
-            assert f"retry {number} of {RETRIES} in 0.0 s" in announced
+            assert f"request id {seen};" in announced
+            wait = "" if row.wait is None else f" in {row.wait} s"
+            assert f"retry {number} of {RETRIES}{wait}" in announced
 
 
 def test_html_body_names_the_status_once(fake_api: FakeDeerAPI, invoke: Any) -> None:
@@ -167,8 +267,12 @@ def test_html_body_names_the_status_once(fake_api: FakeDeerAPI, invoke: Any) -> 
     ("name", "fault", "args", "message"),
     [
         pytest.param("drop", {"drop": True}, (), "Server disconnected", id="dropped-connection"),
-        pytest.param(
-            "cut", {"truncate": True}, (), "peer closed connection", id="truncated-json-cut-off"
+        pytest.param(  # a 503 is not paid for: cut off mid-body, it is retried (a 200 is not)
+            "cut",
+            {"status": 503, "truncate": True},
+            (),
+            "peer closed connection",
+            id="503-cut-off-mid-body",
         ),
         pytest.param(
             "timeout",
@@ -229,7 +333,7 @@ def test_connection_refused_is_retried(
         pytest.param([{"status": 503, "retry_after_ms": "1"}] * 2, 3, id="503-twice"),
         pytest.param([{"status": 429, "retry_after": "0"}], 2, id="429-once"),
         pytest.param([{"drop": True}], 2, id="dropped-once"),
-        pytest.param([{"truncate": True}], 2, id="cut-off-once"),
+        pytest.param([{"status": 503, "truncate": True}], 2, id="503-cut-off-once"),
         pytest.param([{"delay": 2.5}], 2, id="timeout-once"),
     ],
 )

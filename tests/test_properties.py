@@ -495,11 +495,20 @@ def test_retry_wait_is_never_nan_or_negative(
         ({"retry-after-ms": "250"}, 0.25),
         ({"Retry-After": "7"}, 7.0),
         ({"Retry-After": "Thu, 01 Jan 2026 00:00:30 GMT"}, 30.0),
-        ({"Retry-After": "Thu, 01 Jan 2026 00:00:00 GMT"}, 0.0),
-        ({"Retry-After": "Wed, 31 Dec 2025 23:00:00 GMT"}, 0.0),
         ({"retry-after-ms": "nan", "Retry-After": "3"}, 3.0),
-        ({"Retry-After": "-4"}, 0.0),
         ({"retry-after-ms": "5", "Retry-After": "9"}, 0.005),
+        ({"Retry-After": "120.5"}, 120.5),
+        ({"Retry-After": "inf"}, math.inf),
+        ({"Retry-After": "1e309"}, math.inf),
+        # No wait at all is the back-off (0.5 s for the first retry), never back to back
+        # (issue 16): now, a past date, 0, negative, -inf, in seconds or ms.
+        ({"Retry-After": "Thu, 01 Jan 2026 00:00:00 GMT"}, 0.5),
+        ({"Retry-After": "Wed, 31 Dec 2025 23:00:00 GMT"}, 0.5),
+        ({"Retry-After": "0"}, 0.5),
+        ({"Retry-After": "-4"}, 0.5),
+        ({"Retry-After": "-inf"}, 0.5),
+        ({"retry-after-ms": "0", "Retry-After": "9"}, 0.5),
+        ({"retry-after-ms": "-1"}, 0.5),
     ],
 )
 def test_retry_after_table(headers: dict[str, str], wait: float) -> None:

@@ -200,7 +200,7 @@ Retries = Annotated[
     opt(
         "--retries",
         panel=CONNECTION,
-        help="Retries of 408/409/429/5xx and network errors. Default: 3, or config retries.",
+        help="Retries of 408/409/429/5xx and network errors, 0-20. Default: 3, or config retries.",
         metavar="N",
     ),
 ]

@@ -144,7 +144,8 @@ KEYS: dict[str, Key] = {
         Key("output_dir", _text, "folder for images with default names"),
         Key("jobs", _int_range(1, 32), "requests at once in a batch, 1-32"),
         Key("timeout", _positive, "seconds to wait for one answer"),
-        Key("retries", _int_range(0, None), "retries of a transient failure"),
+        # at most 20: with the 8 s back-off cap, a prompt already waits minutes at 20
+        Key("retries", _int_range(0, 20), "retries of a transient failure, 0-20"),
         Key("history", _bool, "record each request in the history ledger", ("true", "false")),
     )
 }

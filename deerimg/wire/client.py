@@ -16,7 +16,7 @@ from deerimg.errors import DeerimgError, ExitCode
 from deerimg.events import Retrying
 from deerimg.settings.keys import KEY_RE as _KEY_RE
 from deerimg.settings.resolve import Settings
-from deerimg.wire import responses, tls
+from deerimg.wire import proxies, responses, tls
 from deerimg.wire.payload import Uploads, encode
 from deerimg.wire.send import Answer, Fetch, Sender
 
@@ -67,20 +67,27 @@ class ApiClient:
         self._on_retry = on_retry or (lambda _r: None)
         self.stop = stop or threading.Event()
         self._origin = origin(settings.api_root)
-        self._client = httpx.Client(
-            verify=_tls_context(),
-            timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 15.0)),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            headers={"User-Agent": f"deerimg/{__version__}"},
-            follow_redirects=False,
-            trust_env=True,
-        )
+        verify = _tls_context()
+        try:
+            self._client = httpx.Client(
+                verify=verify,
+                timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 15.0)),
+                limits=httpx.Limits(
+                    max_connections=connections, max_keepalive_connections=connections
+                ),
+                headers={"User-Agent": f"deerimg/{__version__}"},
+                follow_redirects=False,
+                trust_env=True,  # the proxy variables
+            )
+        except (httpx.InvalidURL, ValueError, ImportError) as exc:  # a proxy variable's URL
+            raise proxies.setup_error(exc) from None
         self.sender = Sender(
             self._client,
             timeout=settings.timeout,
             retries=settings.retries,
             stop=self.stop,
             rand=sleep_rand,
+            via=proxies.via,
         )
 
     def close(self) -> None:
@@ -158,7 +165,9 @@ class ApiClient:
         return ApiResult(items, usage, request_id, time.monotonic() - started, fields)
 
     def list_models(self) -> list[dict[str, Any]]:
-        fetch = Fetch("GET", f"{self._settings.api_root}/models", headers=self._auth())
+        fetch = Fetch(
+            "GET", f"{self._settings.api_root}/models", headers=self._auth(), charges=False
+        )
         answer = self.sender.send(fetch, self._on_retry)
         _refuse_redirect(answer.response)
         request_id = responses.request_id_of(answer.response)
@@ -196,7 +205,13 @@ class ApiClient:
 
             headers = self._auth() if origin(url) == self._origin else {}
             fetch = Fetch(
-                "GET", url, headers=headers, kind="image download", paid=True, make_error=failed
+                "GET",
+                url,
+                headers=headers,
+                kind="image download",
+                paid=True,
+                charges=False,  # paid already: a download cut off is fetched again
+                make_error=failed,
             )
             answer = self.sender.send(fetch, on_retry or self._on_retry)
             response = answer.response
@@ -217,10 +232,16 @@ def _json(answer: Answer, request_id: str | None) -> Any:
         return json.loads(answer.body)
     except ValueError:
         kind = answer.response.headers.get("content-type", "unknown type").split(";")[0]
+        page = "html" in kind.lower() or answer.body.lstrip()[:1] == b"<"
         raise DeerimgError(
             f"the response is not JSON ({kind}, {len(answer.body)} bytes)",
             status=answer.response.status_code,
             request_id=request_id,
+            # A web page where the API should be: a site's home page, a login or captive portal.
+            hint="a web page answered, not the API: check the base URL "
+            "(`deerimg config set base-url`, or DEERIMG_BASE_URL)"
+            if page
+            else None,
         ) from None
 
 

@@ -162,6 +162,8 @@ def error_from_response(response: httpx.Response) -> DeerimgError:
     hint = None
     if (code and "content_policy" in code) or "safety" in (message or "").lower():
         hint = "the prompt was refused by the content policy; rephrase it"
+    elif status == 402:
+        hint = "check the DeerAPI account's balance, and top it up if it has run out"
     return DeerimgError(message, status=status, code=code, request_id=request_id, hint=hint)
 
 

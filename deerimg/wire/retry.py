@@ -16,7 +16,17 @@ def should_retry(status: int) -> bool:
 
 
 def retry_after(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds the server asked us to wait: retry-after-ms, then seconds, then an HTTP date."""
+    """Seconds the server asked us to wait: retry-after-ms, then seconds, then an HTTP date.
+
+    None, and the back-off applies, when it asks for no wait at all: 0, a negative number, -inf
+    or a date gone by. Taken at its word, a server that keeps saying 0 would be hit back to
+    back (openai-python likewise honours only a wait above 0).
+    """
+    asked = _asked(headers, now)
+    return asked if asked is not None and asked > 0 else None
+
+
+def _asked(headers: Mapping[str, str], now: float) -> float | None:
     lowered = {key.lower(): value for key, value in headers.items()}
     millis = _seconds(lowered.get("retry-after-ms"))
     if millis is not None:
@@ -31,13 +41,13 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
 
     try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(when.timestamp() - now, 0.0)
+        return when.timestamp() - now
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
 def _seconds(value: str | None) -> float | None:
-    """A number of seconds (or ms) at least 0; NaN is no answer, and "inf" an endless wait."""
+    """A number of seconds (or ms); NaN is no answer, and "inf" an endless wait."""
     if not value:
         return None
     try:
@@ -46,7 +56,7 @@ def _seconds(value: str | None) -> float | None:
         return None
     if math.isnan(number):
         return None  # max(nan, 0.0) is nan, and Event.wait(nan) raises
-    return max(number, 0.0)
+    return number
 
 
 def backoff(attempt: int, rand: float) -> float:
@@ -62,9 +72,29 @@ def delay(attempt: int, headers: Mapping[str, str], now: float, rand: float) -> 
     return backoff(attempt, rand)
 
 
-def quota_hint(wait: float) -> str:
-    """The hint for a wait past MAX_HONOURED_WAIT: a quota, not a busy server."""
+DAY = 86400.0
+
+
+def quota_hint(wait: float, now: float | None = None) -> str:
+    """The hint for a wait past MAX_HONOURED_WAIT: a quota, not a busy server.
+
+    Whole seconds rounded up (120.5 is 121 s, more than 120 s); over a day, "more than a day",
+    with the date it ends when NOW is given and the date is one a calendar holds.
+    """
+    if wait <= DAY:
+        asked = f"{math.ceil(wait)} s"
+    else:
+        asked = "more than a day"
+        if now is not None and math.isfinite(wait):
+            import datetime
+
+            try:
+                until = datetime.datetime.fromtimestamp(now + wait, tz=datetime.timezone.utc)
+            except (OverflowError, ValueError, OSError):
+                pass  # past the year 9999
+            else:
+                asked += f" (until {until:%Y-%m-%d %H:%M} UTC)"
     return (
-        f"the server asks to wait {wait:.0f} s, more than {MAX_HONOURED_WAIT:.0f} s: "
+        f"the server asks to wait {asked}, more than {MAX_HONOURED_WAIT:.0f} s: "
         "likely an exhausted quota; try again later"
     )

@@ -15,14 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from deerimg.errors import DeerimgError
+from deerimg.errors import DeerimgError, concealed
 from deerimg.events import Retrying
 from deerimg.wire import retry
 from deerimg.wire.payload import Payload, open_upload
+from deerimg.wire.reading import CutOff, receive
 from deerimg.wire.responses import describe, error_from_response, request_id_of, server_text
 
 if TYPE_CHECKING:
     import httpx
+
+_SLOW_HINT = "raise --timeout; large or high-quality images can take minutes"
 
 
 class Cancelled(Exception):
@@ -63,6 +66,10 @@ class Fetch:
     headers: dict[str, str] = field(default_factory=dict)
     kind: str | None = None
     paid: bool = False
+    # A 2xx answer means the request was charged (a generation, an edit): a body that is then
+    # cut off, stalls or misses the deadline fails for good, as another try would pay again.
+    # False for what costs nothing to ask again: the model list, an image download.
+    charges: bool = True
     make_error: Callable[[httpx.Response], DeerimgError] = error_from_response
 
     def failed(self) -> str:
@@ -100,8 +107,10 @@ class Sender:
         retries: int,
         stop: threading.Event,
         rand: Callable[[], float],
+        via: Callable[[str], str] = lambda _url: "",
     ) -> None:
         self.client = client
+        self.via = via  # " via proxy P (VARIABLE)" for a URL sent through a proxy
         self.timeout = timeout
         self.retries = retries
         self.stop = stop
@@ -128,24 +137,18 @@ class Sender:
         import httpx
 
         failed = fetch.failed()
+        deadline = time.monotonic() + self.timeout
         try:
             with contextlib.ExitStack() as opened:
-                response, body = self._receive(self._request(fetch, opened))
-        except _CutOff as cut:
-            status = cut.response.status_code
-            if status >= 400 and not retry.should_retry(status):
-                raise fetch.make_error(cut.response) from None  # its status says enough
-            return Broken(
-                DeerimgError(
-                    f"{failed}network error: {describe(cut.error)}",
-                    request_id=request_id_of(cut.response),
-                )
-            )
+                response, body = receive(self.client, self._request(fetch, opened), deadline)
+        except CutOff as cut:
+            return self._cut_off(cut, fetch)
         except httpx.TimeoutException as exc:
             return Broken(
                 DeerimgError(
-                    f"{failed}no answer within {self.timeout:g} s ({type(exc).__name__})",
-                    hint="raise --timeout; large or high-quality images can take minutes",
+                    f"{failed}no answer within {self.timeout:g} s ({type(exc).__name__})"
+                    f"{self.via(fetch.url)}",
+                    hint=_SLOW_HINT,
                 )
             )
         except httpx.UnsupportedProtocol as exc:
@@ -153,7 +156,9 @@ class Sender:
         except httpx.TransportError as exc:
             if self.stop.is_set() and not fetch.paid:
                 raise Cancelled from None
-            return Broken(DeerimgError(f"{failed}network error: {describe(exc)}"))
+            return Broken(
+                DeerimgError(f"{failed}network error: {describe(exc)}{self.via(fetch.url)}")
+            )
         except httpx.InvalidURL as exc:
             raise DeerimgError(f"{failed}invalid URL: {describe(exc)}") from None
         if response.status_code < 400:
@@ -161,6 +166,34 @@ class Sender:
         if not retry.should_retry(response.status_code):
             raise fetch.make_error(response)
         return Refused(response)
+
+    def _cut_off(self, cut: CutOff, fetch: Fetch) -> Broken:
+        """An answer whose body broke after its status: final when it was charged for."""
+        status = cut.response.status_code
+        request_id = request_id_of(cut.response)
+        how = cut.how(self.timeout)
+        if 200 <= status < 300 and fetch.charges:
+            raise DeerimgError(
+                f"{fetch.failed()}the body {how}",
+                status=status,
+                request_id=request_id,
+                hint=f"the API answered {status}, so the request was likely charged; it is not "
+                "sent again, since another try would pay again",
+            )
+        if status >= 400 and not retry.should_retry(status):
+            raise fetch.make_error(cut.response) from None  # its status says enough
+        failed = fetch.failed()
+        if cut.timed_out or cut.error is None:
+            return Broken(
+                DeerimgError(
+                    f"{failed}{status} answer incomplete: the body {how}",
+                    request_id=request_id,
+                    hint=_SLOW_HINT,
+                )
+            )
+        return Broken(
+            DeerimgError(f"{failed}network error: {describe(cut.error)}", request_id=request_id)
+        )
 
     def _request(self, fetch: Fetch, opened: contextlib.ExitStack) -> httpx.Request:
         payload = fetch.payload
@@ -182,34 +215,6 @@ class Sender:
             fetch.method, fetch.url, content=payload.content, headers=headers
         )
 
-    def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytearray]:
-        """Send REQUEST and read its answer into one bytearray, grown chunk by chunk.
-
-        httpx's own read keeps every chunk until it joins them: twice the answer at once, 8 MB
-        for a 3 MB image in each of -j threads (issue 10). The bytearray also lets the base64 in
-        it be decoded over itself (images.decode_in_place). Any other status comes back as a
-        read response holding its body, for error_from_response; an answer cut off after its
-        status and headers raises _CutOff, which keeps them.
-        """
-        import httpx
-
-        response = self.client.send(request, stream=True)
-        answer = bytearray()
-        try:
-            for chunk in response.iter_bytes():
-                answer += chunk
-        except httpx.TimeoutException:
-            raise
-        except httpx.TransportError as exc:
-            # The answer was cut off after its status and headers came: keep what they say.
-            raise _CutOff(response, exc) from None
-        finally:
-            response.close()
-            _unbind(response)
-        if not 200 <= response.status_code < 300:
-            return _whole(response, bytes(answer)), answer
-        return response, answer
-
     def _final_error(self, outcome: Refused | Broken, fetch: Fetch) -> DeerimgError:
         """The error for a transient failure no retry is left for; names a quota-sized wait."""
         if isinstance(outcome, Broken):
@@ -217,7 +222,7 @@ class Sender:
         error = fetch.make_error(outcome.response)
         asked = retry.retry_after(outcome.response.headers, time.time())
         if asked is not None and asked > retry.MAX_HONOURED_WAIT:
-            error.hint = retry.quota_hint(asked)
+            error.hint = retry.quota_hint(asked, time.time())
         return error
 
     def _wait(
@@ -237,14 +242,14 @@ class Sender:
             wait = retry.delay(attempt, failure.headers, time.time(), self._rand())
             if wait > retry.MAX_HONOURED_WAIT:
                 error = fetch.make_error(failure)
-                error.hint = retry.quota_hint(wait)
+                error.hint = retry.quota_hint(wait, time.time())
                 raise error
             reason = f"{failure.status_code} {server_text(failure.reason_phrase)}".strip()
             if fetch.kind:
                 reason = f"{fetch.kind}: {reason}"
-            info = Retrying(
-                reason,
-                request_id_of(failure),
+            info = Retrying(  # the server's words, which may quote the key
+                concealed(reason) or "",
+                concealed(request_id_of(failure)),
                 wait,
                 attempt + 1,
                 self.retries,
@@ -257,38 +262,3 @@ class Sender:
             time.sleep(wait)  # a stop does not throw a paid image away; a second Ctrl-C still can
         elif self.stop.wait(wait):
             raise Cancelled
-
-
-class _CutOff(Exception):
-    """An answer whose status and headers came but whose body was cut off."""
-
-    def __init__(self, response: httpx.Response, error: Exception) -> None:
-        super().__init__(str(error))
-        self.response = _whole(response, b"")  # the status and headers, no body
-        self.error = error
-
-
-def _whole(response: httpx.Response, body: bytes) -> httpx.Response:
-    """A read response holding BODY: what error_from_response and the retry logic read."""
-    import httpx
-
-    return httpx.Response(
-        response.status_code,
-        headers=response.headers,
-        content=body,
-        request=response.request,
-        extensions={"reason_phrase": response.extensions.get("reason_phrase", b"")},
-    )
-
-
-def _unbind(response: httpx.Response) -> httpx.Response:
-    """Let a read Response be freed with its last reference, not at the next garbage collection.
-
-    httpx's Response and its stream (a BoundSyncStream) refer to each other, so only the cycle
-    collector frees them, and large bytes objects do not trigger it: a batch kept every image's
-    base64 body in memory (issue 10). The body is read and the stream closed by now.
-    """
-    import httpx
-
-    response.stream = httpx.ByteStream(b"")
-    return response

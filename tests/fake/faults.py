@@ -48,10 +48,15 @@ class Fault:
     body: str | bytes | None = None  # this body, as is (status 200 unless given)
     content_type: str | None = None  # of body; None: text/html; charset=utf-8
     # -- on any answer
-    retry_after: str | int | None = None  # the Retry-After header
+    retry_after: str | int | None = None  # the Retry-After header, as is ("-inf", a date, …)
     retry_after_ms: str | int | None = None  # the retry-after-ms header
     headers: Mapping[str, str] | None = None  # more headers
     truncate: bool = False  # send half the body, then close the connection
+    stall: float = 0.0  # send half the body, wait this long (truncate: then close), then the rest
+    trickle: float = 0.0  # send the body trickle_bytes at a time, this many seconds apart
+    trickle_bytes: int = 1
+    reason: str | None = None  # the status line's reason phrase; None: the status's usual one
+    request_id: str | None = None  # the answer's x-request-id; None: the fake's own (req_N)
     # -- a 200 from the images routes that is not what was asked for
     error_200: bool = False  # an error object (message, code, type) with status 200
     no_data: bool = False  # no "data" field

@@ -15,12 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from tests.fake.faults import NO_FAULT, Fault
 from tests.fake.multipart import Part, multipart_boundary, parse_multipart
 from tests.fake.recorder import Recorded, Recorder
 from tests.fake.schema import error_body
 
 if TYPE_CHECKING:
-    from tests.fake.faults import Fault, FaultPlan
+    from tests.fake.faults import FaultPlan
     from tests.fake.routes.files import FileStore
 
 
@@ -226,25 +227,42 @@ class Exchange(BaseHTTPRequestHandler):
         content_type: str = "application/json",
         headers: dict[str, str] | None = None,
         *,
-        truncate: bool = False,
+        fault: Fault = NO_FAULT,
     ) -> None:
-        """Answer (TRUNCATE: half the body, then close); a counted route stops counting."""
+        """Answer, delivered as FAULT says (truncate, stall, trickle, reason, request_id); a
+        counted route stops counting."""
         self._answered()  # in flight until its answer starts, not until the client has read it
-        self.send_response(status)
+        self.send_response(status, fault.reason)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        if self._request_id:
-            self.send_header("x-request-id", self._request_id)
+        request_id = self._request_id if fault.request_id is None else fault.request_id
+        if request_id:
+            self.send_header("x-request-id", request_id)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
-        if truncate:
+        if fault.truncate:
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body[: len(body) // 2] if truncate else body)
-        if truncate:
+            half = len(body) // 2 if fault.truncate or fault.stall else len(body)
+            self._write(body[:half], fault)
+            if fault.stall:
+                self.wait(float(fault.stall))
+            if not fault.truncate:
+                self._write(body[half:], fault)
+        if fault.truncate:
             self.wfile.flush()
             self.close_connection = True
+
+    def _write(self, data: bytes, fault: Fault) -> None:
+        """DATA at once, or trickle_bytes at a time, trickle seconds apart."""
+        if not fault.trickle:
+            self.wfile.write(data)
+            return
+        step = max(1, int(fault.trickle_bytes))
+        for start in range(0, len(data), step):
+            self.wfile.write(data[start : start + step])
+            self.wait(float(fault.trickle))
 
     def send_json(
         self,
@@ -252,9 +270,9 @@ class Exchange(BaseHTTPRequestHandler):
         payload: Any,
         headers: dict[str, str] | None = None,
         *,
-        truncate: bool = False,
+        fault: Fault = NO_FAULT,
     ) -> None:
-        self.send(status, _dumps(payload), "application/json", headers, truncate=truncate)
+        self.send(status, _dumps(payload), "application/json", headers, fault=fault)
 
     def wait(self, seconds: float) -> None:
         """Sleep SECONDS; if the fake stops meanwhile, drop the connection instead of answering."""
@@ -270,9 +288,7 @@ class Exchange(BaseHTTPRequestHandler):
         if replaced is None:
             return False
         status, body, content_type = replaced
-        self.send(
-            status, body, content_type, fault.response_headers(), truncate=bool(fault.truncate)
-        )
+        self.send(status, body, content_type, fault.response_headers(), fault=fault)
         return True
 
     # -- plumbing ------------------------------------------------------------------------------

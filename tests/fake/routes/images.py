@@ -56,7 +56,6 @@ def answer_images(exchange: Exchange, recorded: Recorded, route: str) -> None:
     if exchange.answer_fault(fault):
         return
     headers = fault.response_headers()
-    truncate = bool(fault.truncate)
     if fault.error_200:
         payload = error_body(
             500,
@@ -64,7 +63,7 @@ def answer_images(exchange: Exchange, recorded: Recorded, route: str) -> None:
             code=fault.code,
             error_type=fault.type,
         )
-        exchange.send_json(200, payload, headers, truncate=truncate)
+        exchange.send_json(200, payload, headers, fault=fault)
         return
     image_tokens = 0
     try:
@@ -78,7 +77,7 @@ def answer_images(exchange: Exchange, recorded: Recorded, route: str) -> None:
         exchange.send_json(400, bad.body, headers)
         return
     payload = images_payload(context, request, fault, image_tokens)
-    exchange.send_json(200, payload, headers, truncate=truncate)
+    exchange.send_json(200, payload, headers, fault=fault)
 
 
 def images_payload(

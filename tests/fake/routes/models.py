@@ -51,4 +51,4 @@ def models(exchange: Exchange, recorded: Recorded) -> None:
     if exchange.answer_fault(fault):
         return
     payload = {"object": "list", "data": context.models}
-    exchange.send_json(200, payload, fault.response_headers(), truncate=bool(fault.truncate))
+    exchange.send_json(200, payload, fault.response_headers(), fault=fault)
