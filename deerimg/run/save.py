@@ -39,10 +39,12 @@ def send_task(
     policy: RunPolicy,
     emit: Callable[[Event], None],
     paid: Callable[[ApiResult], None] = lambda _result: None,
+    sending: Callable[[], None] = lambda: None,
 ) -> Iterator[Saved]:
     """Send one task in one of the -j slots, then write each image as soon as it is decoded.
 
-    PAID is told of the answer before any image is written.
+    SENDING is told when the task has its slot and its request goes out; PAID is told of the
+    answer before any image is written.
     """
 
     def on_retry(retry: Retrying) -> None:
@@ -51,6 +53,7 @@ def send_task(
     # The slot is given back as soon as the answer is in: the next request goes out while this
     # thread parses, decodes and writes (they hold the interpreter lock for about 12 ms an image).
     slot = _Slot(slots)
+    sending()
     try:
         if policy.endpoint == "edits":
             result = client.edit(task.body, task.files, on_retry=on_retry, received=slot.release)
