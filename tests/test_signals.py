@@ -90,7 +90,7 @@ def test_a_second_sigterm_stops_at_once_without_temporary_files(fake_api: FakeDe
     assert stopped.twice
     assert stopped.code == 143, stopped.err[-2000:]
     assert "stopped at once" in stopped.err
-    assert names_in("out") == []
+    assert not Path("out").exists()  # made at the first write, and nothing was written
 
 
 @pytest.mark.parametrize("jobs", [1, 3])

@@ -83,7 +83,7 @@ def prepare(
         count = body.get("n", 1)
         if not is_count(count):
             raise usage_error(f"n must be a whole number from 1 to 10, not {count!r}")
-        info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem)
+        info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem, where)
         prepared.append(Prepared(body, info, files))
     return prepared
 

@@ -151,12 +151,14 @@ def save_image(
         size = writer.write_stdout(parts)
         final = None
     else:
+        # A name taken after the run checked it (another run at the same time) moves on to
+        # PATH-2, explicit or not: the image is paid for, and deleting it helps nobody.
         final, size = writer.write_file(
-            parts,
-            path,
-            replace=target.explicit and policy.force,
-            rename_on_clash=not target.explicit,
+            parts, path, replace=target.explicit and policy.force, rename_on_clash=True
         )
+        if target.explicit and final != path:
+            moved = f"{path} was created by someone else meanwhile; this image was kept as {final}"
+            warning = f"{warning}; {moved}" if warning else moved
     was_embedded = embedded is not None
     del parts, embedded, data  # the image is freed here, not when the whole prompt is done
     kind = "embedded" if was_embedded else None
