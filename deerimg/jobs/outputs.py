@@ -53,7 +53,10 @@ def check_file_name(output: str, where: str) -> None:
             hint=f"out{name}, or --format {EXTENSIONS[name.lower()]}",
         )
     if output.endswith(("/", os.sep)) or name in ("", ".", ".."):
-        raise disk.folder_error(f"{where}{output}", output)
+        raise usage_error(
+            f"{where}{output} names a folder, not the image's file",
+            hint=f"to write into it under the default names, use -d {output}",
+        )
 
 
 def joined(name: str, output_dir: Path) -> Path:
