@@ -34,6 +34,7 @@ def run(
 ) -> Summary:
     """Send every task, -j at a time; every prompt is tried unless fail-fast or a 401/403."""
     policy = policy or RunPolicy()
+    emit = _drawn(emit)
     fail_fast = policy.fail_fast
     summary = Summary(prompts=len(tasks) + skipped, skipped=skipped)
     ledger = Ledger(policy, emit_warning=lambda text: emit(Note(text)))
@@ -155,6 +156,18 @@ def run(
         for task in not_run:
             emit(NotRun(task.job.prompt, reason))
     return summary
+
+
+def _drawn(emit: Callable[[Event], None]) -> Callable[[Event], None]:
+    """EMIT, where a stream the report cannot write to is not a prompt's failure: a terminal
+    that hung up (EIO, before the SIGHUP handler moves it to /dev/null), a full disk under a
+    redirected log. The image is saved and recorded all the same; there is nowhere to say so."""
+
+    def tell(event: Event) -> None:
+        with contextlib.suppress(OSError):
+            emit(event)
+
+    return tell
 
 
 def _failure(future: Future[None]) -> DeerimgError | None:
