@@ -142,12 +142,15 @@ class Summary:
     tokens: dict[str, int] = field(default_factory=lambda: {"input": 0, "output": 0, "total": 0})
     elapsed: float = 0.0
     interrupted: bool = False
+    stopped_by: int | None = None  # the signal that interrupted the run: SIGINT, SIGTERM, SIGHUP
     fatal: DeerimgError | None = None
 
     @property
     def exit_code(self) -> int:
         if self.interrupted:
-            return ExitCode.INTERRUPTED
+            # 128 + the signal, as the shell reports a process that signal ended: 130 for Ctrl-C
+            # (the contract's), 143 for SIGTERM and 129 for SIGHUP (what callers got before).
+            return 128 + self.stopped_by if self.stopped_by else ExitCode.INTERRUPTED
         if self.fatal is not None:
             return self.fatal.exit_code
         return ExitCode.FAILURE if self.failed or self.not_run else ExitCode.OK

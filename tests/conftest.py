@@ -131,12 +131,17 @@ class Interrupted(NamedTuple):
 
 
 def interrupt_when(
-    args: Sequence[str], ready: Callable[[], bool], *, again_after: float | None = None
+    args: Sequence[str],
+    ready: Callable[[], bool],
+    *,
+    again_after: float | None = None,
+    sig: int = signal.SIGINT,
 ) -> Interrupted:
     """Run `python -m deerimg ARGS`, press Ctrl-C once READY() holds, and return its exit code,
     stdout and stderr. READY is polled: it reads the fake server's state, not the clock.
 
     AGAIN_AFTER: seconds after which a run the first Ctrl-C did not end gets a second one.
+    SIG: the signal sent instead of Ctrl-C's SIGINT (SIGTERM from kill, SIGHUP from a hang-up).
     """
     process = subprocess.Popen(
         [sys.executable, "-m", "deerimg", *args],
@@ -150,14 +155,14 @@ def interrupt_when(
             assert process.poll() is None, "deerimg ended before Ctrl-C"
             assert time.monotonic() < deadline, "what Ctrl-C waits for never happened"
             time.sleep(0.002)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         try:
             out, err = (s.decode() for s in process.communicate(timeout=again_after or 30))
         except subprocess.TimeoutExpired:
             if again_after is None:
                 raise
             twice = True
-            process.send_signal(signal.SIGINT)
+            process.send_signal(sig)
             out, err = (s.decode() for s in process.communicate(timeout=again_after))
     finally:
         if process.poll() is None:

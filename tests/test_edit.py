@@ -116,3 +116,26 @@ def test_edit_errors_are_retried_like_generate(fake_api, invoke):
     for request in fake_api.edit_requests():
         image = next(p for p in request.parts if p.filename)
         assert image.data == Path("photo.png").read_bytes()
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_a_prompt_that_names_an_image_file_is_refused(fake_api, invoke, dry_run):
+    """Issue 16 (finding 15): `edit photo.png photo-edit.png`, the prompt forgotten, paid for an
+    edit whose prompt was "photo-edit.png"."""
+    write_image("photo.png")
+    write_image("dog.png", "jpeg")
+    result = invoke("edit", "photo.png", "dog.png", *dry_run)
+    assert result.exit_code == 2, result
+    assert "error: the prompt 'dog.png' is an image file: did you forget the prompt?" in (
+        result.stderr
+    )
+    assert result.stdout == ""
+    assert fake_api.requests == []
+
+
+def test_a_prompt_that_names_another_file_is_sent(fake_api, invoke):
+    write_image("photo.png")
+    Path("notes").write_text("not an image")
+    result = invoke("edit", "photo.png", "notes", "--dry-run")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["body"]["prompt"] == "notes"

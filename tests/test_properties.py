@@ -745,12 +745,14 @@ def test_folder_that_refuses_the_temporary_file(
 def test_force_onto_a_folder_is_a_clean_error(
     fake_api: FakeDeerAPI, invoke: Any, isolated_env: Path
 ) -> None:
-    """Found by these tests: os.replace onto a directory was a traceback."""
+    """Found by these tests: os.replace onto a directory was a traceback. Issue 16: and it was
+    refused only after paying; now before anything is sent (exit 2)."""
     (isolated_env / "boat.png").mkdir()
     outcome = invoke("generate", "a paper boat", "-o", "boat.png", "--force")
-    assert outcome.exit_code == 1, outcome
-    assert "error: cannot write boat.png: Is a directory" in outcome.stderr
+    assert outcome.exit_code == 2, outcome
+    assert "boat.png is a folder: an image cannot replace it" in outcome.stderr
     assert "Traceback" not in outcome.stderr
+    assert fake_api.requests == []
     assert names_in(isolated_env) == ["boat.png"]
     assert list((isolated_env / "boat.png").iterdir()) == []
 

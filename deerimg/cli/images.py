@@ -140,7 +140,7 @@ def edit(
 
     Example: deerimg edit photo.png "make it night" --mask mask.png -o night.png
     """
-    from deerimg.jobs.prepare import uploads_of
+    from deerimg.jobs.prepare import check_edit_prompt, uploads_of
 
     flags = ImageFlags.of(locals())
     settings, spec, policy = _request(flags, "edits")
@@ -148,6 +148,8 @@ def edit(
     if file is None and len(args) < 2:
         raise typer.BadParameter("give the image(s) to edit, then the prompt", param_hint="ARGS")
     images, prompt = (args, None) if file is not None else (args[:-1], args[-1])
+    if prompt is not None:
+        check_edit_prompt(prompt)
     uploads = uploads_of(images, mask)
     raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads))
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+import stat
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +22,10 @@ _claims: set[str] = set()  # empty files claiming a name where there are no hard
 _lock = threading.Lock()
 MAX_RENAMES = 1000
 TMP_STEM = 40  # characters of the target's name in the temporary one: a 255-byte name must fit
+TMP_SUFFIX = ".deerimg-tmp"
+# What tempfile.mkstemp(prefix=f".{stem}.", suffix=TMP_SUFFIX) makes: 8 random [a-z0-9_].
+TMP_NAME = re.compile(rf"\..{{0,{TMP_STEM}}}\.[a-z0-9_]{{8}}{re.escape(TMP_SUFFIX)}", re.DOTALL)
+UNLOCKED_AGE = 600.0  # seconds: where files cannot be locked, a temporary this old is stale
 
 
 def remove_temporary_files() -> None:
@@ -58,14 +65,11 @@ def write_file(
     rename_on_clash moves on to PATH-2, PATH-3, … and otherwise the write fails.
     """
     folder = path.parent
-    try:
-        fd, tmp = tempfile.mkstemp(
-            dir=folder, prefix=f".{path.stem[:TMP_STEM]}.", suffix=".deerimg-tmp"
-        )
-    except OSError as exc:
-        raise DeerimgError(f"cannot write in {folder}: {exc.strerror}") from None
+    fd, tmp = _temporary(folder, path.stem)
     with _lock:
         _live.add(tmp)
+    # Held until the temporary file is gone: another run clearing stale ones leaves it alone.
+    locked = _lock_file(fd)
     try:
         size = 0
         try:
@@ -78,12 +82,110 @@ def write_file(
         except OSError as exc:
             raise DeerimgError(f"cannot write {path}: {exc.strerror}") from None
         final = _place(Path(tmp), path, replace=replace, rename_on_clash=rename_on_clash)
-        return final, size
     finally:
         with _lock:
             _live.discard(tmp)
         with contextlib.suppress(OSError):
             Path(tmp).unlink()
+        if locked is not None:
+            os.close(locked)
+    sync_folder(folder)  # the new name, and the temporary one gone, survive a power cut
+    return final, size
+
+
+def _temporary(folder: Path, stem: str) -> tuple[int, str]:
+    """A new temporary file in FOLDER, made first if missing: a run makes its output folders at
+    its first write, so one that stops before writing (a refused key) leaves no empty folder."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=folder, prefix=f".{stem[:TMP_STEM]}.", suffix=TMP_SUFFIX)
+    except OSError as exc:
+        raise DeerimgError(f"cannot write in {folder}: {exc.strerror}") from None
+
+
+def sync_folder(folder: Path) -> None:
+    """fsync FOLDER, so the names just linked or removed in it are on the disk (where a folder
+    can be opened and synced: not on Windows, nor on some network file systems)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _lock_file(fd: int) -> int | None:
+    """An exclusive lock on FD's file, held by a second descriptor of it (the first is closed
+    when the bytes are written); None where files cannot be locked."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: an open file cannot be removed there anyway
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return os.dup(fd)
+    except OSError:
+        return None
+
+
+def clear_stale_temporaries(folder: Path, started: float) -> list[str]:
+    """Remove deerimg's own temporary files that earlier runs left in FOLDER (a kill -9, a
+    power cut); the names removed.
+
+    Stale: named as write_file names them, a regular file last written before STARTED (this
+    run's wall-clock start), and not locked, so not being written by a run going on now; where
+    files cannot be locked, older than UNLOCKED_AGE. They are removed, not linked in: the name
+    they were for is not in theirs (cut to 40 characters, no extension), and a --skip-existing
+    re-run then pays again only for what no run finished.
+    """
+    try:
+        entries = [e.name for e in os.scandir(folder) if TMP_NAME.fullmatch(e.name)]
+    except OSError:
+        return []
+    removed = []
+    for name in entries:
+        path = folder / name
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= started:
+                continue
+            free = _try_lock(fd)
+            if free is False or (free is None and info.st_mtime > time.time() - UNLOCKED_AGE):
+                continue
+            if os.lstat(path).st_ino == info.st_ino:  # still the file just looked at
+                path.unlink()
+                removed.append(name)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    if removed:
+        sync_folder(folder)
+    return removed
+
+
+def _try_lock(fd: int) -> bool | None:
+    """True: FD's file was not locked (and now is, by us); False: someone holds it; None: this
+    system or file system cannot tell."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return None
+    return True
 
 
 def _place(tmp: Path, path: Path, *, replace: bool, rename_on_clash: bool) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Container, Sequence
@@ -12,9 +11,11 @@ from pathlib import Path
 
 from deerimg.errors import usage_error
 from deerimg.imaging.formats import EXTENSION, IMAGE_EXTS
+from deerimg.imaging.provenance import sidecar_path
 from deerimg.imaging.writer import numbered
+from deerimg.jobs import disk, outputs
+from deerimg.jobs.outputs import has_placeholder
 
-PLACEHOLDERS = ("{index}", "{n}", "{slug}", "{model}", "{ext}", "{date}", "{time}")
 SLUG_MAX = 48
 RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
 
@@ -50,6 +51,7 @@ class NameInfo:
     fmt: str | None  # the format asked for, if any
     output: str | None  # a JSON line's own "output"
     stem: str | None = None  # the default name's stem instead of the slug (edit: photo-edit)
+    where: str = ""  # "prompts.txt line 3: " for a prompt from a file's line, else ""
 
 
 def slugify(text: str) -> str:
@@ -68,10 +70,6 @@ def _safe_model(model: str) -> str:
     return f"{name}-model" if name.split(".")[0].lower() in RESERVED else name
 
 
-def has_placeholder(template: str) -> bool:
-    return any(p in template for p in PLACEHOLDERS)
-
-
 def render(template: str, values: dict[str, str]) -> str:
     for key, value in values.items():
         template = template.replace("{" + key + "}", value)
@@ -86,10 +84,7 @@ def _numbered(template: str, placeholder: str) -> str:
     return f"{stem}-{placeholder}{suffix}"
 
 
-def _explicit(name: str, output_dir: Path, fmt_ext: str) -> Target:
-    path = Path(name).expanduser()
-    if not path.is_absolute():
-        path = output_dir / path
+def _explicit(path: Path, fmt_ext: str) -> Target:
     if path.suffix.lower() in IMAGE_EXTS:
         return Target(path, explicit=True, ext_fixed=True)
     # A name with no image extension gets the real type's (decided when the bytes arrive).
@@ -103,9 +98,13 @@ def plan(
     *,
     force: bool = False,
     skip_existing: bool = False,
+    sidecar: bool = False,
     now: datetime | None = None,
 ) -> list[Planned]:
-    """Name every image of the run, refusing clashes and existing files before anything is paid."""
+    """Name every image of the run, refusing clashes and existing files before anything is paid.
+
+    SIDECAR: each image gets NAME.json too (--sidecar), which must be free as well.
+    """
     now = now or datetime.now()
     total = sum(info.count for info in infos)
     if output == "-":
@@ -115,7 +114,12 @@ def plan(
     stamp = {"date": now.strftime("%Y%m%d"), "time": now.strftime("%H%M%S")}
     index = 0
     wanted: list[list[Target]] = []
+    if output is not None:
+        outputs.check_output(output, "-o ", output_dir)
     for info in infos:
+        if info.output:
+            outputs.check_line_output(info.output, info.where)
+            outputs.check_output(info.output, f'{info.where}"output" ', output_dir)
         ext = EXTENSION.get(info.fmt or "png", "png")
         slug = slugify(info.prompt)
         targets: list[Target] = []
@@ -135,7 +139,9 @@ def plan(
                     total > 1 if not info.output else info.count > 1
                 ):
                     template = _numbered(template, "{n}" if info.output else "{index}")
-                target = _explicit(render(template, values), output_dir, ext)
+                where = f'{info.where}"output" ' if info.output else "-o "
+                path = outputs.rendered(render(template, values), where, output_dir, info.output)
+                target = _explicit(path, ext)
             else:
                 base = info.stem or slug
                 name = f"{base}.{ext}" if info.count == 1 else f"{base}-{n}.{ext}"
@@ -160,8 +166,14 @@ def plan(
                 target = Target(_free_name(target.path, taken, on_disk=False))
                 _claim(target, f"prompt {number}", taken)
                 targets[i] = target
+    for targets in wanted:
+        for target in targets:
+            for path in final_paths(target):
+                disk.check_length(path)
+                if sidecar:
+                    disk.check_length(sidecar_path(path))
     return [
-        _resolve(targets, number, taken, force=force, skip_existing=skip_existing)
+        _resolve(targets, number, taken, force=force, skip_existing=skip_existing, sidecar=sidecar)
         for number, targets in enumerate(wanted, start=1)
     ]
 
@@ -178,15 +190,22 @@ def _claim(target: Target, owner: str, taken: dict[Path, str]) -> None:
 
 
 def _resolve(
-    targets: list[Target], number: int, taken: dict[Path, str], *, force: bool, skip_existing: bool
+    targets: list[Target],
+    number: int,
+    taken: dict[Path, str],
+    *,
+    force: bool,
+    skip_existing: bool,
+    sidecar: bool,
 ) -> Planned:
     """Skip, refuse or move one prompt's planned targets for what is on disk.
 
     With --skip-existing a prompt whose images all exist is skipped, and one with some of them
     (an -n 4 answer cut short) keeps those and plans only the rest: it asks for fewer images.
+    An empty file is no image: it does not count as one, and it is cleared (disk.clear_empty).
     """
     if skip_existing and targets:
-        missing = [t for t in targets if _existing(t) is None]
+        missing = [t for t in targets if not _done(t)]
         if not missing:
             return Planned(tuple(targets), skip=True)
         targets = missing
@@ -194,16 +213,16 @@ def _resolve(
     for target in targets:
         assert target.path is not None  # noqa: S101 - stdout targets return early in plan()
         if target.explicit:
-            found = _existing(target)
-            if found is not None and not force:
-                raise usage_error(
-                    f"{found} exists",
-                    hint="use --force to overwrite it, or --skip-existing to keep it",
-                )
+            for path in final_paths(target):
+                disk.refuse_taken(path, force=force, empty_is_free=skip_existing)
+                if sidecar:
+                    disk.refuse_taken(sidecar_path(path), force=force)
         else:
             # A name taken on disk moves on, clear of every name planned in this run.
             own = frozenset(final_paths(target))
-            path = _free_name(target.path, taken, own=own)
+            path = _free_name(
+                target.path, taken, own=own, empty_is_free=skip_existing, sidecar=sidecar
+            )
             if path != target.path:
                 target = Target(path)
                 _claim(target, f"prompt {number}", taken)  # free, as _free_name just found
@@ -225,13 +244,21 @@ def final_paths(target: Target) -> tuple[Path, ...]:
     return (target.path, *(p for p in others if p != target.path))
 
 
-def _existing(target: Target) -> Path | None:
-    """The file already at one of TARGET's possible final paths, if any.
+def _done(target: Target) -> bool:
+    """An image is already at one of TARGET's possible final paths (--skip-existing).
 
     Without a fixed extension any image extension counts, explicit or not: the real type may
     differ from the guess (-o out saved out.jpg).
     """
-    return next((p for p in final_paths(target) if p.exists()), None)
+    return any(disk.is_image(p) for p in final_paths(target))
+
+
+def _taken(path: Path, *, empty_is_free: bool = False, sidecar: bool = False) -> bool:
+    """Something is at PATH (a link too, dangling or not), or at its sidecar NAME.json."""
+    info = disk.entry(path)
+    if info is not None and not (empty_is_free and disk.is_empty_file(info)):
+        return True
+    return sidecar and disk.entry(sidecar_path(path)) is not None
 
 
 def _free_name(
@@ -241,16 +268,20 @@ def _free_name(
     on_disk: bool = True,
     own: Container[Path] = frozenset(),
     start: int = 1,
+    empty_is_free: bool = False,
+    sidecar: bool = False,
 ) -> Path:
     """slug.png, else slug-2.png, slug-3.png, …: none of its possible final paths is planned in
-    this run (but for OWN, the target's own), nor on disk."""
+    this run (but for OWN, the target's own), nor on disk (with its sidecar, for --sidecar)."""
     candidate, k = path if start == 1 else numbered(path, start), start
 
     def clashes(name: Path) -> bool:
         possible = final_paths(Target(name))
         if any(p in taken and p not in own for p in possible):
             return True
-        return on_disk and any(p.exists() for p in possible)
+        return on_disk and any(
+            _taken(p, empty_is_free=empty_is_free, sidecar=sidecar) for p in possible
+        )
 
     while clashes(candidate):
         k += 1
@@ -262,20 +293,3 @@ def extra_name(last: Path, k: int, avoid: Container[Path]) -> Path:
     """The name of an image the API sent beyond those asked for: LAST-K, or the next number
     whose possible paths nobody planned (AVOID) and nothing on disk holds."""
     return _free_name(last, avoid, start=k)
-
-
-def check_writable(plans: Sequence[Planned], *, create: bool) -> None:
-    """Create missing output folders and refuse unwritable ones before any request is sent."""
-    folders = sorted({t.path.parent for p in plans if not p.skip for t in p.targets if t.path})
-    for folder in folders:
-        if create:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise usage_error(f"cannot create output folder {folder}: {exc.strerror}") from None
-        elif not folder.exists():
-            continue
-        if not folder.is_dir():
-            raise usage_error(f"output folder {folder} is not a folder")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise usage_error(f"output folder {folder} is not writable")

@@ -10,6 +10,7 @@ from typing import Any
 
 from deerimg.errors import DeerimgError, usage_error
 from deerimg.imaging import inputs
+from deerimg.imaging.formats import IMAGE_EXTS, sniff
 from deerimg.imaging.inputs import InputImage
 from deerimg.jobs import combinations, paths, request
 from deerimg.jobs.prompts import Job
@@ -42,6 +43,26 @@ def uploads_of(images: Sequence[str], mask: Path | None) -> Uploads:
     if mask and checked:
         return Uploads(checked, inputs.check_mask(mask, checked[0]))
     return Uploads(checked, inputs.check_image(mask, "mask") if mask else None)
+
+
+def check_edit_prompt(prompt: str) -> None:
+    """`edit a.png b.png`: the prompt forgotten, the last image would be sent as the prompt text
+    and paid for. Refused when the prompt names an image file that exists (finding 15)."""
+    if prompt == "-" or len(prompt) > 1024 or "\n" in prompt:
+        return
+    path = Path(prompt)
+    try:
+        if not path.is_file():  # a regular file: reading its first bytes cannot block
+            return
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except (OSError, ValueError):
+        return
+    if path.suffix.lower() in IMAGE_EXTS or sniff(head) is not None:
+        raise usage_error(
+            f"the prompt '{prompt}' is an image file: did you forget the prompt?",
+            hint="deerimg edit IMAGE... 'what to change'",
+        )
 
 
 def prepare(
@@ -83,7 +104,7 @@ def prepare(
         count = request.count_of(body)
         if not is_count(count):
             raise usage_error(f"n must be a whole number from 1 to 10, not {count!r}")
-        info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem)
+        info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem, where)
         prepared.append(Prepared(body, info, files))
     return prepared
 

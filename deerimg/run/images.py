@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from deerimg.errors import ExitCode, usage_error
-from deerimg.events import DryRun, Event, Finished, Starting, Summary
-from deerimg.jobs import paths
+from deerimg.events import DryRun, Event, Finished, Note, Starting, Summary
+from deerimg.imaging import writer
+from deerimg.jobs import disk, paths
 from deerimg.jobs.prepare import (
+    Prepared,
     Uploads,
     body_to_send,
     dry_run_record,
@@ -43,6 +47,7 @@ def run_images(
         )
     if not policy.dry_run:
         settings.require_key()
+    started = time.time()  # the wall clock, as files' times are: what is older is another run's
     prepared = prepare(spec, jobs, policy.output, uploads)
     plans = paths.plan(
         [p.name for p in prepared],
@@ -50,6 +55,7 @@ def run_images(
         settings.output_dir,
         force=policy.force,
         skip_existing=policy.skip_existing,
+        sidecar=policy.sidecar,
     )
     refuse_overwriting_inputs(prepared, plans)
     if policy.dry_run:
@@ -58,7 +64,46 @@ def run_images(
             if not plan.skip:
                 emit(DryRun(dry_run_record(url, p, plan)))
         return ExitCode.OK
-    paths.check_writable(plans, create=True)
+    targets = [t.path for plan in plans for t in plan.targets if t.path is not None]
+    disk.check_writable(
+        t.path.parent for plan in plans if not plan.skip for t in plan.targets if t.path
+    )
+    _clear_what_runs_left(plans, targets, started, emit, skip_existing=policy.skip_existing)
+    return _run(settings, spec, jobs, prepared, plans, policy, emit)
+
+
+def _clear_what_runs_left(
+    plans: Sequence[paths.Planned],
+    targets: Sequence[Path],
+    started: float,
+    emit: Callable[[Event], None],
+    *,
+    skip_existing: bool,
+) -> None:
+    """Remove the temporary files earlier runs left where this one writes (a kill -9 or a power
+    cut), and with --skip-existing the empty names they claimed at targets still to be made."""
+    for folder in sorted({t.parent for t in targets}):
+        removed = writer.clear_stale_temporaries(folder, started)
+        if removed:
+            emit(Note(f"removed {len(removed)} temporary file(s) left in {folder} by an earlier "
+                      "run that did not finish"))  # fmt: skip
+    if skip_existing:
+        todo = (
+            p for plan in plans if not plan.skip for t in plan.targets for p in paths.final_paths(t)
+        )
+        disk.clear_empty(todo, started)
+
+
+def _run(
+    settings: Settings,
+    spec: RequestSpec,
+    jobs: Sequence[Job],
+    prepared: Sequence[Prepared],
+    plans: Sequence[paths.Planned],
+    policy: RunPolicy,
+    emit: Callable[[Event], None],
+) -> int:
+    """Send the tasks still to do; the exit code."""
     tasks = [
         Task(number, job, body_to_send(p, plan), plan.targets, files=p.files)
         for number, (job, p, plan) in enumerate(zip(jobs, prepared, plans, strict=True), start=1)

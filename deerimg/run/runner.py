@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
 from deerimg._startup import one_malloc_arena
 from deerimg.errors import DeerimgError, ExitCode
@@ -32,6 +34,7 @@ def run(
 ) -> Summary:
     """Send every task, -j at a time; every prompt is tried unless fail-fast or a 401/403."""
     policy = policy or RunPolicy()
+    emit = _drawn(emit)
     fail_fast = policy.fail_fast
     summary = Summary(prompts=len(tasks) + skipped, skipped=skipped)
     ledger = Ledger(policy, emit_warning=lambda text: emit(Note(text)))
@@ -49,6 +52,7 @@ def run(
     # with -j + 1; batch efficiency 0.88 either way, as the slot is given back early).
     slots = threading.Semaphore(workers)
     ended: set[int] = set()  # the numbers of the tasks that were saved or failed
+    sent: set[int] = set()  # the numbers of the tasks that took a slot: a request went out
 
     def one(task: Task) -> None:
         if stop.is_set():
@@ -66,12 +70,16 @@ def run(
                 summary.add_usage(result.usage)
 
         try:
-            for event in send_task(client, task, slots, policy, emit, paid):
+            sending = send_task(
+                client, task, slots, policy, emit, paid, lambda: sent.add(task.number)
+            )
+            for event in sending:
                 with lock:
                     summary.images += 1
                 saved.append(event)
                 emit(event)
         except Cancelled:
+            sent.discard(task.number)  # stopped before its request went out, or between retries
             raise
         except Exception as exc:
             error = as_error(exc)
@@ -89,7 +97,7 @@ def run(
     pool = ThreadPoolExecutor(max_workers=workers + 1, thread_name_prefix="deerimg")
     pending: dict[Future[None], Task] = {}
     interrupted = threading.Event()
-    restore_sigint = _catch_interrupt(interrupted, emit)
+    restore_handlers, caught = _catch_stop_signals(interrupted, emit)
 
     def settle(future: Future[None]) -> None:
         error = _failure(future)
@@ -111,17 +119,19 @@ def run(
             for future in done:
                 settle(future)
         if interrupted.is_set():
-            # From here a second Ctrl-C leaves at once (on_sigint in _catch_interrupt).
+            # From here a second signal leaves at once (on_signal in _catch_stop_signals).
             summary.interrupted = True
+            summary.stopped_by = caught[0] if caught else signal.SIGINT
             stop.set()  # no new request, no retry
             for future in [future for future in pending if future.cancel()]:
                 del pending[future]
-            if pending:
-                # Closing the client here would close sockets under the workers' feet: a read
-                # blocked on one is not woken, and its fd number can be reused by another socket.
-                # The requests in flight are paid for anyway: let them finish and keep the images.
-                emit(Note(f"interrupted: waiting for the {len(pending)} prompt(s) under way (what "
-                          "is in flight is paid for); Ctrl-C again to stop at once"))  # fmt: skip
+            # Closing the client here would close sockets under the workers' feet: a read blocked
+            # on one is not woken, and its fd number can be reused by another socket. The
+            # requests in flight are paid for anyway: let them finish and keep the images. Only
+            # those sent count: the pool's one extra thread may be waiting for a slot.
+            under_way = sum(t.number in sent and t.number not in ended for t in pending.values())
+            if under_way:
+                emit(Note(_waiting_note(summary.stopped_by, under_way)))
             while pending:  # each one saved, or failed and said so, as without the Ctrl-C
                 done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -132,7 +142,7 @@ def run(
         writer.remove_temporary_files()
         summary.elapsed = time.monotonic() - started
         if not summary.interrupted:
-            restore_sigint()
+            restore_handlers()
     not_run = [task for task in tasks if task.number not in ended]
     summary.not_run = len(not_run)
     if not_run:
@@ -146,6 +156,18 @@ def run(
         for task in not_run:
             emit(NotRun(task.job.prompt, reason))
     return summary
+
+
+def _drawn(emit: Callable[[Event], None]) -> Callable[[Event], None]:
+    """EMIT, where a stream the report cannot write to is not a prompt's failure: a terminal
+    that hung up (EIO, before the SIGHUP handler moves it to /dev/null), a full disk under a
+    redirected log. The image is saved and recorded all the same; there is nowhere to say so."""
+
+    def tell(event: Event) -> None:
+        with contextlib.suppress(OSError):
+            emit(event)
+
+    return tell
 
 
 def _failure(future: Future[None]) -> DeerimgError | None:
@@ -173,30 +195,86 @@ def as_error(exc: Exception) -> DeerimgError:
     return error
 
 
-def _catch_interrupt(
-    interrupted: threading.Event, emit: Callable[[Event], None]
-) -> Callable[[], None]:
-    """Ctrl-C sets INTERRUPTED instead of raising KeyboardInterrupt wherever the main thread is.
+# The signals that stop a run as Ctrl-C does: kill's SIGTERM (timeout, systemd, a cancelled CI
+# job) and the SIGHUP of a closed terminal or a dropped ssh session. Windows has no SIGHUP.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
+
+def _waiting_note(signum: int, under_way: int) -> str:
+    if signum == signal.SIGINT:
+        what, again = "interrupted", "Ctrl-C again"
+    else:
+        name = signal.Signals(signum).name
+        what, again = f"stopped by {name}", f"{name} again"
+    return (
+        f"{what}: waiting for the {under_way} prompt(s) under way (what is in flight is paid "
+        f"for); {again} to stop at once"
+    )
+
+
+def _catch_stop_signals(
+    interrupted: threading.Event, emit: Callable[[Event], None]
+) -> tuple[Callable[[], None], list[int]]:
+    """Ctrl-C, SIGTERM and SIGHUP set INTERRUPTED instead of ending the process where it is.
+
+    Their default actions would leave finished, paid images as hidden temporary files (SIGTERM,
+    SIGHUP) or raise KeyboardInterrupt wherever the main thread is (Ctrl-C):
     concurrent.futures.wait() holds the lock of every pending future while it sets up; a
     KeyboardInterrupt raised there leaves them held, the workers block on them for ever, and
-    pool.shutdown(wait=True) never returns. The loop checks the flag instead. Returns a function
-    that puts the previous handler back.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
+    pool.shutdown(wait=True) never returns. The loop checks the flag instead. A signal the
+    process was started ignoring (nohup, a background job) stays ignored.
 
-    def on_sigint(_signum: int, _frame: object) -> None:
+    Returns a function that puts the previous handlers back, and the list the first signal's
+    number is appended to.
+    """
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None, caught
+    terminals = [fd for fd in (1, 2) if _is_terminal(fd)]
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if signum == getattr(signal, "SIGHUP", None):
+            _leave_terminal(terminals)
         if interrupted.is_set():
-            # A second Ctrl-C leaves at once, still removing every temporary file first.
+            # A second signal leaves at once, still removing every temporary file first.
             writer.remove_temporary_files()
             emit(StoppedAtOnce())
-            os._exit(ExitCode.INTERRUPTED)
+            os._exit(128 + signum)
+        caught.append(signum)
         interrupted.set()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous: dict[int, Any] = {}
+    for signum in STOP_SIGNALS:
+        handler = signal.getsignal(signum)
+        if handler != signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, on_signal)
 
     def restore() -> None:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
-    return restore
+    return restore, caught
+
+
+def _is_terminal(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+def _leave_terminal(fds: Sequence[int]) -> None:
+    """A hang-up: the terminal is gone, and every write to it would fail (EIO), turning a saved
+    image into a failed prompt. What was written to it goes to the null device from here."""
+    if not fds:
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.dup2(null, fd)
+    os.close(null)

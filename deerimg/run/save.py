@@ -39,10 +39,12 @@ def send_task(
     policy: RunPolicy,
     emit: Callable[[Event], None],
     paid: Callable[[ApiResult], None] = lambda _result: None,
+    sending: Callable[[], None] = lambda: None,
 ) -> Iterator[Saved]:
     """Send one task in one of the -j slots, then write each image as soon as it is decoded.
 
-    PAID is told of the answer before any image is written.
+    SENDING is told when the task has its slot and its request goes out; PAID is told of the
+    answer before any image is written.
     """
 
     def on_retry(retry: Retrying) -> None:
@@ -51,6 +53,7 @@ def send_task(
     # The slot is given back as soon as the answer is in: the next request goes out while this
     # thread parses, decodes and writes (they hold the interpreter lock for about 12 ms an image).
     slot = _Slot(slots)
+    sending()
     try:
         if policy.endpoint == "edits":
             result = client.edit(task.body, task.files, on_retry=on_retry, received=slot.release)
@@ -148,12 +151,14 @@ def save_image(
         size = writer.write_stdout(parts)
         final = None
     else:
+        # A name taken after the run checked it (another run at the same time) moves on to
+        # PATH-2, explicit or not: the image is paid for, and deleting it helps nobody.
         final, size = writer.write_file(
-            parts,
-            path,
-            replace=target.explicit and policy.force,
-            rename_on_clash=not target.explicit,
+            parts, path, replace=target.explicit and policy.force, rename_on_clash=True
         )
+        if target.explicit and final != path:
+            moved = f"{path} was created by someone else meanwhile; this image was kept as {final}"
+            warning = f"{warning}; {moved}" if warning else moved
     was_embedded = embedded is not None
     del parts, embedded, data  # the image is freed here, not when the whole prompt is done
     kind = "embedded" if was_embedded else None
