@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from typing import Any, TextIO
 
@@ -21,6 +20,7 @@ from deerimg.events import (
     StoppedAtOnce,
     Summary,
 )
+from deerimg.report import terminal
 from deerimg.report.terminal import (
     DETAIL,
     ERROR,
@@ -50,8 +50,9 @@ class Report:
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
     ) -> None:
-        self.stdout = stdout or sys.stdout
-        self.stderr = stderr or sys.stderr
+        # A process started without them (`>&-`) has None: a reader that went away (terminal.py).
+        self.stdout = stdout or terminal.stdout()
+        self.stderr = stderr or terminal.stderr()
         self.json_lines = json_lines
         self.quiet = quiet
         self.paths_on_stdout = paths_on_stdout
@@ -130,7 +131,7 @@ class Report:
             try:
                 self.stdout.write(line + "\n")
                 self.stdout.flush()
-            except BrokenPipeError:
+            except (BrokenPipeError, ValueError):  # a pipe whose reader left; a closed file
                 # The images are still saved, counted and recorded: only their paths have no
                 # reader any more. Not a failed prompt, and no error at exit.
                 self._stdout_gone = True

@@ -6,9 +6,12 @@ the terminal (report/run.py) and by the same SGR codes here where it does not.
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -24,6 +27,89 @@ SUMMARY = "bold"
 _SGR = {"bold red": "1;31", "dim": "2", "yellow": "33"}  # the styles the plain path draws
 
 
+class _Nowhere(io.TextIOBase):
+    """A stream whose reader went away before it came (`>&-`, a daemon's closed fd): what is
+    written to it goes nowhere, and nothing fails."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+NOWHERE: TextIO = _Nowhere()  # type: ignore[assignment]  # a TextIOBase is a TextIO to rich
+ESCAPE = "deerimg.escape"  # the encoding error handler of the standard streams, below
+
+
+def stdout() -> TextIO:
+    """Standard output, or nowhere when the process has none (`>&-`: sys.stdout is None)."""
+    return sys.stdout if sys.stdout is not None else NOWHERE
+
+
+def stderr() -> TextIO:
+    """Standard error, or nowhere when the process has none (`2>&-`: sys.stderr is None)."""
+    return sys.stderr if sys.stderr is not None else NOWHERE
+
+
+def steady_streams() -> None:
+    """Make the standard streams safe for the whole process, once, before the command runs.
+
+    - A stream the process was started without (`>&-`, `2>&-`; Python then makes it None) is
+      opened on /dev/null, so every writer (typer, rich, the flush at exit) finds one. Its
+      lines go nowhere, as to a reader that went away, and the run goes on as if they were
+      read: the images are saved and recorded as such, and the exit code is the same.
+    - A stream that would fail on text its encoding cannot carry (PYTHONIOENCODING=ascii, a
+      C locale; Python's "strict") writes such characters as JSON's escapes (`\\u2026`), and
+      a file name's bytes that are not UTF-8 (lone surrogates, as os.fsdecode gives them) as
+      those bytes, so a path printed names the file. Python's stderr already backslashreplaces.
+    """
+    _register_escape()
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            try:
+                stream = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115 - for good
+            except OSError:
+                stream = NOWHERE
+            setattr(sys, name, stream)
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            reconfigure(errors=ESCAPE)
+
+
+def _register_escape() -> None:
+    try:
+        codecs.lookup_error(ESCAPE)
+    except LookupError:
+        codecs.register_error(ESCAPE, _escape)
+
+
+def _escape(error: UnicodeError) -> tuple[str | bytes, int]:
+    """Lone surrogates U+DC80-U+DCFF back to the bytes they stand for; anything else that the
+    encoding cannot carry as a backslash escape. One run of either kind at a time: the codec
+    asks again for the rest."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text, start, end = error.object, error.start, error.start
+    surrogate = _is_escaped_byte(text[start])
+    while end < error.end and _is_escaped_byte(text[end]) == surrogate:
+        end += 1
+    if surrogate:
+        return bytes(ord(char) - 0xDC00 for char in text[start:end]), end
+    # \uXXXX, astral characters as their UTF-16 pair: a --json line stays JSON, and reads back
+    # as the text it holds (backslashreplace's \xe9 and \U0001f600 are no JSON).
+    units = text[start:end].encode("utf-16-be", "surrogatepass")
+    return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2)), end
+
+
+def _is_escaped_byte(char: str) -> bool:
+    return "\udc80" <= char <= "\udcff"
+
+
 def is_terminal(stream: object) -> bool:
     """STREAM is a terminal; a closed stream, or one with no file behind it, is not."""
     isatty = getattr(stream, "isatty", None)
@@ -34,7 +120,7 @@ def is_terminal(stream: object) -> bool:
 
 
 def stdout_is_terminal() -> bool:
-    return is_terminal(sys.stdout)  # a function of its own: tests make stdout a terminal here
+    return is_terminal(stdout())  # a function of its own: tests make stdout a terminal here
 
 
 def stdin_is_terminal() -> bool:
@@ -57,7 +143,7 @@ def paint(text: str, style: str, stream: TextIO) -> str:
 
 def print_error(error: DeerimgError, stream: TextIO | None = None, prefix: str = "") -> None:
     """`error: …` and `hint: …`, the one shape every failure takes on stderr."""
-    stream = stream or sys.stderr
+    stream = stream or stderr()
     text = f"{paint('error:', ERROR, stream)} {prefix}{error.line()}\n"
     if error.hint:
         text += f"{paint('hint:', HINT, stream)} {error.hint}\n"
@@ -67,21 +153,23 @@ def print_error(error: DeerimgError, stream: TextIO | None = None, prefix: str =
 
 def warn(message: str, stream: TextIO | None = None) -> None:
     """`warning: …` on stderr (yellow for a person at a terminal), for commands without a Report."""
-    stream = stream or sys.stderr
+    stream = stream or stderr()
     stream.write(f"{paint('warning:', WARNING, stream)} {message}\n")
     stream.flush()
 
 
 def note(text: str) -> None:
     """A plain line for people on stderr."""
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
+    stream = stderr()
+    stream.write(text + "\n")
+    stream.flush()
 
 
 def data(text: str) -> None:
     """A command's data on stdout: a value, a path, a JSON document."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    stream = stdout()
+    stream.write(text + "\n")
+    stream.flush()
 
 
 def retry_line(what: str, retry: Retrying) -> str:
@@ -95,7 +183,8 @@ def retry_line(what: str, retry: Retrying) -> str:
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A table that is the command's data, on stdout: rich on a terminal, else aligned columns."""
-    if use_rich(sys.stdout):
+    out = stdout()
+    if use_rich(out):
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text
@@ -105,13 +194,13 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
             table.add_column(header, overflow="fold")
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))  # Text: no markup in the cells
-        Console(file=sys.stdout, highlight=False).print(table)
+        Console(file=out, highlight=False).print(table)
         return
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     for row in (headers, *rows):
         line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        sys.stdout.write(line.rstrip() + "\n")
-    sys.stdout.flush()
+        out.write(line.rstrip() + "\n")
+    out.flush()
 
 
 def format_usage(usage: dict[str, Any] | None) -> str | None:
@@ -143,7 +232,7 @@ def format_usage(usage: dict[str, Any] | None) -> str | None:
 
 def stdout_to_devnull() -> None:
     """Standard output's reader went away: what is still written goes nowhere, quietly."""
-    to_devnull(sys.stdout)
+    to_devnull(stdout())
 
 
 def to_devnull(stream: TextIO) -> None:
