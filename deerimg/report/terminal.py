@@ -7,10 +7,11 @@ the terminal (report/run.py) and by the same SGR codes here where it does not.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -24,6 +25,7 @@ WARNING = "yellow"
 SAVED = "green"
 DETAIL = "dim"
 SUMMARY = "bold"
+SHOW_CURSOR = "\x1b[?25h"  # DECTCEM: rich hides the cursor while its live display runs
 _SGR = {"bold red": "1;31", "dim": "2", "yellow": "33"}  # the styles the plain path draws
 
 
@@ -243,3 +245,55 @@ def to_devnull(stream: TextIO) -> None:
         os.close(devnull)
     except (OSError, ValueError):  # no real file behind it (a test's buffer)
         pass
+
+
+# -- the edges of rich's live display (report/run.py): rich has no API for them ---------------
+
+
+def clear_frame(progress: Any) -> str:
+    """The sequence that erases PROGRESS's frame (the cursor is at its end), as rich's next
+    refresh begins; the frame is then forgotten, so that refresh draws it anew where the cursor
+    is (below a line written meanwhile), erasing nothing above. "" when nothing is drawn."""
+    render = getattr(getattr(progress, "live", None), "_live_render", None)
+    if render is None or getattr(render, "_shape", None) is None:
+        return ""
+    text = str(render.position_cursor().segment.text)
+    render._shape = None
+    return text
+
+
+@contextlib.contextmanager
+def refreshes_held(progress: Any) -> Iterator[None]:
+    """No refresh of PROGRESS's live display meanwhile (its refresh thread holds this lock)."""
+    lock = getattr(getattr(progress, "live", None), "_lock", None)
+    with lock if lock is not None else contextlib.nullcontext():
+        yield
+
+
+def stop_at_once(progress: Any, console: Any, stream: TextIO) -> None:
+    """The second Ctrl-C, from a signal handler, just before os._exit: `interrupted again` on
+    STREAM, with the cursor shown and no frame of PROGRESS left on the line.
+
+    Not the live display's stop(), whose locks the interrupted thread or a worker may hold: its
+    locks are taken if they come within a moment (no frame is half written then), its refresh
+    thread is told to stop, CONSOLE goes quiet for the rest of the process (a worker's line
+    would draw the frame again), and the frame is erased here.
+    """
+    text = "interrupted again: stopped at once\n"
+    if console is None:
+        stream.write("\n" + text)
+        stream.flush()
+        return
+    live = getattr(progress, "live", None)
+    locks = [getattr(live, "_lock", None), getattr(console, "_lock", None)]
+    held = [lock for lock in locks if lock is not None and lock.acquire(timeout=0.5)]
+    try:
+        refresher = getattr(live, "_refresh_thread", None)
+        if refresher is not None:
+            refresher.stop()
+        console.quiet = True
+        stream.write(f"{clear_frame(progress)}{SHOW_CURSOR}{text}")
+        stream.flush()
+    finally:
+        for lock in reversed(held):
+            lock.release()
