@@ -260,3 +260,18 @@ def test_the_example_shell():
     )
     assert (cmd.key, positional, values) == ("edit", ["a.png", "b.png", "sky"],
                                               {"--mask": "m.png", "--output": "x"})  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["README", "man page"])
+def test_the_examples_run_in_order_in_one_folder(where, invoke, fake_api, monkeypatch, tmp_path):
+    """A reader follows the examples one after another, in one folder: none may trip on a file
+    that an earlier one made (issue 16: the prompt file's "output": "logo.png" stopped a later
+    batch with `logo.png exists`)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    blocks = readme_blocks() if where == "README" else man_blocks()
+    for _name, lines in blocks:
+        if not any(runs_deerimg(line) for line in lines):
+            continue
+        for line in lines:
+            if is_run(line):
+                run_line(line, invoke, fake_api)

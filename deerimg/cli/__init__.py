@@ -26,6 +26,9 @@ app.command("models", rich_help_panel="Settings")(listings.models_command)
 
 def run() -> None:
     """Run the app as the console script does."""
+    from deerimg.report.terminal import steady_streams
+
+    steady_streams()  # `>&-`, `2>&-`, PYTHONIOENCODING=ascii: no writer fails on them
     state.debug = state.debug or os.environ.get("DEERIMG_DEBUG", "") not in ("", "0")
     try:
         only(sys.argv[1] if len(sys.argv) > 1 else None)()

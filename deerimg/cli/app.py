@@ -26,7 +26,21 @@ class State:
 state = State()
 
 
-class _Group(TyperGroup):
+class HelpGroup(TyperGroup):
+    """A group that, given no command at all, shows its help and exits 0: a person asking what
+    there is, as `gh` and `git remote` answer it. Click's no_args_is_help exits 2 (a usage
+    error), which reads as a failure to a script that only wanted to look."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            from deerimg.report.terminal import data
+
+            data(ctx.get_help())  # as --help does (rich prints it, and this its last newline)
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
+
+
+class _Group(HelpGroup):
     """The one place where errors become a message and an exit code (httpie's raw_main)."""
 
     def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]  # typer's Context

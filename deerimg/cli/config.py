@@ -15,9 +15,11 @@ from typing import Annotated
 
 import typer
 
+from deerimg.cli.app import HelpGroup
 from deerimg.report.terminal import data, note, warn
 
 config_app = typer.Typer(
+    cls=HelpGroup,
     help="Read and change settings in config.toml (the API key, defaults).",
     no_args_is_help=True,
 )
@@ -151,11 +153,12 @@ def unset_setting(name: str) -> None:
 
     key = keys.normalize_key(name)
     update = file.update_config(key, None)
-    if update.changed:
-        note(f"removed {keys.dashed(key)} from {update.path}")
-    else:
-        note(f"{keys.dashed(key)} is not set in {update.path}")
-    _note_env_override(key)
+    done = "removed {} from {}" if update.changed else "{} is not set in {}"
+    note(done.format(keys.dashed(key), update.path))
+    variable = _env_override(key)
+    if variable:  # not a warning: the unset worked, and what applies now is said plainly
+        what = "key" if key == "api_key" else "value"
+        note(f"the {what} in the environment variable {variable} still applies")
 
 
 def read_secret() -> str:
@@ -164,7 +167,25 @@ def read_secret() -> str:
     from deerimg.report import terminal
 
     if terminal.stdin_is_terminal():
-        return str(typer.prompt("DeerAPI key (input is hidden)", hide_input=True, err=True))
+        try:
+            text = typer.prompt(
+                "DeerAPI key (input is hidden)",
+                hide_input=True,
+                err=True,
+                default="",  # an empty Enter is said, not asked again in silence
+                show_default=False,
+            )
+        except typer.Abort as exc:  # click turns Ctrl-C and Ctrl-D at a prompt into Abort
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                raise KeyboardInterrupt from None  # exit 130, as everywhere else
+            text = ""
+        text = str(text).strip()
+        if not text:
+            raise usage_error(
+                "no key entered; nothing was saved",
+                hint="run `deerimg config set api-key` again and paste the key at the prompt",
+            )
+        return text
     text = sys.stdin.read().strip()
     if not text:
         raise usage_error(
@@ -175,11 +196,17 @@ def read_secret() -> str:
 
 
 def _note_env_override(key: str) -> None:
+    variable = _env_override(key)
+    if variable:
+        warn(f"{variable} is set in the environment, and it wins over the config file")
+
+
+def _env_override(key: str) -> str | None:
+    """The environment variable that sets KEY over the config file, when it is set."""
     from deerimg.settings.resolve import ENV_VARS
 
     variable = ENV_VARS.get(key)
-    if variable and os.environ.get(variable):
-        warn(f"{variable} is set in the environment, and it wins over the config file")
+    return variable if variable and os.environ.get(variable) else None
 
 
 def _warn(warnings: Iterable[str]) -> None:

@@ -39,7 +39,7 @@ def info(
 
 def history(
     limit: Annotated[
-        int, typer.Option("-n", "--limit", help="How many of the latest entries.")
+        int, typer.Option("-n", "--limit", help="How many of the latest entries.", metavar="N")
     ] = 20,
     search: Annotated[
         str | None,

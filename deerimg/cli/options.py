@@ -23,6 +23,8 @@ def _values(name: str) -> str:
 def opt(
     *names: str, help: str, panel: str = REQUEST, metavar: str | None = None
 ) -> typer.models.OptionInfo:
+    """An option whose value is named METAVAR, else as the man page does (--model MODEL)."""
+    metavar = metavar or names[-1].lstrip("-").upper().replace("-", "_")
     return typer.Option(
         *names, help=help, rich_help_panel=panel, show_default=False, metavar=metavar
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deerimg.errors import usage_error
+from deerimg.errors import DeerimgError, usage_error
 from deerimg.imaging import images
 from deerimg.imaging.containers import (
     checked_format,
@@ -25,6 +27,11 @@ if TYPE_CHECKING:
     from xml.etree import ElementTree
 
 MAX_TEXT = 32 << 20  # inflate at most this much of one compressed PNG text chunk
+# `info` reads a whole image to walk its chunks: at most this much. Larger than edit's 50 MB
+# (the API's upload limit), since `info` only reads: an 8K 16-bit PNG or a RAW-sized JPEG fits.
+MAX_IMAGE = 256 << 20
+MAX_SIDECAR = MAX_TEXT  # a deerimg record is a few kilobytes
+HEAD = 16  # what sniff() needs to tell PNG, JPEG and WebP
 
 
 def _inflate(raw: bytes) -> bytes | None:
@@ -182,25 +189,74 @@ def read(data: bytes, fmt: str | None = None) -> dict[str, Any]:
     return found
 
 
+def _open_regular(path: Path, cap: int) -> tuple[int, int]:
+    """An open descriptor of PATH and its size, once it is known to be a regular file of at most
+    CAP bytes (else a usage error naming the reason). Opened without blocking and checked on
+    the descriptor itself: a FIFO never hangs the open, nor does one swapped in after a stat."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise usage_error(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise usage_error(f"{path} is a folder, not an image") from None
+    except OSError as exc:
+        raise usage_error(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL in the name
+        raise usage_error(f"{str(path)!r} has a NUL character in its name") from None
+    info = os.fstat(fd)
+    problem = (
+        f"{path} is a folder, not an image" if stat.S_ISDIR(info.st_mode)
+        else f"{path} is not a regular file (a pipe or a device); not read"
+        if not stat.S_ISREG(info.st_mode)
+        else f"{path} is {info.st_size / 1e6:,.1f} MB; info reads at most {cap >> 20} MB"
+        if info.st_size > cap else None
+    )  # fmt: skip
+    if problem:
+        os.close(fd)
+        raise usage_error(problem)
+    return fd, info.st_size
+
+
+def _read_capped(path: Path, cap: int, *, sniffed: bool) -> tuple[bytes, str | None]:
+    """PATH's bytes, at most CAP of them (a file that grows meanwhile is cut there), and their
+    format; SNIFFED: the first bytes must be a PNG's, JPEG's or WebP's, told before the rest is
+    read (a 1 GB video is refused after 16 bytes)."""
+    fd, size = _open_regular(path, cap)
+    try:
+        chunks = [os.read(fd, HEAD)]
+        fmt = sniff(chunks[0])
+        if sniffed and fmt is None:
+            raise usage_error(f"{path} is not a PNG, JPEG or WebP image")
+        got = len(chunks[0])
+        while got < cap and (chunk := os.read(fd, min(max(size - got, 1 << 16), cap - got))):
+            chunks.append(chunk)
+            got += len(chunk)
+    except OSError as exc:
+        raise usage_error(f"cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks), fmt
+
+
+def _read_sidecar(path: Path) -> str | None:
+    """A sidecar's text; None when it cannot be read (not regular, too large, not UTF-8)."""
+    try:
+        return _read_capped(path, MAX_SIDECAR, sniffed=False)[0].decode("utf-8")
+    except (DeerimgError, ValueError):
+        return None
+
+
 def describe(path: Path) -> tuple[dict[str, Any], list[str]]:
     """Everything `info` knows of one file (deerimg's record, C2PA, other tools' parameters), and
     the warnings a person should see (a sidecar that cannot be read)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise usage_error(f"cannot read {path}: {exc.strerror}") from None
-    fmt = sniff(data[:16])
-    if fmt is None:
-        raise usage_error(f"{path} is not a PNG, JPEG or WebP image")
+    data, fmt = _read_capped(path, MAX_IMAGE, sniffed=True)
     found = read(data, fmt)
     warnings = []
     sidecar = sidecar_path(path)
     sidecar_record = None
-    if sidecar.is_file():
-        try:
-            text = sidecar.read_text(encoding="utf-8")
-        except (OSError, ValueError):
-            text = None
+    if sidecar.is_file():  # a FIFO or folder of that name is no sidecar
+        text = _read_sidecar(sidecar)
         # Held to what embedded records are: an object, nested no deeper than json.loads goes,
         # without NaN or Infinity (which `info --json` would print as no JSON reader takes).
         sidecar_record = parse_record(text) if text is not None else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from typing import Any, TextIO
 
@@ -21,6 +20,7 @@ from deerimg.events import (
     StoppedAtOnce,
     Summary,
 )
+from deerimg.report import terminal
 from deerimg.report.terminal import (
     DETAIL,
     ERROR,
@@ -50,8 +50,9 @@ class Report:
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
     ) -> None:
-        self.stdout = stdout or sys.stdout
-        self.stderr = stderr or sys.stderr
+        # A process started without them (`>&-`) has None: a reader that went away (terminal.py).
+        self.stdout = stdout or terminal.stdout()
+        self.stderr = stderr or terminal.stderr()
         self.json_lines = json_lines
         self.quiet = quiet
         self.paths_on_stdout = paths_on_stdout
@@ -127,10 +128,18 @@ class Report:
                 return
             if self._stdout_gone:
                 return
+            # With the live display on stderr's terminal, what is piped (`| cat`, `| tee`) may
+            # reach that terminal too, at the end of the frame: the frame is erased first, and
+            # no refresh draws it again until the line is written (then below it).
             try:
-                self.stdout.write(line + "\n")
-                self.stdout.flush()
-            except BrokenPipeError:
+                with terminal.refreshes_held(self._progress):
+                    erase = terminal.clear_frame(self._progress)
+                    if erase:
+                        self.stderr.write(erase)
+                        self.stderr.flush()
+                    self.stdout.write(line + "\n")
+                    self.stdout.flush()
+            except (BrokenPipeError, ValueError):  # a pipe whose reader left; a closed file
                 # The images are still saved, counted and recorded: only their paths have no
                 # reader any more. Not a failed prompt, and no error at exit.
                 self._stdout_gone = True
@@ -183,9 +192,9 @@ class Report:
         elif isinstance(event, Finished):
             self.summary(event.summary)
         elif isinstance(event, StoppedAtOnce):
-            # From a signal handler: no lock, which the interrupted thread may hold.
-            self.stderr.write("\ninterrupted again: stopped at once\n")
-            self.stderr.flush()
+            # From a signal handler: not this report's lock, which the interrupted thread or a
+            # worker may hold for as long as a slow terminal takes.
+            terminal.stop_at_once(self._progress, self._console, self.stderr)
 
     def _failed_prompt(self, event: Failed) -> None:
         with self._lock:
@@ -210,9 +219,13 @@ class Report:
             elif not (self._console is not None and self._stdout_tty):
                 # On a terminal the "saved" line below names the path already.
                 self._data(record.path)
-        with self._lock:
+        with self._lock:  # its lines together, never split by another image's (one lock hold)
             if self._progress is not None and event.first:
                 self._progress.update(self._bar, advance=1)
+            self._saved_lines(event)
+
+    def _saved_lines(self, event: Saved) -> None:
+        record = event.record
         if event.warning:
             self.warn(event.warning)
         if event.c2pa and not self._told_c2pa:

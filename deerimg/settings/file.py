@@ -22,6 +22,7 @@ from deerimg.settings.dirs import config_dir
 from deerimg.settings.keys import KEYS
 
 NEVER_REWRITTEN = "fix or delete the file; deerimg never rewrites a file it cannot parse"
+UNWRITABLE = "make that folder writable, or set DEERIMG_CONFIG_DIR to a folder you can write"
 
 
 def config_path() -> Path:
@@ -32,7 +33,7 @@ def _load(path: Path) -> tuple[str | None, dict[str, Any]]:
     """The file's text (None when missing) and its parsed data; a broken file is an error."""
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no file, or a folder that cannot be one
         return None, {}
     except OSError as exc:
         raise DeerimgError(
@@ -92,14 +93,35 @@ def _toml_value(value: Any) -> str:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    """Write TEXT atomically: a 0600 temp file beside PATH, then rename over it."""
-    if path.is_symlink():  # a dotfile manager's link stays a link; its target is rewritten
-        path = path.resolve()
-    folder = path.parent
-    if not folder.is_dir():
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _tighten(folder)
-    return write_atomic(path, text.encode("utf-8"), prefix=".config-")
+    """Write TEXT atomically: a 0600 temp file beside PATH, then rename over it.
+
+    Only deerimg's own config folder, the one holding config.toml (or the link to it), is made
+    and tightened to 0700. Where config.toml is a link (a dotfile manager's), its target is
+    rewritten and the target's folder (a dotfiles repository, $HOME, /etc) is left as it is.
+    A folder that cannot be made or written is one `error:` line naming it (exit 3).
+    """
+    own = path.parent
+    try:
+        if not own.is_dir():
+            own.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DeerimgError(
+            f"cannot create config folder {own}: {exc.strerror or exc}",
+            ExitCode.CONFIG,
+            hint=UNWRITABLE,
+        ) from None
+    _tighten(own)
+    target = path.resolve() if path.is_symlink() else path  # the link stays a link
+    try:
+        return write_atomic(target, text.encode("utf-8"), prefix=".config-")
+    except OSError as exc:
+        through = f" (a link to {target})" if target != path else ""
+        raise DeerimgError(
+            f"cannot write config file {path}{through} in folder {target.parent}: "
+            f"{exc.strerror or exc}",
+            ExitCode.CONFIG,
+            hint=UNWRITABLE,
+        ) from None
 
 
 def _tighten(folder: Path) -> None:

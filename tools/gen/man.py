@@ -74,17 +74,48 @@ def _paragraphs(text: str) -> list[str]:
     return out
 
 
-def _synopsis(cmd: Command) -> str:
+# Commands whose arguments click must call optional, as an option can stand for them, though a
+# person gives them in the usual case: each form of the command's arguments, as a person writes
+# it (`[…]` optional, `-x` a flag), instead of one line that brackets them all.
+FORMS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("edit",): ("IMAGE... PROMPT", "-f FILE [IMAGE...]"),
+}
+
+
+def _form(text: str) -> str:
+    """A FORMS entry in roff: flags bold, names italic, brackets and dots as they are."""
+    words = []
+    for word in text.split():
+        inner = word.strip("[]")
+        name = inner.removesuffix("...")
+        shown = _bold(name) if name.startswith("-") else _italic(name)
+        shown += "..." if inner.endswith("...") else ""
+        words.append("[" * word.startswith("[") + shown + "]" * word.endswith("]"))
+    return " ".join(words)
+
+
+def _synopses(cmd: Command) -> list[str]:
+    """The synopsis line of CMD; one per form for the commands in FORMS."""
     words = [_bold(" ".join((PROG, *cmd.path)))]
     if cmd.options:
         words.append("[\\fIOPTIONS\\fR]")
     if cmd.subcommands:
         words.append("\\fICOMMAND\\fR")
+    if cmd.path in FORMS:
+        return [" ".join((*words, _form(form))) for form in FORMS[cmd.path]]
     for arg in cmd.arguments:
         dots = "..." if arg.repeatable and "..." not in arg.metavar else ""
         name = _italic(arg.metavar + dots)
         words.append(name if arg.required else f"[{name}]")
-    return " ".join(words)
+    return [" ".join(words)]
+
+
+def _synopsis(cmd: Command) -> list[str]:
+    """CMD's synopsis lines, as roff: a line break between forms."""
+    lines: list[str] = []
+    for line in _synopses(cmd):
+        lines += [".br", line] if lines else [line]
+    return lines
 
 
 def _option_entry(opt: Param) -> list[str]:
@@ -122,11 +153,11 @@ def _arguments(cmd: Command) -> list[str]:
 
 
 def _command_section(cmd: Command) -> list[str]:
-    out = [f'.SH "{roff(" ".join((PROG, *cmd.path)).upper())}"', _synopsis(cmd)]
+    out = [f'.SH "{roff(" ".join((PROG, *cmd.path)).upper())}"', *_synopsis(cmd)]
     out += _paragraphs(cmd.help)
     if cmd.subcommands:
         for sub in cmd.subcommands:
-            out += [f'.SS "{roff(" ".join((PROG, *sub.path)))}"', _synopsis(sub)]
+            out += [f'.SS "{roff(" ".join((PROG, *sub.path)))}"', *_synopsis(sub)]
             out += _paragraphs(sub.help)
             out += _arguments(sub)
             out += [line for opt in sub.options for line in _option_entry(opt)]
@@ -190,7 +221,7 @@ def render_man(tree: Command) -> str:
     ]
     for cmd in tree.walk():
         if not cmd.subcommands or not cmd.path:
-            out += [_synopsis(cmd), ".br"]
+            out += [*_synopsis(cmd), ".br"]
     out[-1:] = []
     out += _section("DESCRIPTION", DESCRIPTION)
     out += _options_by_panel(tree, "Global options")

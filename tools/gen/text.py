@@ -107,14 +107,14 @@ EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "Print the paths of the saved images with --json and jq:",
-        ("deerimg generate -f prompts.txt -d out --json | jq -r 'select(.path) | .path'",),
+        ("deerimg generate -f prompts.txt -d run --json | jq -r 'select(.path) | .path'",),
     ),
     (
         "Resume a batch that was interrupted or had failures: the second command sends only the "
         "prompts whose images are missing:",
         (
-            "deerimg generate -f prompts.txt -o 'out/{slug}.{ext}'",
-            "deerimg generate -f prompts.txt -o 'out/{slug}.{ext}' --skip-existing",
+            "deerimg generate -f prompts.txt -d resumed -o '{slug}.{ext}'",
+            "deerimg generate -f prompts.txt -d resumed -o '{slug}.{ext}' --skip-existing",
         ),
     ),
     (
