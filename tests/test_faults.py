@@ -160,7 +160,9 @@ MATRIX = {
     "json-without-data": Row({"no_data": True}, 1, False, 1, "the response has no data"),
     "empty-data": Row({"empty_data": True}, 1, False, 1, "the response holds no image"),
     "invalid-base64": Row({"invalid_b64": True}, 1, False, 1, "not valid base64"),
-    "not-an-image": Row({"not_image": True}, 1, False, 1, "not a PNG, JPEG or WebP image"),
+    "not-an-image": Row(
+        {"not_image": True}, 1, False, 1, "not a PNG, JPEG, WebP, GIF or SVG image"
+    ),
     "200-with-error-object": Row(
         {"error_200": True}, 1, False, 1, "The upstream returned an error. (code server_error"
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from xml.etree import ElementTree
 
 from PIL import Image
@@ -66,3 +67,28 @@ def test_an_svg_carries_the_record_in_a_metadata_element() -> None:
     assert "a fox &amp; &lt;owl&gt;" in labelled.decode()
     assert embed.embed(labelled, "svg", RECORD) is None
     assert embed.embed(b'<svg xmlns="http://www.w3.org/2000/svg"/>', "svg", RECORD) is None
+
+
+def test_an_svg_and_a_gif_from_gpt_image_25_are_saved_labelled_and_read_by_info(
+    fake_api, invoke
+) -> None:
+    import json
+
+    svg = invoke("generate", "a logo", "-m", "gpt-image-2.5-sunburst", "--format", "svg",
+                 "-o", "logo.svg")  # fmt: skip
+    assert svg.exit_code == 0, svg
+    assert fake_api.generation_requests()[0].json["output_format"] == "svg"
+    spin = invoke("generate", "a spinning fox", "-m", "gpt-image-2.5-flare", "-o", "spin.gif")
+    assert spin.exit_code == 0, spin
+    assert svg.stdout.splitlines() == ["logo.svg"] and spin.stdout.splitlines() == ["spin.gif"]
+    ElementTree.fromstring(Path("logo.svg").read_bytes())  # noqa: S314 - our own file
+    assert Image.open("spin.gif").n_frames == 2
+    shown = invoke("info", "logo.svg", "spin.gif", "--json")
+    assert shown.exit_code == 0, shown
+    infos = json.loads(shown.stdout)
+    assert [(i["format"], i["record_source"]) for i in infos] == [
+        ("svg", "embedded"),
+        ("gif", "embedded"),
+    ]
+    assert infos[0]["record"]["prompt"] == "a logo"
+    assert infos[1]["record"]["model"] == "gpt-image-2.5-flare"

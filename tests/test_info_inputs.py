@@ -71,7 +71,7 @@ def test_a_file_that_is_no_image_is_told_from_its_first_bytes(
     read = _count_reads(monkeypatch)
     outcome = invoke("info", "video.png")
     assert outcome.exit_code == 2
-    assert error_lines(outcome) == ["error: video.png is not a PNG, JPEG or WebP image"]
+    assert error_lines(outcome) == ["error: video.png is not a PNG, JPEG, WebP, GIF or SVG image"]
     assert sum(read) <= metadata.HEAD
 
 

@@ -18,8 +18,8 @@ from deerimg.imaging.containers import (
     png_chunks,
     webp_chunks,
 )
-from deerimg.imaging.embed import JPEG_XMP_ID, XMP_KEYWORD
-from deerimg.imaging.formats import sniff
+from deerimg.imaging.embed import GIF_MAGIC_TRAILER, GIF_XMP_APP, JPEG_XMP_ID, XMP_KEYWORD
+from deerimg.imaging.formats import SNIFF_BYTES, sniff_any
 from deerimg.imaging.provenance import DEERIMG_NS, NAMESPACES, sidecar_path
 from deerimg.values import non_finite
 
@@ -31,7 +31,7 @@ MAX_TEXT = 32 << 20  # inflate at most this much of one compressed PNG text chun
 # (the API's upload limit), since `info` only reads: an 8K 16-bit PNG or a RAW-sized JPEG fits.
 MAX_IMAGE = 256 << 20
 MAX_SIDECAR = MAX_TEXT  # a deerimg record is a few kilobytes
-HEAD = 16  # what sniff() needs to tell PNG, JPEG and WebP
+HEAD = SNIFF_BYTES  # what sniff_any needs: an SVG root may follow a comment or two
 
 
 def _inflate(raw: bytes) -> bytes | None:
@@ -151,7 +151,7 @@ def read(data: bytes, fmt: str | None = None) -> dict[str, Any]:
     and creator_tool (from any XMP), text (PNG text chunks by keyword: AUTOMATIC1111's
     `parameters`, ComfyUI's `prompt` and `workflow` parsed as JSON where they parse).
     """
-    fmt = checked_format(data, fmt or sniff(data[:16]) or "unknown")
+    fmt = checked_format(data, fmt or sniff_any(data) or "unknown")
     found: dict[str, Any] = {
         "format": fmt,
         "c2pa": has_c2pa(data),
@@ -181,12 +181,30 @@ def read(data: bytes, fmt: str | None = None) -> dict[str, Any]:
             body = data[start + 4 : end]
             if marker == 0xE1 and body.startswith(JPEG_XMP_ID) and found["xmp"] is None:
                 _read_xmp(body[len(JPEG_XMP_ID) :], found)
+    elif fmt in ("gif", "svg"):
+        start, end = _packet_span(data, fmt)
+        if start >= 0 and end > start:
+            _read_xmp(data[start:end], found)
     else:
         for kind, start, _end in webp_chunks(data):
             if kind == b"XMP " and found["xmp"] is None:
                 size = int.from_bytes(data[start + 4 : start + 8], "little")
                 _read_xmp(data[start + 8 : start + 8 + size], found)
     return found
+
+
+def _packet_span(data: bytes, fmt: str) -> tuple[int, int]:
+    """Where the XMP packet lies in a GIF (its application extension, up to the magic trailer)
+    or an SVG (the x:xmpmeta element in its metadata); (-1, -1) when there is none."""
+    if fmt == "gif":
+        start = data.find(GIF_XMP_APP)
+        if start < 0:
+            return -1, -1
+        start += len(GIF_XMP_APP)
+        return start, data.find(GIF_MAGIC_TRAILER[:3], start)
+    start = data.find(b"<x:xmpmeta")
+    end = data.find(b"</x:xmpmeta>", start)
+    return start, (end + len(b"</x:xmpmeta>") if end >= 0 else -1)
 
 
 def _open_regular(path: Path, cap: int) -> tuple[int, int]:
@@ -220,14 +238,14 @@ def _open_regular(path: Path, cap: int) -> tuple[int, int]:
 
 def _read_capped(path: Path, cap: int, *, sniffed: bool) -> tuple[bytes, str | None]:
     """PATH's bytes, at most CAP of them (a file that grows meanwhile is cut there), and their
-    format; SNIFFED: the first bytes must be a PNG's, JPEG's or WebP's, told before the rest is
-    read (a 1 GB video is refused after 16 bytes)."""
+    format; SNIFFED: the first bytes must be an image's (PNG, JPEG, WebP, GIF, SVG), told before
+    the rest is read (a 1 GB video is refused after 1 KB)."""
     fd, size = _open_regular(path, cap)
     try:
         chunks = [os.read(fd, HEAD)]
-        fmt = sniff(chunks[0])
+        fmt = sniff_any(chunks[0])
         if sniffed and fmt is None:
-            raise usage_error(f"{path} is not a PNG, JPEG or WebP image")
+            raise usage_error(f"{path} is not a PNG, JPEG, WebP, GIF or SVG image")
         got = len(chunks[0])
         while got < cap and (chunk := os.read(fd, min(max(size - got, 1 << 16), cap - got))):
             chunks.append(chunk)

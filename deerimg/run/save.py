@@ -11,7 +11,7 @@ from deerimg.errors import DeerimgError
 from deerimg.events import Event, ImageRecord, Note, RetryEvent, Retrying, Saved
 from deerimg.imaging import embed, images, provenance, writer
 from deerimg.imaging.containers import has_c2pa
-from deerimg.imaging.formats import EXTENSION, format_of_name, sniff
+from deerimg.imaging.formats import EXTENSION, format_of_name, sniff_any
 from deerimg.jobs.paths import Target, extra_name, final_paths
 from deerimg.run.tasks import RunPolicy, Task
 from deerimg.wire.client import ApiClient, ApiResult
@@ -110,10 +110,10 @@ def save_image(
     on_retry: Callable[[Retrying], None] | None = None,
 ) -> Saved:
     data = _image_bytes(client, item, result, on_retry)
-    fmt = sniff(data[:16])
+    fmt = sniff_any(data)
     if fmt is None:
         raise DeerimgError(
-            "the response is not a PNG, JPEG or WebP image", request_id=result.request_id
+            "the response is not a PNG, JPEG, WebP, GIF or SVG image", request_id=result.request_id
         )
     if images.cut_off(data, fmt):
         raise DeerimgError(

@@ -1,4 +1,4 @@
-"""Real PNG, JPEG and WebP bytes made with Pillow: deterministic, padded to a size, cached."""
+"""Real PNG, JPEG, WebP and GIF bytes made with Pillow, and SVG text: deterministic, cached."""
 
 from __future__ import annotations
 
@@ -14,8 +14,13 @@ from PIL import Image
 MAX_PIXELS = 1024 * 1024  # larger sizes are scaled down to this area (see pixel_size)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-FORMATS = ("png", "jpeg", "webp")
-CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+FORMATS = ("png", "jpeg", "webp", "gif", "svg")
+# GIF and SVG: OpenAI's November-2026 formats, for GPT image 2.5 and later (peers-2026-12.md §5)
+NEW_FORMATS = ("gif", "svg")
+CONTENT_TYPES = {
+    "png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",
+    "svg": "image/svg+xml",
+}  # fmt: skip
 
 NOT_AN_IMAGE = b"hello, not an image"
 INVALID_B64 = "!!!notbase64***"
@@ -43,6 +48,10 @@ def sniff_format(data: bytes) -> str | None:
         return "jpeg"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data.lstrip().startswith((b"<?xml", b"<svg")):
+        return "svg"
     return None
 
 
@@ -77,6 +86,16 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
         image.save(buffer, "PNG", compress_level=1)
     elif fmt == "jpeg":
         image.save(buffer, "JPEG", quality=85)
+    elif fmt == "gif":
+        frames = [image, image.rotate(180)]  # two frames: an animation, as the API makes
+        frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=200)
+    elif fmt == "svg":
+        width, height = image.size
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+            f'<rect width="{width}" height="{height}" fill="#3a7"/></svg>\n'
+        ).encode()
     else:
         image.save(buffer, "WEBP", quality=80, method=0)
     return buffer.getvalue()
@@ -151,7 +170,7 @@ def make_image(fmt: str, width: int, height: int, *, noise_bytes: int | None = N
     """
     fmt = normalize_format(fmt)
     image = _gradient(width, height)
-    if not noise_bytes:
+    if not noise_bytes or fmt in NEW_FORMATS:
         return _encode(image, fmt)
     seed = zlib.crc32(f"{fmt}:{width}x{height}:{noise_bytes}".encode())
     if fmt == "png":

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from tests.fake.images import FORMATS, sniff_format
+from tests.fake.images import FORMATS, NEW_FORMATS, sniff_format
 from tests.fake.multipart import Part, multipart_boundary
 
 SIZE_RE = re.compile(r"([1-9][0-9]{0,4})x([1-9][0-9]{0,4})")
@@ -142,12 +142,16 @@ def parse_generation(body: Any) -> Generation:
             "invalid_value",
         )
     fmt = _optional_string(body, "output_format") or "png"
-    if fmt not in FORMATS:
+    newer = re.match(r"gpt-image-2\.[5-9]", str(body["model"])) is not None
+    if fmt not in FORMATS or (fmt in NEW_FORMATS and not newer):
         raise BadRequest(
-            f"Invalid value: '{fmt}'. Supported values are: 'png', 'jpeg', and 'webp'.",
+            f"Invalid value: '{fmt}'. Supported values are: 'png', 'jpeg', and 'webp'"
+            + (", 'gif' and 'svg' (GPT image 2.5 and later)." if not newer else "."),
             "output_format",
             "invalid_value",
         )
+    if fmt == "svg" and n != 1:
+        raise BadRequest("SVG generation requires n=1.", "n", "invalid_value")
     size = _optional_string(body, "size") or "auto"
     size = "1024x1024" if size == "auto" else size
     match = SIZE_RE.fullmatch(size)
