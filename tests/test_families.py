@@ -223,3 +223,39 @@ def test_aspect_a_family_cannot_make_is_refused_and_s_wins() -> None:
         request.check_spec(RequestSpec(model="gpt-image-2", resolution="8K"))
     spec = RequestSpec(model="gpt-image-2", size="1024x1024", aspect="16:9")
     assert request.build_body(spec, "x", None)["size"] == "1024x1024"
+
+
+def test_seedream_end_to_end_against_the_fake(fake_api, invoke) -> None:
+    """The issue's first line: -s 2K to Seedream 4.5 writes the image its URL answers."""
+    saved = invoke("generate", "a fox", "-m", SEEDREAM, "-s", "2K", "-o", "fox.jpg")
+    assert saved.exit_code == 0, saved
+    (sent,) = fake_api.generation_requests()
+    assert sent.json == {"model": SEEDREAM, "prompt": "a fox", "size": "2K", "watermark": False}
+    assert len(fake_api.downloads) == 1  # Seedream answers with a URL, downloaded at once
+    shown = json.loads(invoke("info", "fox.jpg", "--json").stdout)[0]
+    assert (shown["format"], shown["record"]["model"]) == ("jpeg", SEEDREAM)
+
+
+def test_seedream_group_mode_answering_fewer_is_a_warning(fake_api, invoke) -> None:
+    fake_api.always(images=2)
+    result = invoke("generate", "a fox", "-m", SEEDREAM, "-n", "3", "-o", "fox.jpg")
+    assert result.exit_code == 0, result
+    body = fake_api.generation_requests()[0].json
+    assert body["sequential_image_generation_options"] == {"max_images": 3}
+    assert result.stdout.splitlines() == ["fox-1.jpg", "fox-2.jpg"]
+    assert "the API sent 2 of the up to 3 images asked for (request id " in result.stderr
+    assert "--skip-existing" in result.stderr
+
+
+def test_a_value_seedream_refuses_is_its_400(fake_api, invoke) -> None:
+    sent = invoke("generate", "a fox", "-m", SEEDREAM, "-p", "size=1K", "-o", "fox.jpg")
+    assert sent.exit_code == 1
+    assert "400 The parameter `size` 1K is not supported by this model." in sent.stderr
+
+
+def test_a_url_answer_keeps_its_source_and_lifetime_in_the_record(fake_api, invoke) -> None:
+    assert invoke("generate", "a fox", "-m", SEEDREAM, "-o", "fox.jpg").exit_code == 0
+    (url,) = [d.path for d in fake_api.downloads]
+    record = json.loads(invoke("info", "fox.jpg", "--json").stdout)[0]["record"]
+    assert record["source"]["lifetime"] == "24 h"
+    assert record["source"]["url"].endswith(url)

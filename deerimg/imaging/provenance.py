@@ -40,11 +40,13 @@ def build_record(
     request_id: str | None = None,
     created: datetime | float | None = None,
     reported: Mapping[str, Any] | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What made one image: BODY is the request sent (its prompt is taken out of `fields`).
 
     created: the API's `created` (Unix seconds) or a datetime; now when None. reported: what the
     answer said about the images (size, quality, output_format, background), kept when given.
+    source: where an answer's URL image came from ({"url", "lifetime"}), downloaded at once.
     """
     if created is None:
         when = datetime.now(timezone.utc)
@@ -64,6 +66,8 @@ def build_record(
     }
     if reported:
         record["reported"] = dict(reported)
+    if source:
+        record["source"] = dict(source)
     record.update(
         created=when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         request_id=request_id,

@@ -180,6 +180,11 @@ def count_of(body: Mapping[str, Any]) -> Any:
     return body.get("n", 1)
 
 
+def asks_up_to(body: Mapping[str, Any]) -> bool:
+    """BODY asks for up to a count (group mode), so fewer images are an answer, not a failure."""
+    return body.get(GROUP) == "auto"
+
+
 def with_count(body: Mapping[str, Any], count: int, how: str | None = None) -> dict[str, Any]:
     """BODY asking for COUNT images, the way it asks already (n, or group mode), or HOW."""
     how = how or ("max_images" if body.get(GROUP) == "auto" else "n")

@@ -9,9 +9,11 @@ from typing import Any
 
 from deerimg.errors import DeerimgError
 from deerimg.events import Event, ImageRecord, Note, RetryEvent, Retrying, Saved
+from deerimg.families import family_of
 from deerimg.imaging import embed, images, provenance, writer
 from deerimg.imaging.containers import has_c2pa
 from deerimg.imaging.formats import EXTENSION, format_of_name, sniff_any
+from deerimg.jobs import request
 from deerimg.jobs.paths import Target, extra_name, final_paths
 from deerimg.run.tasks import RunPolicy, Task
 from deerimg.wire.client import ApiClient, ApiResult
@@ -82,7 +84,12 @@ def send_task(
         yield save_image(
             client, task, result, item, target, first=(k == 0), policy=policy, on_retry=on_retry
         )
-    if len(result.data) < len(targets):
+    if len(result.data) < len(targets) and request.asks_up_to(task.body):
+        # Seedream's group mode makes "up to" max_images: fewer is its answer, not a failure.
+        where = f" (request id {result.request_id})" if result.request_id else ""
+        emit(Note(f"{task.job.where}the API sent {len(result.data)} of the up to {len(targets)} "
+                  f"images asked for{where}; --skip-existing asks again for the rest"))  # fmt: skip
+    elif len(result.data) < len(targets):
         # Exit 0 means every image was saved; the re-run with --skip-existing asks for the rest.
         raise DeerimgError(
             f"the API sent {len(result.data)} of the {len(targets)} images asked for",
@@ -136,7 +143,11 @@ def save_image(
     embedded = None
     if policy.metadata or policy.sidecar:
         made = provenance.build_record(
-            task.body, revised_prompt=revised, request_id=result.request_id, reported=result.fields
+            task.body,
+            revised_prompt=revised,
+            request_id=result.request_id,
+            reported=result.fields,
+            source=source_of(item, str(task.body.get("model", ""))),
         )
     if policy.metadata and made is not None:
         # Signed content credentials come first: one changed byte would break them.
@@ -189,6 +200,14 @@ def save_image(
         elapsed=result.elapsed,
     )
     return Saved(record, pixels, first, warning, kind, c2pa)
+
+
+def source_of(item: dict[str, Any], model: str) -> dict[str, Any] | None:
+    """Where a URL answer's image came from, and how long its family says such a link lives."""
+    url = item.get("url")
+    if not isinstance(url, str):
+        return None
+    return {"url": url, "lifetime": family_of(model).url_lifetime}
 
 
 def _image_bytes(

@@ -64,6 +64,7 @@ class Fault:
     invalid_b64: bool = False  # b64_json that is not base64
     not_image: bool = False  # bytes that are no image
     wrong_format: str | None = None  # the image in this format, whatever was asked for
+    images: int | None = None  # this many images, whatever was asked for (Seedream's "up to")
     c2pa: bool = False  # a PNG carrying a (dummy) C2PA manifest chunk
     url_status: int | None = None  # answer with URLs; the files server answers them this status
     redirect_url: bool = False  # URLs on the API's origin, redirecting to the files server

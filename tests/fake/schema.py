@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from tests.fake import seedream
 from tests.fake.images import FORMATS, NEW_FORMATS, sniff_format
 from tests.fake.multipart import Part, multipart_boundary
 
@@ -109,6 +110,7 @@ class Generation:
     quality: str
     background: str
     url: bool
+    family: str = "openai"  # or "seedream": answers as Seedream does (tests/fake/seedream.py)
 
 
 def parse_generation(body: Any) -> Generation:
@@ -119,6 +121,9 @@ def parse_generation(body: Any) -> Generation:
             None,
             "invalid_json",
         )
+    ver = seedream.version(str(body.get("model", "")))
+    if ver is not None and body.get("prompt"):
+        return _parse_seedream(body, ver)
     for name in ("prompt", "model"):
         if body.get(name) is None:
             raise BadRequest(
@@ -179,6 +184,29 @@ def parse_generation(body: Any) -> Generation:
         quality=_optional_string(body, "quality") or "auto",
         background=_optional_string(body, "background") or "opaque",
         url=response_format == "url",
+    )
+
+
+def _parse_seedream(body: dict[str, Any], ver: str) -> Generation:
+    try:
+        size, width, height = seedream.size_of(body, ver)
+        count = seedream.count_of(body, ver)
+        fmt = seedream.format_of(body, ver)
+    except seedream.Invalid as invalid:
+        raise BadRequest(invalid.message, invalid.param, "InvalidParameter") from None
+    response_format = body.get("response_format") or "url"
+    return Generation(
+        prompt=str(body["prompt"]),
+        model=str(body["model"]),
+        n=count,
+        fmt=fmt,
+        size=size,
+        width=width,
+        height=height,
+        quality="auto",
+        background="opaque",
+        url=response_format == "url",
+        family="seedream",
     )
 
 

@@ -6,6 +6,7 @@ import base64
 import time
 from typing import Any
 
+from tests.fake import seedream
 from tests.fake.faults import DEFAULT, Fault
 from tests.fake.images import (
     C2PA_DUMMY,
@@ -101,7 +102,8 @@ def images_payload(
         "Revised: " + request.prompt if fault.revised_prompt is DEFAULT else fault.revised_prompt
     )
     items: list[dict[str, Any]] = []
-    for _ in range(request.n):
+    count = request.n if fault.images is None else fault.images
+    for _ in range(count):
         item: dict[str, Any]
         if as_url:
             name = context.files.put(
@@ -114,18 +116,26 @@ def images_payload(
             item = {"url": f"{origin}{FILES_PREFIX}{name}"}
         else:
             item = {"b64_json": INVALID_B64 if fault.invalid_b64 else b64}
-        if revised is not None:
+        if request.family == "seedream":
+            item["size"] = f"{width}x{height}"  # Seedream says what it made; no revised prompt
+        elif revised is not None:
             item["revised_prompt"] = revised
         items.append(item)
-    payload: dict[str, Any] = {
-        "created": int(time.time()),
-        "background": request.background,
-        "output_format": request.fmt,
-        "quality": request.quality,
-        "size": request.size,
-    }
+    payload: dict[str, Any] = (
+        {"created": int(time.time()), "model": request.model}
+        if request.family == "seedream"
+        else {
+            "created": int(time.time()),
+            "background": request.background,
+            "output_format": request.fmt,
+            "quality": request.quality,
+            "size": request.size,
+        }
+    )
     usage = (
-        {
+        seedream.usage(count)
+        if request.family == "seedream" and fault.usage is DEFAULT
+        else {
             "input_tokens": 16 + image_tokens,
             "input_tokens_details": {"image_tokens": image_tokens, "text_tokens": 16},
             "output_tokens": 208 * request.n,
