@@ -259,3 +259,13 @@ def test_a_url_answer_keeps_its_source_and_lifetime_in_the_record(fake_api, invo
     record = json.loads(invoke("info", "fox.jpg", "--json").stdout)[0]["record"]
     assert record["source"]["lifetime"] == "24 h"
     assert record["source"]["url"].endswith(url)
+
+
+@pytest.mark.parametrize(
+    ("model", "date"), [("gpt-image-1", "2026-10-23"), ("dall-e-3", "2026-05-12")]
+)
+def test_a_retired_model_is_sent_with_a_warning_naming_the_date(fake_api, invoke, model, date):
+    result = invoke("generate", "a fox", "-m", model, "-o", "fox.png")
+    assert result.exit_code == 0, result
+    assert f"warning: {model} was " in result.stderr and date in result.stderr
+    assert len(fake_api.generation_requests()) == 1

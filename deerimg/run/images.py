@@ -9,6 +9,7 @@ from pathlib import Path
 
 from deerimg.errors import ExitCode, usage_error
 from deerimg.events import DryRun, Event, Finished, Note, Starting, Summary
+from deerimg.families import family_of
 from deerimg.imaging import writer
 from deerimg.jobs import disk, paths
 from deerimg.jobs.prepare import (
@@ -58,6 +59,10 @@ def run_images(
         sidecar=policy.sidecar,
     )
     refuse_overwriting_inputs(prepared, plans)
+    for model in dict.fromkeys(str(p.body.get("model")) for p in prepared):
+        retired = family_of(model).retired
+        if retired:  # sent all the same: a gateway may still serve it, or map it to another
+            emit(Note(f"{retired}; sent as asked"))
     if policy.dry_run:
         url = f"{settings.api_root}/images/{policy.endpoint}"
         for p, plan in zip(prepared, plans, strict=True):
