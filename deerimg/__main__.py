@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from deerimg import _startup
 from deerimg._startup import leave
 
 _SENDS = frozenset({"generate", "edit", "models"})  # the commands that make an HTTP client
@@ -11,11 +12,17 @@ _HELP = frozenset({"-h", "--help"})
 
 
 def main() -> None:
+    _startup.guard_start()
     if sys.argv[1:] == ["--version"]:
         # Answered before typer is imported: scripts call this often, and it costs ~0 ms this way.
         from deerimg import __version__
 
-        sys.stdout.write(f"deerimg {__version__}\n")
+        if sys.stdout is None:  # `>&-`: the answer cannot be given, which is a failure (exit 1)
+            leave(f"error: standard output is closed; deerimg {__version__} not printed")
+        try:
+            sys.stdout.write(f"deerimg {__version__}\n")
+        except (OSError, ValueError):  # the reader went away (`| true`): quietly, as run() does
+            leave(1)
         leave(0)
     if _SENDS.intersection(sys.argv[1:]) and _HELP.isdisjoint(sys.argv[1:]):
         from deerimg.wire import tls

@@ -39,17 +39,42 @@ def leave(code: object) -> None:  # never returns; typing.NoReturn would cost an
 
     Every file deerimg writes is closed and in place by now and nothing is registered with
     atexit, so what is left is flushing the standard streams. The code means what it means to
-    sys.exit(): None is 0, a number is the status, anything else is printed and is 1.
+    sys.exit(): None is 0, a number is the status, anything else is printed and is 1. A stream
+    that is closed (`>&-`: None), whose reader went away, or that was being written when a
+    signal came, is skipped: output that could not be delivered makes a status of 0 a 1.
     """
     status = code if isinstance(code, int) else 0 if code is None else 1
     if not isinstance(code, int) and code is not None:
-        sys.stderr.write(f"{code}\n")
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):  # the reader went away; a stream already closed
-        status = status or 1
+        import contextlib  # only on this path: an error's text
+
+        with contextlib.suppress(Exception):  # None (`2>&-`), closed, gone: the 1 still tells
+            sys.stderr.write(f"{code}\n")
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - gone reader, closed file, a reentrant flush: all lost
+            status = status or 1
     os._exit(status)
+
+
+def guard_start() -> None:
+    """Make closed standard streams harmless (issue 16).
+
+    A standard stream closed at exec (`>&-`) is None in sys; its descriptor would be the next
+    one that open() returns, and whatever writes to 0, 1 or 2 by number (a C library, a fatal
+    error message) would write into that file. /dev/null takes the empty place; the stream
+    stays None.
+    """
+    for fd, stream in enumerate((sys.stdin, sys.stdout, sys.stderr)):
+        if stream is None:
+            try:
+                placeholder = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                continue
+            if placeholder != fd:  # the place was taken meanwhile: leave it as it is
+                os.close(placeholder)
 
 
 HELP_RENDERER = "typer.rich_utils"

@@ -30,10 +30,12 @@ def run() -> None:
     try:
         only(sys.argv[1] if len(sys.argv) > 1 else None)()
     except BrokenPipeError:
-        # The reader of standard output went away (`| head`): leave quietly, like other tools.
-        from deerimg.report.terminal import stdout_to_devnull
+        # The reader of standard output (or error) went away (`| head`): leave quietly, like
+        # other tools. A stdout closed from the start (`>&-`) is None, with nothing to redirect.
+        if sys.stdout is not None:  # noqa: TID251 - only whether there is one
+            from deerimg.report.terminal import stdout_to_devnull
 
-        stdout_to_devnull()
+            stdout_to_devnull()
         sys.exit(ExitCode.FAILURE)
 
 
