@@ -4,7 +4,10 @@ They are load-bearing: the README's Performance table sits just above its target
 trick below names what it saves. Where a trick leans on another package's internals (typer's
 help renderer, its registered commands), tests/test_imports.py checks that it still holds.
 
-- `leave`: os._exit once the output is flushed, skipping interpreter teardown (20-25 ms).
+- `leave`: os._exit once the output is flushed, skipping interpreter teardown (20-25 ms). It is
+  also the only way out (issue 16): the certificate thread (wire/tls.py) may still be importing
+  or inside OpenSSL, and an interpreter that tears itself down under it crashes (SIGSEGV in
+  OpenSSL's exit handler) or prints an import's traceback.
 - `defer_help_imports`: typer's help renderer without rich.markdown and rich.traceback, which
   deerimg's help never uses (35 ms of the 130 that `deerimg --help` took).
 - `narrowed`: the Typer app with only the command that runs (4 of typer's 6 ms).
@@ -32,6 +35,8 @@ if TYPE_CHECKING:  # the imports below cost `deerimg --version` 4 ms: only where
     import types
     from collections.abc import Callable
     from typing import Any
+
+INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, which this layer cannot import
 
 
 def leave(code: object) -> None:  # never returns; typing.NoReturn would cost an import
