@@ -10,6 +10,7 @@ with its standard streams closed where the test says (as `>&-` and `2>&-` do).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -262,3 +263,72 @@ def test_the_interpreters_own_exit_waits_for_the_certificate_thread() -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert (done.returncode, done.stderr) == (0, "made\n")
+
+
+# --- a signal during start-up -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [
+        (["models"], "typer"),  # the certificate thread is running
+        (["generate", "a boat"], "deerimg.cli.images"),
+        (["generate", "--help"], "rich.panel"),  # while the help is drawn
+        (["models", "--no-such-option"], "rich.panel"),  # while a usage error is drawn
+    ],
+)
+def test_ctrl_c_during_start_up_is_130_without_a_traceback(args: list[str], module: str) -> None:
+    setup = FINALISED + SIGNAL_AT_IMPORT.format(module=module, signum=int(signal.SIGINT))
+    done = run_main(args, setup)
+    assert done.returncode == 130
+    assert clean(done) and done.stderr == "", done.stderr
+
+
+def test_sigterm_during_start_up_ends_at_once() -> None:
+    setup = FINALISED + SIGNAL_AT_IMPORT.format(module="typer", signum=int(signal.SIGTERM))
+    done = run_main(["models"], setup)
+    assert done.returncode == -signal.SIGTERM  # its default action: 143 in a shell
+    assert done.stderr == ""
+
+
+def test_a_ctrl_c_the_parent_ignores_stays_ignored(fake_api) -> None:
+    setup = SIGNAL_AT_IMPORT.format(module="typer", signum=int(signal.SIGINT))
+    done = run_main(
+        ["config", "path"], setup, before=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
+    )
+    assert done.returncode == 0 and done.stdout.strip().endswith("config.toml"), done.stderr
+
+
+# Ctrl-C once the command runs: KeyboardInterrupt again, so the command's error boundary says
+# "interrupted" (and code on the way out gets to tidy up) ...
+IN_THE_COMMAND = """
+import signal
+import deerimg.settings.resolve as resolve
+def interrupted(*args, **kwargs):
+    {how}
+    raise AssertionError("the Ctrl-C did nothing")
+resolve.resolve_settings = interrupted
+"""
+
+
+def test_ctrl_c_within_a_command_is_still_interrupted(fake_api) -> None:
+    setup = FINALISED + IN_THE_COMMAND.format(how="signal.raise_signal(signal.SIGINT)")
+    done = run_main(["models"], setup)
+    assert done.returncode == 130
+    assert done.stderr.strip() == "interrupted" and clean(done), done.stderr
+
+
+# ... except within the import machinery, where a KeyboardInterrupt can leave the import lock
+# held and every later import on another thread (the batch's workers) waiting for ever.
+INSIDE_IMPORTLIB = (
+    "code = 'def land():\\n    signal.raise_signal(signal.SIGINT)\\n'\n"
+    "    space = {'__name__': 'importlib._bootstrap', 'signal': signal}\n"
+    "    exec(code, space)\n"
+    "    space['land']()"
+)
+
+
+def test_ctrl_c_inside_an_import_during_a_command_leaves_at_once(fake_api) -> None:
+    done = run_main(["models"], FINALISED + IN_THE_COMMAND.format(how=INSIDE_IMPORTLIB))
+    assert done.returncode == 130
+    assert clean(done) and done.stderr == "", done.stderr

@@ -27,6 +27,11 @@ app.command("models", rich_help_panel="Settings")(listings.models_command)
 def run() -> None:
     """Run the app as the console script does."""
     state.debug = state.debug or os.environ.get("DEERIMG_DEBUG", "") not in ("", "0")
+    # Ctrl-C is KeyboardInterrupt again once a command runs; before, it leaves at once (issue 16).
+    groups = [app, *(g.typer_instance for g in app.registered_groups if g.typer_instance)]
+    _startup.interrupts_within(
+        c.callback for g in groups for c in g.registered_commands if c.callback
+    )
     try:
         only(sys.argv[1] if len(sys.argv) > 1 else None)()
     except BrokenPipeError:
