@@ -4,7 +4,13 @@ They are load-bearing: the README's Performance table sits just above its target
 trick below names what it saves. Where a trick leans on another package's internals (typer's
 help renderer, its registered commands), tests/test_imports.py checks that it still holds.
 
-- `leave`: os._exit once the output is flushed, skipping interpreter teardown (20-25 ms).
+- `leave`: os._exit once the output is flushed, skipping interpreter teardown (20-25 ms). It is
+  also the only way out (issue 16): the certificate thread (wire/tls.py) may still be importing
+  or inside OpenSSL, and an interpreter that tears itself down under it crashes (SIGSEGV in
+  OpenSSL's exit handler) or prints an import's traceback.
+- `guard_start`: until a command runs, Ctrl-C leaves at once with 130 instead of raising
+  KeyboardInterrupt in the middle of an import (issue 16). No cost: `_signal` is loaded with
+  the interpreter.
 - `defer_help_imports`: typer's help renderer without rich.markdown and rich.traceback, which
   deerimg's help never uses (35 ms of the 130 that `deerimg --help` took).
 - `narrowed`: the Typer app with only the command that runs (4 of typer's 6 ms).
@@ -29,9 +35,14 @@ import sys
 
 TYPE_CHECKING = False  # typing itself costs `deerimg --version` 2 ms; mypy reads this name alike
 if TYPE_CHECKING:  # the imports below cost `deerimg --version` 4 ms: only where they are used
+    import signal as _signal  # the same functions as _signal, which has no stubs
     import types
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any
+else:
+    import _signal  # loaded with the interpreter; `signal` would cost 0.8 ms (enum conversions)
+
+INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, which this layer cannot import
 
 
 def leave(code: object) -> None:  # never returns; typing.NoReturn would cost an import
@@ -39,17 +50,85 @@ def leave(code: object) -> None:  # never returns; typing.NoReturn would cost an
 
     Every file deerimg writes is closed and in place by now and nothing is registered with
     atexit, so what is left is flushing the standard streams. The code means what it means to
-    sys.exit(): None is 0, a number is the status, anything else is printed and is 1.
+    sys.exit(): None is 0, a number is the status, anything else is printed and is 1. A stream
+    that is closed (`>&-`: None), whose reader went away, or that was being written when a
+    signal came, is skipped: output that could not be delivered makes a status of 0 a 1.
     """
     status = code if isinstance(code, int) else 0 if code is None else 1
     if not isinstance(code, int) and code is not None:
-        sys.stderr.write(f"{code}\n")
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):  # the reader went away; a stream already closed
-        status = status or 1
+        import contextlib  # only on this path: an error's text
+
+        with contextlib.suppress(Exception):  # None (`2>&-`), closed, gone: the 1 still tells
+            sys.stderr.write(f"{code}\n")
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - gone reader, closed file, a reentrant flush: all lost
+            status = status or 1
     os._exit(status)
+
+
+def guard_start() -> None:
+    """Make start-up safe to interrupt and closed standard streams harmless (issue 16).
+
+    Python's own Ctrl-C handler raises KeyboardInterrupt wherever the main thread is. During
+    start-up that is mostly inside an import, where it prints a traceback, or is printed and
+    swallowed ("Exception ignored in ... _get_module_lock"), or lands between the import lock's
+    acquire and its `try:` and leaves the lock held: the next import on any other thread (the
+    certificate thread, the batch's workers) then waits for ever. Until a command runs (see
+    interrupts_within), Ctrl-C leaves at once with 130; after that it is KeyboardInterrupt again,
+    except inside the import machinery, for the same reason. A SIGINT that the parent ignores
+    stays ignored. SIGTERM keeps its default action: the process ends at once (143 in a shell),
+    before the interpreter could print or tear anything down.
+
+    A standard stream closed at exec (`>&-`) is None in sys; its descriptor would be the next
+    one that open() returns, and whatever writes to 0, 1 or 2 by number (a C library, a fatal
+    error message) would write into that file. /dev/null takes the empty place; the stream
+    stays None.
+    """
+    if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+        _signal.signal(_signal.SIGINT, _on_sigint)
+    for fd, stream in enumerate((sys.stdin, sys.stdout, sys.stderr)):
+        if stream is None:
+            try:
+                placeholder = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                continue
+            if placeholder != fd:  # the place was taken meanwhile: leave it as it is
+                os.close(placeholder)
+
+
+_commands: set[types.CodeType] = set()
+
+
+def interrupts_within(callbacks: Iterable[Callable[..., Any]]) -> None:
+    """While one of CALLBACKS (the commands) runs, Ctrl-C raises KeyboardInterrupt again.
+
+    The command's error boundary turns it into "interrupted" and 130, and code that must tidy
+    up on the way out (the terminal's echo, a batch's temporary files) gets to.
+    """
+    _commands.update(c.__code__ for c in callbacks if hasattr(c, "__code__"))
+
+
+def _on_sigint(signum: int, frame: types.FrameType | None) -> None:
+    if frame is not None and not _importing(frame) and _within(frame, _commands):
+        _signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt
+    leave(INTERRUPTED)
+
+
+def _importing(frame: types.FrameType) -> bool:
+    """Whether FRAME is the import machinery's own (importlib._bootstrap, _bootstrap_external)."""
+    return str(frame.f_globals.get("__name__", "")).startswith("importlib._bootstrap")
+
+
+def _within(frame: types.FrameType | None, codes: set[types.CodeType]) -> bool:
+    while frame is not None:
+        if frame.f_code in codes:
+            return True
+        frame = frame.f_back
+    return False
 
 
 HELP_RENDERER = "typer.rich_utils"

@@ -74,6 +74,15 @@ def test_version_answers_before_typer() -> None:
     assert among(modules, ("typer", "deerimg.cli", "rich", "platformdirs", *SENDING)) == set()
 
 
+def test_version_imports_deerimg_and_its_start_up_module_only() -> None:
+    # Issue 16's guards (signals, closed streams, every way out through leave) cost no import:
+    # beyond what runpy itself brings, --version loads the package and _startup, nothing else.
+    modules, done = imported("-m", "deerimg", "--version")
+    baseline, _ = imported("-c", "import runpy")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert modules - baseline - {"__future__"} == {"deerimg", "deerimg._startup"}
+
+
 @pytest.mark.parametrize(
     "args", [["--help"], ["generate", "--help"]], ids=["help", "generate-help"]
 )

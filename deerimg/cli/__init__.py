@@ -30,13 +30,20 @@ def run() -> None:
 
     steady_streams()  # `>&-`, `2>&-`, PYTHONIOENCODING=ascii: no writer fails on them
     state.debug = state.debug or os.environ.get("DEERIMG_DEBUG", "") not in ("", "0")
+    # Ctrl-C is KeyboardInterrupt again once a command runs; before, it leaves at once (issue 16).
+    groups = [app, *(g.typer_instance for g in app.registered_groups if g.typer_instance)]
+    _startup.interrupts_within(
+        c.callback for g in groups for c in g.registered_commands if c.callback
+    )
     try:
         only(sys.argv[1] if len(sys.argv) > 1 else None)()
     except BrokenPipeError:
-        # The reader of standard output went away (`| head`): leave quietly, like other tools.
-        from deerimg.report.terminal import stdout_to_devnull
+        # The reader of standard output (or error) went away (`| head`): leave quietly, like
+        # other tools. A stdout closed from the start (`>&-`) is None, with nothing to redirect.
+        if sys.stdout is not None:  # noqa: TID251 - only whether there is one
+            from deerimg.report.terminal import stdout_to_devnull
 
-        stdout_to_devnull()
+            stdout_to_devnull()
         sys.exit(ExitCode.FAILURE)
 
 

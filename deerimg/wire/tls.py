@@ -6,6 +6,11 @@ started before typer is imported does it on the other core, and ApiClient finds 
 
 The context is the one httpx makes by default (httpx._config.create_ssl_context, verify=True,
 trust_env=True): SSL_CERT_FILE, else SSL_CERT_DIR, else certifi's bundle; hostnames checked.
+
+The thread may still be at work when the process ends (a usage error, Ctrl-C). deerimg's own ways
+out never let the interpreter finalise under it (deerimg/__main__.py: os._exit, issue 16). For any
+other caller, the interpreter's exit waits for it: finalising while it imports prints tracebacks
+from importlib, and OpenSSL's exit handler freeing what the thread is still loading crashes.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ _lock = threading.Lock()
 _thread: threading.Thread | None = None
 _made: list[ssl.SSLContext] = []
 _failed: list[BaseException] = []
+EXIT_WAIT = 10.0  # seconds the interpreter's exit waits for the thread: loading takes 25-40 ms
 
 
 def warm() -> None:
@@ -28,8 +34,11 @@ def warm() -> None:
     global _thread
     with _lock:
         if _thread is None:
+            import atexit  # built in: no cost
+
             _thread = threading.Thread(target=_make, name="deerimg-tls", daemon=True)
             _thread.start()
+            atexit.register(_thread.join, EXIT_WAIT)  # not run by os._exit, deerimg's own way out
 
 
 def context() -> ssl.SSLContext:
