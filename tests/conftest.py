@@ -16,6 +16,15 @@ from typer.testing import CliRunner, Result
 
 from tests.fake import FakeDeerAPI
 
+# A shell starts a background job (`.ci/run &`, a CI runner's) with SIGINT ignored, and every
+# child inherits an ignored signal: deerimg rightly keeps it ignored (tests/test_signals.py), so
+# the tests that press Ctrl-C on a child would wait for ever. Handled here, the children start
+# with each signal's default action instead.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+for _name in ("SIGTERM", "SIGHUP"):
+    if hasattr(signal, _name):
+        signal.signal(getattr(signal, _name), signal.SIG_DFL)
+
 TEST_KEY = "sk-test-0123456789abcdefSECRET"
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -150,3 +150,13 @@ def test_skip_existing_resumes_default_names_too(fake_api, invoke):
     (sent,) = fake_api.generation_requests()
     assert sent.json["n"] == 2
     assert names_in() == ["a-cat-1.png", "a-cat-2.png", "a-cat-3.png"]
+
+
+def test_more_images_than_asked_are_kept_and_said(fake_api, invoke):
+    """Hostile run 20: 30 images for n=1 were written with no word."""
+    fake_api.always(images=3)
+    result = invoke("generate", "a cat", "-o", "cat.png", "--no-history")
+    assert result.exit_code == 0, result
+    assert result.stdout.splitlines() == ["cat.png", "cat-2.png", "cat-3.png"]
+    assert "the API sent 3 images for the 1 asked; the 2 more were paid for" in result.stderr
+    assert "(request id req_" in result.stderr

@@ -79,6 +79,10 @@ def send_task(
         else:
             if avoid is None:
                 avoid = set(policy.planned)  # every target of the run, this task's among them
+                where = f" (request id {result.request_id})" if result.request_id else ""
+                emit(Note(f"{task.job.where}the API sent {len(result.data)} images for the "
+                          f"{len(targets)} asked; the {len(result.data) - k} more were paid for "
+                          f"and are kept under numbered names{where}"))  # fmt: skip
             target = _extra(targets[-1], k + 1, avoid)
             avoid.update(final_paths(target))
         yield save_image(
