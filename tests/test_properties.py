@@ -546,7 +546,9 @@ def test_invalid_base64_is_a_clean_error(text: str) -> None:
     except DeerimgError as error:
         assert error.exit_code == ExitCode.FAILURE
     else:
-        assert base64.b64decode(text.strip(), validate=True) == decoded
+        # Line breaks and spaces inside are MIME wrapping, which images._payload takes out on
+        # purpose: the oracle decodes what is left (text.strip() alone made this flaky).
+        assert base64.b64decode("".join(text.split()), validate=True) == decoded
 
 
 @PROPERTY
