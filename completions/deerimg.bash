@@ -37,7 +37,8 @@ _deerimg_takes_value() {
             "edit/--response-format" | "edit/--user" | "edit/-p" | "edit/--param" | "edit/-o" | \
             "edit/--output" | "edit/-d" | "edit/--output-dir" | "edit/-f" | "edit/--file" | \
             "edit/-j" | "edit/--jobs" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
-            "history/--limit" | "history/--search" | "history/--since" | "models/--search") return 0 ;;
+            "history/--limit" | "history/--search" | "history/--since" | "models/--search" | \
+            "models/--family") return 0 ;;
     esac
     return 1
 }
@@ -52,7 +53,7 @@ _deerimg_option_kind() {
             "edit/-s" | "edit/--size" | "edit/-n" | "edit/--count" | "edit/--compression" | \
             "edit/--user" | "edit/-p" | "edit/--param" | "edit/-j" | "edit/--jobs" | \
             "edit/--retries" | "edit/--timeout" | "history/-n" | "history/--limit" | \
-            "history/--search" | "history/--since" | "models/--search") kind="@none" ;;
+            "history/--search" | "history/--since" | "models/--search" | "models/--family") kind="@none" ;;
         "generate/-q" | "generate/--quality" | "edit/-q" | "edit/--quality") kind="auto low medium high xhigh max standard hd" ;;
         "generate/--format" | "edit/--format") kind="png jpeg webp gif svg" ;;
         "generate/--background" | "edit/--background") kind="transparent opaque auto" ;;
@@ -75,7 +76,7 @@ _deerimg_options() {
         "edit") words="--mask --input-fidelity -m --model -s --size -q --quality -n --count --format --compression --background --moderation --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
         "info" | "config list") words="--json -h --help" ;;
         "history") words="-n --limit --search --since --usage --json -h --help" ;;
-        "models") words="--all --search --json -h --help" ;;
+        "models") words="--all --search --family --json -h --help" ;;
         "config" | "config set" | "config unset" | "config path") words="-h --help" ;;
         "config get") words="--reveal -h --help" ;;
         *) words="" ;;

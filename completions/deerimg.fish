@@ -5,7 +5,7 @@
 
 # The command path on the command line ("config set"), then its arguments, one a line.
 function __deerimg_state
-    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'models/--search'
+    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'models/--search' 'models/--family'
     set -l commands '/generate' '/edit' '/info' '/history' '/models' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
     set -l path
     set -l args
@@ -75,7 +75,7 @@ complete -c deerimg -n "__deerimg_at '' 0" -a 'generate' -d 'Generate images fro
 complete -c deerimg -n "__deerimg_at '' 0" -a 'edit' -d 'Edit images with a prompt (POST /v1/images/edits); default output: PHOTO-edit.EXT'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'info' -d 'Show what images carry: deerimg\'s record, C2PA credentials, other tools\' parameters'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'history' -d 'Show the history ledger: every generation and edit, newest last'
-complete -c deerimg -n "__deerimg_at '' 0" -a 'models' -d 'List the image models DeerAPI serves (GET /v1/models): id, owner, created date'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'models' -d 'List the image models DeerAPI serves (GET /v1/models): id, family, owner, created date'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'config' -d 'Read and change settings in config.toml (the API key, defaults)'
 complete -c deerimg -n "__deerimg_at ''" -l version -d 'Print the version and exit'
 complete -c deerimg -n "__deerimg_at ''" -l debug -d 'Show Python tracebacks (also DEERIMG_DEBUG=1)'
@@ -151,7 +151,8 @@ complete -c deerimg -n "__deerimg_at 'history'" -l json -d 'JSON on stdout'
 complete -c deerimg -n "__deerimg_at 'history'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'models'" -l all -d 'Every model the API serves, not only image models'
 complete -c deerimg -n "__deerimg_at 'models'" -l search -x -d 'Only models whose id or owner contains every word of TEXT (any case)'
-complete -c deerimg -n "__deerimg_at 'models'" -l json -d 'The API\'s model objects, as one JSON array'
+complete -c deerimg -n "__deerimg_at 'models'" -l family -x -d 'Only models of the families whose name holds NAME (gpt-image, seedream, seededit, dall-e, generic: those deerimg\'s table does not know)'
+complete -c deerimg -n "__deerimg_at 'models'" -l json -d 'The API\'s model objects, each with its "family", as one JSON array'
 complete -c deerimg -n "__deerimg_at 'models'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'set' -d 'Save a setting in config.toml (mode 0600), after checking its value'
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'get' -d 'Print the value deerimg uses for a setting: environment, else config file, else default'

@@ -33,6 +33,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deerimg.families import family_of
+
 if TYPE_CHECKING:
     from deerimg.events import Retrying
     from deerimg.settings.resolve import Settings
@@ -109,10 +111,20 @@ def matches(model: dict[str, Any], search: str) -> bool:
     return all(word in haystack for word in search.casefold().split())
 
 
+def family_name(model: dict[str, Any]) -> str:
+    """The name of the family deerimg's table puts the model in (families.py); generic if none."""
+    return family_of(str(model.get("id", ""))).name
+
+
 def select(
-    models: Iterable[dict[str, Any]], *, all_models: bool = False, search: str | None = None
+    models: Iterable[dict[str, Any]],
+    *,
+    all_models: bool = False,
+    search: str | None = None,
+    family: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The models to show: image models unless ALL_MODELS, matching SEARCH, one per id, sorted."""
+    """The models to show: image models unless ALL_MODELS, matching SEARCH, of a family whose name
+    holds FAMILY (seedream: every Seedream version), one per id, sorted; each with its "family"."""
     chosen: dict[str, dict[str, Any]] = {}
     for model in models:
         model_id = str(model.get("id", ""))
@@ -120,7 +132,10 @@ def select(
             continue
         if search and not matches(model, search):
             continue
-        chosen[model_id] = model
+        name = family_name(model)
+        if family and family.casefold() not in name:
+            continue
+        chosen[model_id] = {**model, "family": name}
     return [chosen[key] for key in sorted(chosen, key=lambda k: (k.casefold(), k))]
 
 
@@ -137,9 +152,12 @@ def created_date(model: dict[str, Any]) -> str:
         return ""
 
 
-def rows(models: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """(id, owner, created date) for the table."""
-    return [(str(m["id"]), str(m.get("owned_by") or ""), created_date(m)) for m in models]
+def rows(models: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """(id, family, owner, created date) for the table."""
+    return [
+        (str(m["id"]), family_name(m), str(m.get("owned_by") or ""), created_date(m))
+        for m in models
+    ]
 
 
 def fetch_models(

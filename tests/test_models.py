@@ -54,7 +54,7 @@ def test_lists_only_image_models_sorted(invoke, fake_api):
     result = invoke("models")
     assert result.exit_code == 0, result
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["ID", "OWNER", "CREATED"]
+    assert lines[0].split() == ["ID", "FAMILY", "OWNER", "CREATED"]  # issue 17: FAMILY
     assert first_column(result.stdout) == IMAGE_IDS
     assert "\x1b[" not in result.stdout
     assert "14 image models of 22; --all lists every model" in result.stderr
@@ -64,7 +64,7 @@ def test_lists_only_image_models_sorted(invoke, fake_api):
 def test_table_row_has_owner_and_created_date(invoke, fake_api):
     result = invoke("models")
     row = next(line for line in result.stdout.splitlines() if line.startswith("gpt-image-1 "))
-    assert row.split() == ["gpt-image-1", "openai", "2025-04-24"]
+    assert row.split() == ["gpt-image-1", "gpt-image-1", "openai", "2025-04-24"]
     widths = {len(line) - len(line.lstrip()) for line in result.stdout.splitlines()}
     assert widths == {0}
     created = {line.index(line.split()[-1]) for line in result.stdout.splitlines()[1:]}
@@ -103,7 +103,11 @@ def test_json_is_one_array_of_the_raw_objects(invoke, fake_api):
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     raw = {m["id"]: m for m in fake_api.models}
-    assert data == [raw[i] for i in sorted([*IMAGE_IDS, "flux-pro"])]
+    # the API's objects as they came, each with deerimg's "family" (issue 17)
+    assert [{k: v for k, v in m.items() if k != "family"} for m in data] == [
+        raw[i] for i in sorted([*IMAGE_IDS, "flux-pro"])
+    ]
+    assert {m["id"]: m["family"] for m in data}["gpt-image-1"] == "gpt-image-1"
     assert result.stderr == ""
     everything = json.loads(invoke("models", "--json", "--all").stdout)
     assert len(everything) == 23
@@ -112,7 +116,7 @@ def test_json_is_one_array_of_the_raw_objects(invoke, fake_api):
 def test_empty_result(invoke, fake_api):
     assert json.loads(invoke("models", "--json", "--search", "nothing").stdout) == []
     result = invoke("models", "--search", "nothing")
-    assert (result.exit_code, result.stdout) == (0, "ID  OWNER  CREATED\n")
+    assert (result.exit_code, result.stdout) == (0, "ID  FAMILY  OWNER  CREATED\n")
     assert "0 image models matching 'nothing' of 22" in result.stderr
 
 
@@ -128,11 +132,11 @@ def test_duplicate_ids_and_odd_created_values(invoke, fake_api):
     result = invoke("models")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        "ID           OWNER   CREATED",
-        "flux-pro             2025-04-24",
-        "gpt-image-1  openai  2025-04-24",
-        "recraft-v3",
-        "seedream-3",
+        "ID           FAMILY       OWNER   CREATED",
+        "flux-pro     generic              2025-04-24",
+        "gpt-image-1  gpt-image-1  openai  2025-04-24",
+        "recraft-v3   generic",
+        "seedream-3   generic",
     ]
 
 
@@ -327,3 +331,21 @@ def test_models_on_a_realistic_gateway_list(invoke, fake_api):
     assert result.exit_code == 0
     expected = sorted([*REALISTIC[True], "house-painter"], key=lambda i: (i.casefold(), i))
     assert first_column(result.stdout) == expected
+
+
+def test_family_column_and_filter(invoke, fake_api):
+    """Issue 17: models shows each id's family and --family keeps one of them."""
+    fake_api.models = [
+        {"id": "doubao-seedream-4-5-251128", "owned_by": "bytedance", "created": 1},
+        {"id": "doubao-seedream-3-0-t2i-250415", "owned_by": "bytedance", "created": 1},
+        {"id": "gpt-image-2.5-sunburst", "owned_by": "openai", "created": 1},
+        {"id": "flux-pro", "created": 1},
+    ]
+    shown = invoke("models", "--family", "seedream")
+    assert shown.exit_code == 0, shown
+    assert [line.split()[:2] for line in shown.stdout.splitlines()[1:]] == [
+        ["doubao-seedream-3-0-t2i-250415", "seedream-3.0"],
+        ["doubao-seedream-4-5-251128", "seedream-4.5"],
+    ]
+    data = json.loads(invoke("models", "--json", "--family", "generic").stdout)
+    assert [(m["id"], m["family"]) for m in data] == [("flux-pro", "generic")]

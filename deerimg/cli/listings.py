@@ -105,11 +105,24 @@ def models_command(
             show_default=False,
         ),
     ] = None,
+    family: Annotated[
+        str | None,
+        typer.Option(
+            "--family",
+            metavar="NAME",
+            help="Only models of the families whose name holds NAME (gpt-image, seedream, "
+            "seededit, dall-e, generic: those deerimg's table does not know). Default: all.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="The API's model objects, as one JSON array.")
+        bool,
+        typer.Option(
+            "--json", help='The API\'s model objects, each with its "family", as one JSON array.'
+        ),
     ] = False,
 ) -> None:
-    """List the image models DeerAPI serves (GET /v1/models): id, owner, created date.
+    """List the image models DeerAPI serves (GET /v1/models): id, family, owner, created date.
 
     The API does not say which models draw, so image models are told by their id (gpt-image,
     dall-e, flux, midjourney, seedream, imagen, ideogram, recraft, stable-diffusion, qwen-image,
@@ -125,7 +138,7 @@ def models_command(
     for warning in settings.warnings:
         warn(warning)
     models = catalog.fetch_models(settings, on_retry=_announce_retry)
-    shown = catalog.select(models, all_models=all_models, search=search)
+    shown = catalog.select(models, all_models=all_models, search=search, family=family)
     rows = catalog.rows(shown)
     show_models(shown, rows, len(models), all_models=all_models, search=search, as_json=as_json)
 

@@ -157,7 +157,7 @@ def show_settings(origins: Sequence[Origin], path: Path, as_json: bool) -> None:
 
 def show_models(
     shown: list[dict[str, Any]],
-    rows: Sequence[tuple[str, str, str]],
+    rows: Sequence[tuple[str, str, str, str]],
     total: int,
     *,
     all_models: bool,
@@ -168,7 +168,7 @@ def show_models(
     if as_json:
         data(json.dumps(shown, ensure_ascii=False, indent=2))
         return
-    print_table(("ID", "OWNER", "CREATED"), rows)
+    print_table(("ID", "FAMILY", "OWNER", "CREATED"), rows)
     kind = "models" if all_models else "image models"
     matching = f" matching {search!r}" if search else ""
     more = "" if all_models else "; --all lists every model"
