@@ -24,16 +24,17 @@ __deerimg_model_ids() {
 # Does option $2 of command "$1" take a value?
 _deerimg_takes_value() {
     case "$1/$2" in
-        "generate/-m" | "generate/--model" | "generate/-s" | "generate/--size" | "generate/-q" | \
-            "generate/--quality" | "generate/-n" | "generate/--count" | "generate/--format" | \
-            "generate/--compression" | "generate/--background" | "generate/--moderation" | \
-            "generate/--style" | "generate/--response-format" | "generate/--user" | "generate/-p" | \
-            "generate/--param" | "generate/-o" | "generate/--output" | "generate/-d" | \
-            "generate/--output-dir" | "generate/-f" | "generate/--file" | "generate/-j" | \
-            "generate/--jobs" | "generate/--retries" | "generate/--timeout" | "edit/--mask" | \
-            "edit/--input-fidelity" | "edit/-m" | "edit/--model" | "edit/-s" | "edit/--size" | \
-            "edit/-q" | "edit/--quality" | "edit/-n" | "edit/--count" | "edit/--format" | \
-            "edit/--compression" | "edit/--background" | "edit/--moderation" | \
+        "generate/-m" | "generate/--model" | "generate/-s" | "generate/--size" | \
+            "generate/--aspect" | "generate/--resolution" | "generate/-q" | "generate/--quality" | \
+            "generate/-n" | "generate/--count" | "generate/--format" | "generate/--compression" | \
+            "generate/--background" | "generate/--moderation" | "generate/--style" | \
+            "generate/--response-format" | "generate/--user" | "generate/-p" | "generate/--param" | \
+            "generate/-o" | "generate/--output" | "generate/-d" | "generate/--output-dir" | \
+            "generate/-f" | "generate/--file" | "generate/-j" | "generate/--jobs" | \
+            "generate/--retries" | "generate/--timeout" | "edit/--mask" | "edit/--input-fidelity" | \
+            "edit/-m" | "edit/--model" | "edit/-s" | "edit/--size" | "edit/--aspect" | \
+            "edit/--resolution" | "edit/-q" | "edit/--quality" | "edit/-n" | "edit/--count" | \
+            "edit/--format" | "edit/--compression" | "edit/--background" | "edit/--moderation" | \
             "edit/--response-format" | "edit/--user" | "edit/-p" | "edit/--param" | "edit/-o" | \
             "edit/--output" | "edit/-d" | "edit/--output-dir" | "edit/-f" | "edit/--file" | \
             "edit/-j" | "edit/--jobs" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
@@ -47,13 +48,15 @@ _deerimg_takes_value() {
 _deerimg_option_kind() {
     case "$1/$2" in
         "generate/-m" | "generate/--model" | "edit/-m" | "edit/--model") kind="@models" ;;
-        "generate/-s" | "generate/--size" | "generate/-n" | "generate/--count" | \
-            "generate/--compression" | "generate/--user" | "generate/-p" | "generate/--param" | \
-            "generate/-j" | "generate/--jobs" | "generate/--retries" | "generate/--timeout" | \
-            "edit/-s" | "edit/--size" | "edit/-n" | "edit/--count" | "edit/--compression" | \
-            "edit/--user" | "edit/-p" | "edit/--param" | "edit/-j" | "edit/--jobs" | \
-            "edit/--retries" | "edit/--timeout" | "history/-n" | "history/--limit" | \
-            "history/--search" | "history/--since" | "models/--search" | "models/--family") kind="@none" ;;
+        "generate/-s" | "generate/--size" | "generate/--aspect" | "generate/-n" | \
+            "generate/--count" | "generate/--compression" | "generate/--user" | "generate/-p" | \
+            "generate/--param" | "generate/-j" | "generate/--jobs" | "generate/--retries" | \
+            "generate/--timeout" | "edit/-s" | "edit/--size" | "edit/--aspect" | "edit/-n" | \
+            "edit/--count" | "edit/--compression" | "edit/--user" | "edit/-p" | "edit/--param" | \
+            "edit/-j" | "edit/--jobs" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
+            "history/--limit" | "history/--search" | "history/--since" | "models/--search" | \
+            "models/--family") kind="@none" ;;
+        "generate/--resolution" | "edit/--resolution") kind="1K 2K 3K 4K" ;;
         "generate/-q" | "generate/--quality" | "edit/-q" | "edit/--quality") kind="auto low medium high xhigh max standard hd" ;;
         "generate/--format" | "edit/--format") kind="png jpeg webp gif svg" ;;
         "generate/--background" | "edit/--background") kind="transparent opaque auto" ;;
@@ -72,8 +75,8 @@ _deerimg_option_kind() {
 _deerimg_options() {
     case "$1" in
         "") words="--version --debug --install-completion --show-completion -h --help" ;;
-        "generate") words="-m --model -s --size -q --quality -n --count --format --compression --background --moderation --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
-        "edit") words="--mask --input-fidelity -m --model -s --size -q --quality -n --count --format --compression --background --moderation --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
+        "generate") words="-m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
+        "edit") words="--mask --input-fidelity -m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
         "info" | "config list") words="--json -h --help" ;;
         "history") words="-n --limit --search --since --usage --json -h --help" ;;
         "models") words="--all --search --family --json -h --help" ;;

@@ -5,7 +5,7 @@
 
 # The command path on the command line ("config set"), then its arguments, one a line.
 function __deerimg_state
-    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'models/--search' 'models/--family'
+    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/--aspect' 'generate/--resolution' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/--aspect' 'edit/--resolution' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'models/--search' 'models/--family'
     set -l commands '/generate' '/edit' '/info' '/history' '/models' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
     set -l path
     set -l args
@@ -83,7 +83,9 @@ complete -c deerimg -n "__deerimg_at ''" -l install-completion -d 'Install compl
 complete -c deerimg -n "__deerimg_at ''" -l show-completion -d 'Show completion for the current shell, to copy it or customize the installation'
 complete -c deerimg -n "__deerimg_at ''" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'generate'" -s m -l model -x -a '(__deerimg_model_ids)' -d 'Model id'
-complete -c deerimg -n "__deerimg_at 'generate'" -s s -l size -x -d 'WxH (such as 1024x1536) or auto'
+complete -c deerimg -n "__deerimg_at 'generate'" -s s -l size -x -d 'WxH (such as 1024x1536), a tier (2K: Seedream) or auto, as the model\'s family takes it'
+complete -c deerimg -n "__deerimg_at 'generate'" -l aspect -x -d 'W:H, such as 16:9: sent as a size of that shape the model\'s family takes (-s wins)'
+complete -c deerimg -n "__deerimg_at 'generate'" -l resolution -x -a '1K 2K 3K 4K' -d 'One of: 1K, 2K, 3K, 4K: a size tier, sent as the model\'s family takes it (-s wins)'
 complete -c deerimg -n "__deerimg_at 'generate'" -s q -l quality -x -a 'auto low medium high xhigh max standard hd' -d 'One of: auto, low, medium, high, xhigh, max, standard, hd'
 complete -c deerimg -n "__deerimg_at 'generate'" -s n -l count -x -d 'Images per prompt, 1-10'
 complete -c deerimg -n "__deerimg_at 'generate'" -l format -x -a 'png jpeg webp gif svg' -d 'png, jpeg, webp, gif or svg (output_format; gif and svg: GPT image 2.5 and later)'
@@ -113,7 +115,9 @@ complete -c deerimg -n "__deerimg_at 'generate'" -s h -l help -d 'Show this mess
 complete -c deerimg -n "__deerimg_at 'edit'" -l mask -r -F -d 'PNG with an alpha channel, the first image\'s size: transparent pixels mark where to edit'
 complete -c deerimg -n "__deerimg_at 'edit'" -l input-fidelity -x -a 'high low' -d 'One of: high, low: how closely to keep the inputs\' details'
 complete -c deerimg -n "__deerimg_at 'edit'" -s m -l model -x -a '(__deerimg_model_ids)' -d 'Model id'
-complete -c deerimg -n "__deerimg_at 'edit'" -s s -l size -x -d 'WxH (such as 1024x1536) or auto'
+complete -c deerimg -n "__deerimg_at 'edit'" -s s -l size -x -d 'WxH (such as 1024x1536), a tier (2K: Seedream) or auto, as the model\'s family takes it'
+complete -c deerimg -n "__deerimg_at 'edit'" -l aspect -x -d 'W:H, such as 16:9: sent as a size of that shape the model\'s family takes (-s wins)'
+complete -c deerimg -n "__deerimg_at 'edit'" -l resolution -x -a '1K 2K 3K 4K' -d 'One of: 1K, 2K, 3K, 4K: a size tier, sent as the model\'s family takes it (-s wins)'
 complete -c deerimg -n "__deerimg_at 'edit'" -s q -l quality -x -a 'auto low medium high xhigh max standard hd' -d 'One of: auto, low, medium, high, xhigh, max, standard, hd'
 complete -c deerimg -n "__deerimg_at 'edit'" -s n -l count -x -d 'Images per prompt, 1-10'
 complete -c deerimg -n "__deerimg_at 'edit'" -l format -x -a 'png jpeg webp gif svg' -d 'png, jpeg, webp, gif or svg (output_format; gif and svg: GPT image 2.5 and later)'

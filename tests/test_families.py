@@ -269,3 +269,18 @@ def test_a_retired_model_is_sent_with_a_warning_naming_the_date(fake_api, invoke
     assert result.exit_code == 0, result
     assert f"warning: {model} was " in result.stderr and date in result.stderr
     assert len(fake_api.generation_requests()) == 1
+
+
+def test_aspect_and_resolution_flags_reach_each_family_as_its_size(fake_api, invoke) -> None:
+    seedream = invoke("generate", "a fox", "-m", SEEDREAM, "--aspect", "16:9",
+                      "--resolution", "2K", "--dry-run")  # fmt: skip
+    assert seedream.exit_code == 0, seedream
+    assert json.loads(seedream.stdout)["body"]["size"] == "2736x1536"
+    gpt = invoke("generate", "a fox", "--aspect", "16:9", "--dry-run")
+    assert json.loads(gpt.stdout)["body"]["size"] == "1360x768"
+    both = invoke("generate", "a fox", "-s", "1024x1024", "--aspect", "16:9", "--dry-run")
+    assert json.loads(both.stdout)["body"]["size"] == "1024x1024"
+    assert "-s is sent as given" in both.stderr
+    refused = invoke("generate", "a fox", "--aspect", "1:8")
+    assert refused.exit_code == 2 and "GPT image 2 takes no size for --aspect 1:8" in refused.stderr
+    assert fake_api.requests == []

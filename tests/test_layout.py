@@ -51,7 +51,7 @@ def test_image_flags_are_the_commands_own_parameters() -> None:
     # ImageFlags.of(locals()) takes its fields from a command's parameters: a field neither
     # command has would silently keep its default, and a required one both must have.
     from deerimg.cli import images
-    from deerimg.cli.options import ImageFlags
+    from deerimg.cli.flags import ImageFlags
 
     commands = [images.generate, images.edit]
     params = [set(inspect.signature(command).parameters) for command in commands]

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deerimg.cli.app import state
+from deerimg.cli.flags import ImageFlags
 from deerimg.cli.options import (
+    Aspect,
     Background,
     Compression,
     Count,
@@ -18,7 +20,6 @@ from deerimg.cli.options import (
     File,
     Force,
     Format,
-    ImageFlags,
     InputFidelity,
     Jobs,
     Json,
@@ -32,6 +33,7 @@ from deerimg.cli.options import (
     Param,
     Quality,
     Quiet,
+    Resolution,
     ResponseFormat,
     Retries,
     Sidecar,
@@ -61,6 +63,8 @@ def generate(
     ] = None,
     model: Model = None,
     size: Size = None,
+    aspect: Aspect = None,
+    resolution: Resolution = None,
     quality: Quality = None,
     count: Count = None,
     fmt: Format = None,
@@ -111,6 +115,8 @@ def edit(
     input_fidelity: InputFidelity = None,
     model: Model = None,
     size: Size = None,
+    aspect: Aspect = None,
+    resolution: Resolution = None,
     quality: Quality = None,
     count: Count = None,
     fmt: Format = None,
@@ -191,7 +197,11 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
         user=flags.user,
         input_fidelity=flags.input_fidelity,
         params=dict(parse_param(p) for p in flags.param or ()),
+        aspect=flags.aspect,
+        resolution=flags.resolution,
     )
+    if flags.size is not None and (flags.aspect or flags.resolution) and not flags.quiet:
+        warn("-s is sent as given; --aspect and --resolution make a size only without it")
     policy = RunPolicy(
         endpoint=endpoint,
         output=flags.output,

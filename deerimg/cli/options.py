@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -39,8 +38,27 @@ Size = Annotated[
     opt(
         "-s",
         "--size",
-        help="WxH (such as 1024x1536) or auto. Default: config size, else the API's.",
+        help="WxH (such as 1024x1536), a tier (2K: Seedream) or auto, as the model's family "
+        "takes it. Default: config size, else the API's.",
         metavar="WxH",
+    ),
+]
+Aspect = Annotated[
+    str | None,
+    opt(
+        "--aspect",
+        help="W:H, such as 16:9: sent as a size of that shape the model's family takes "
+        "(-s wins). Default: none.",
+        metavar="W:H",
+    ),
+]
+Resolution = Annotated[
+    str | None,
+    opt(
+        "--resolution",
+        help=f"One of: {_values('resolution')}: a size tier, sent as the model's family takes "
+        "it (-s wins). Default: none.",
+        metavar="TIER",
     ),
 ]
 Quality = Annotated[
@@ -246,55 +264,3 @@ InputFidelity = Annotated[
         "Default: not sent (the API's: low).",
     ),
 ]
-
-
-class ImageFlags:
-    """The flags `generate` and `edit` share, and the few only one of them has, typed.
-
-    Built from a command's locals() by ImageFlags.of, which takes its own fields and fails on a
-    missing one: a flag is never looked up by a string key again. A plain class, not a
-    dataclass: making a dataclass of 28 fields costs every start 1.5 ms (`deerimg --help`).
-    """
-
-    model: str | None
-    size: str | None
-    quality: str | None
-    count: int | None
-    fmt: str | None
-    compression: int | None
-    background: str | None
-    moderation: str | None
-    response_format: str | None
-    user: str | None
-    param: list[str] | None
-    output: str | None
-    output_dir: Path | None
-    force: bool
-    skip_existing: bool
-    json_lines: bool
-    quiet: bool
-    no_metadata: bool
-    sidecar: bool
-    no_history: bool
-    file: str | None
-    jobs: int | None
-    fail_fast: bool
-    retries: int | None
-    timeout: float | None
-    dry_run: bool
-    style: str | None  # generate only
-    input_fidelity: str | None  # edit only
-
-    ONLY_ONE = ("style", "input_fidelity")  # the flags only one command has: None in the other
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        return tuple(cls.__annotations__)
-
-    @classmethod
-    def of(cls, values: Mapping[str, Any]) -> ImageFlags:
-        """The record of a command's flags: VALUES is its locals(); a missing flag is a KeyError."""
-        flags = cls()
-        for name in cls.names():
-            setattr(flags, name, values.get(name) if name in cls.ONLY_ONE else values[name])
-        return flags
