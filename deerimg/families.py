@@ -33,7 +33,11 @@ class Family:
     values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     count: str = "n"  # how -n is sent: "n", "max_images" (Seedream's group mode) or "one"
     max_count: int = 10
-    references: int = 0  # reference images it takes (-i), 0: none
+    references: int = 0  # reference images it takes (-i, or edit's images), 0: none
+    # How they go: "edits", as files on POST /v1/images/edits (multipart); "inline", as data URLs
+    # (or the URLs given) in the JSON `image` of POST /v1/images/generations (Seedream)
+    references_as: str = "edits"
+    max_with_outputs: int | None = None  # references + images asked for, at most (Seedream: 15)
     answers: str = "b64_json"  # or "url": downloaded at once
     url_lifetime: str | None = None  # how long an answer's URL lives
     defaults: Mapping[str, Any] = field(default_factory=dict)  # sent unless the user sends them
@@ -82,6 +86,8 @@ def _seedream(name: str, title: str, pattern: str, sizes: Sizes, **more: Any) ->
         count="max_images",  # no `n`: sequential_image_generation "auto" with max_images
         max_count=15,
         references=14,
+        references_as="inline",  # DeerAPI's Seedream page: `image`, data URLs or URLs
+        max_with_outputs=15,
         answers="url",
         url_lifetime="24 h",
         # Upstream stamps a visible "AI生成" watermark unless told not to (research §2.1).
@@ -197,7 +203,8 @@ FAMILIES: tuple[Family, ...] = (
         defaults={"watermark": False},
     ),
 )
-GENERIC = Family("generic", "OpenAI-shaped (not in deerimg's table)", r"")
+# OpenAI-shaped: references go as an edit, as OpenAI's own API takes them.
+GENERIC = Family("generic", "OpenAI-shaped (not in deerimg's table)", r"", references=16)
 
 
 def family_of(model: str) -> Family:

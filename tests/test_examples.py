@@ -11,6 +11,7 @@ examples read are made first: prompts.txt from the README's own `# prompts.txt` 
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shlex
@@ -145,7 +146,7 @@ def command_of(argv: list[str]) -> tuple[_gen.Command, list[str], dict[str, str]
 
 
 def prepare_inputs(command: Command, prompts: str) -> None:
-    """Make the files an example reads: prompt files, and the images that `edit` takes."""
+    """Make the files an example reads: prompt files, the images `edit` takes, -i images."""
     wanted = [command.stdin] if command.stdin else []
     if command.argv[:1] == ["deerimg"]:
         cmd, positional, values = command_of(command.argv[1:])
@@ -159,6 +160,10 @@ def prepare_inputs(command: Command, prompts: str) -> None:
                         from PIL import Image
 
                         Image.new("RGBA", (64, 48)).save(name, format="PNG")
+        for flag, name in itertools.pairwise(command.argv):  # -i, repeatable: every one
+            if flag in ("-i", "--image") and not Path(name).exists():
+                fmt = {".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}.get(Path(name).suffix)
+                Path(name).write_bytes(make_image(fmt or "png", 64, 48))
     else:
         wanted += [word for word in command.argv[1:] if word.endswith(".txt")]
     for name in wanted:

@@ -43,10 +43,15 @@ class ImageFlags:
     dry_run: bool
     aspect: str | None
     resolution: str | None
+    image: list[str] | None  # generate only: -i
     style: str | None  # generate only
     input_fidelity: str | None  # edit only
 
-    ONLY_ONE = ("style", "input_fidelity")  # the flags only one command has: None in the other
+    ONLY_ONE = (
+        "style",
+        "input_fidelity",
+        "image",
+    )  # the flags only one command has: None in the other
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from deerimg.cli.options import (
     File,
     Force,
     Format,
+    Image,
     InputFidelity,
     Jobs,
     Json,
@@ -65,6 +66,7 @@ def generate(
     size: Size = None,
     aspect: Aspect = None,
     resolution: Resolution = None,
+    image: Image = None,
     quality: Quality = None,
     count: Count = None,
     fmt: Format = None,
@@ -97,7 +99,12 @@ def generate(
     """
     flags = ImageFlags.of(locals())
     settings, spec, policy = _request(flags, "generations")
-    raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy))
+    uploads = None
+    if image:
+        from deerimg.jobs.prepare import references_of
+
+        uploads = references_of(image)
+    raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads))
 
 
 def edit(

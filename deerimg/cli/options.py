@@ -52,6 +52,16 @@ Aspect = Annotated[
         metavar="W:H",
     ),
 ]
+Image = Annotated[
+    list[str] | None,
+    opt(
+        "-i",
+        "--image",
+        help="A reference image (PNG, JPEG or WebP file, or a URL), repeatable: sent as the "
+        "model's family takes them (GPT image: an edit; Seedream: data URLs). Default: none.",
+        metavar="PATH|URL",
+    ),
+]
 Resolution = Annotated[
     str | None,
     opt(

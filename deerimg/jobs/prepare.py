@@ -9,23 +9,25 @@ from pathlib import Path
 from typing import Any
 
 from deerimg.errors import DeerimgError, usage_error
+from deerimg.families import family_of
 from deerimg.imaging import inputs
 from deerimg.imaging.formats import IMAGE_EXTS, sniff
 from deerimg.imaging.inputs import InputImage
-from deerimg.jobs import combinations, paths, request
+from deerimg.jobs import combinations, paths, references, request
 from deerimg.jobs.prompts import Job
+from deerimg.jobs.references import Files
 from deerimg.jobs.request import RequestSpec
 from deerimg.values import VALUE_SETS, is_count
-
-Files = tuple[tuple[str, InputImage], ...]  # multipart field name, file
 
 
 @dataclass(slots=True)
 class Uploads:
-    """`edit`'s inputs: the images and mask given on the command line, for every prompt."""
+    """The command line's images: `edit`'s (and its mask), or `generate`'s references (-i)."""
 
     images: tuple[InputImage, ...] = ()
     mask: InputImage | None = None
+    urls: tuple[str, ...] = ()  # -i URLs, passed on as given
+    edit: bool = True  # `edit`: an image is needed, and the first names the default output
 
 
 @dataclass(slots=True)
@@ -33,6 +35,9 @@ class Prepared:
     body: dict[str, Any]
     name: paths.NameInfo
     files: Files = ()
+    endpoint: references.Endpoint = (
+        "generations"  # POST /images/{endpoint}: "edits" when it uploads files
+    )
 
 
 def uploads_of(images: Sequence[str], mask: Path | None) -> Uploads:
@@ -43,6 +48,12 @@ def uploads_of(images: Sequence[str], mask: Path | None) -> Uploads:
     if mask and checked:
         return Uploads(checked, inputs.check_mask(mask, checked[0]))
     return Uploads(checked, inputs.check_image(mask, "mask") if mask else None)
+
+
+def references_of(given: Sequence[str]) -> Uploads:
+    """`generate -i`: reference files checked, URLs kept as given."""
+    refs = references.check_references(given)
+    return Uploads(refs.files, None, refs.urls, edit=False)
 
 
 def check_edit_prompt(prompt: str) -> None:
@@ -71,16 +82,19 @@ def prepare(
     """Each job's body, naming facts and files; refuses bad values before anything is sent."""
     request.check_spec(spec)
     if uploads is not None:
-        for name, how in (("image", "the IMAGE arguments"), ("mask", "--mask")):
-            if name in spec.params:  # it would go as a text field beside the real files
+        for name, how in (("image", "the IMAGE arguments or -i"), ("mask", "--mask")):
+            if name in spec.params:  # it would go beside the real files, or instead of them
                 raise usage_error(f"-p {name}=… is not a file: give it with {how}")
     prepared = []
     for job in jobs:
         overrides = dict(job.overrides)
-        files: Files = ()
+        refs = references.References()
+        mask = None
         stem = None
-        if uploads is not None:
-            files, stem = _job_files(job, overrides, uploads)
+        if uploads is not None or "image" in overrides:
+            refs, mask = _job_images(job, overrides, uploads or Uploads(edit=False))
+            if uploads is not None and uploads.edit:
+                stem = inputs.default_edit_name(refs.files[0]) if refs.files else "edit"
         model = overrides.get("model", spec.model)
         job_spec = replace(spec, model=model) if model != spec.model else spec
         fmt = request.effective_format(job_spec, job.output or output)
@@ -104,15 +118,19 @@ def prepare(
         count = request.count_of(body)
         if not is_count(count):
             raise usage_error(f"n must be a whole number from 1 to 10, not {count!r}")
+        with _on_line(where if "image" in job.overrides or "mask" in job.overrides else ""):
+            placed = references.place(family_of(str(sent_model)), refs, mask, body, count)
         info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem, where)
-        prepared.append(Prepared(body, info, files))
+        prepared.append(Prepared(placed.body, info, placed.files, placed.endpoint))
     return prepared
 
 
-def _job_files(job: Job, overrides: dict[str, Any], uploads: Uploads) -> tuple[Files, str]:
+def _job_images(
+    job: Job, overrides: dict[str, Any], uploads: Uploads
+) -> tuple[references.References, InputImage | None]:
     """The command line's images and mask, or a JSON line's own `image` and `mask`."""
     where = job.where
-    images = uploads.images
+    refs = references.References(uploads.images, uploads.urls)
     mask = uploads.mask
     with _on_line(where):
         if "image" in overrides:
@@ -120,23 +138,24 @@ def _job_files(job: Job, overrides: dict[str, Any], uploads: Uploads) -> tuple[F
             named = [named] if isinstance(named, str) else named
             if not isinstance(named, list) or not all(isinstance(p, str) for p in named):
                 raise usage_error('"image" must be a path or a list of paths')
-            images = inputs.check_images(named)
-            if mask is not None and "mask" not in overrides:
+            if uploads.edit:
+                refs = references.References(inputs.check_images(named))
+            else:
+                refs = references.check_references(named)
+            if mask is not None and "mask" not in overrides and refs.files:
                 # The command line's mask was checked against the command line's first image;
                 # this line sends it with its own.
-                mask = inputs.check_mask(mask.path, images[0])
-        if not images:
+                mask = inputs.check_mask(mask.path, refs.files[0])
+        if uploads.edit and not refs:
             raise usage_error("no image to edit", hint="deerimg edit photo.png 'make it night'")
-        if "mask" in overrides:
+        if uploads.edit and "mask" in overrides:
             named_mask = overrides.pop("mask")
             if not isinstance(named_mask, str):
                 raise usage_error('"mask" must be a path')
-            mask = inputs.check_mask(named_mask, images[0])
-    field = "image[]" if len(images) > 1 else "image"
-    files: Files = tuple((field, image) for image in images)
-    if mask is not None:
-        files += (("mask", mask),)
-    return files, inputs.default_edit_name(images[0])
+            if not refs.files:
+                raise usage_error('"mask" goes with an image file, not a URL')
+            mask = inputs.check_mask(named_mask, refs.files[0])
+    return refs, mask
 
 
 @contextmanager
@@ -157,10 +176,16 @@ def body_to_send(prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
     return prepared.body
 
 
-def dry_run_record(url: str, prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
+def dry_run_record(api_root: str, prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
+    """What --dry-run prints of one request: its URL, body, files and outputs. A file that goes
+    inline (a data URL in the JSON body) is named, not spelled out: it may be megabytes."""
+    url = f"{api_root}/images/{prepared.endpoint}"
     record: dict[str, Any] = {"method": "POST", "url": url, "body": body_to_send(prepared, plan)}
+    how = {"as": "data URL in the JSON body"} if prepared.endpoint == "generations" else {}
     if prepared.files:
-        record["files"] = [{"field": field, **image.describe()} for field, image in prepared.files]
+        record["files"] = [
+            {"field": field, **image.describe(), **how} for field, image in prepared.files
+        ]
     record["outputs"] = [str(t.path) if t.path else "-" for t in plan.targets]
     return record
 

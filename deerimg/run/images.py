@@ -64,10 +64,9 @@ def run_images(
         if retired:  # sent all the same: a gateway may still serve it, or map it to another
             emit(Note(f"{retired}; sent as asked"))
     if policy.dry_run:
-        url = f"{settings.api_root}/images/{policy.endpoint}"
         for p, plan in zip(prepared, plans, strict=True):
             if not plan.skip:
-                emit(DryRun(dry_run_record(url, p, plan)))
+                emit(DryRun(dry_run_record(settings.api_root, p, plan)))
         return ExitCode.OK
     targets = [t.path for plan in plans for t in plan.targets if t.path is not None]
     disk.check_writable(
@@ -110,7 +109,7 @@ def _run(
 ) -> int:
     """Send the tasks still to do; the exit code."""
     tasks = [
-        Task(number, job, body_to_send(p, plan), plan.targets, files=p.files)
+        Task(number, job, body_to_send(p, plan), plan.targets, p.files, p.endpoint)
         for number, (job, p, plan) in enumerate(zip(jobs, prepared, plans, strict=True), start=1)
         if not plan.skip
     ]

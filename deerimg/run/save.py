@@ -57,10 +57,12 @@ def send_task(
     slot = _Slot(slots)
     sending()
     try:
-        if policy.endpoint == "edits":
+        if task.endpoint == "edits":
             result = client.edit(task.body, task.files, on_retry=on_retry, received=slot.release)
         else:
-            result = client.generate(task.body, on_retry=on_retry, received=slot.release)
+            result = client.generate(
+                task.body, task.files, on_retry=on_retry, received=slot.release
+            )
     finally:
         slot.release()
     paid(result)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from deerimg.imaging.inputs import InputImage
 from deerimg.jobs.paths import Target
 from deerimg.jobs.prompts import Job
+from deerimg.jobs.references import Endpoint
 
-Endpoint = Literal["generations", "edits"]  # POST /images/{endpoint}
 COMMAND_OF: dict[Endpoint, str] = {"generations": "generate", "edits": "edit"}
 
 
@@ -22,14 +22,15 @@ class Task:
     job: Job
     body: dict[str, Any]
     targets: tuple[Target, ...]
-    files: tuple[tuple[str, InputImage], ...] = ()  # multipart uploads of an edit
+    files: tuple[tuple[str, InputImage], ...] = ()  # an edit's uploads, or inline references
+    endpoint: Endpoint = "generations"  # where it goes: "edits" when it uploads files
 
 
 @dataclass(slots=True)
 class RunPolicy:
     """How one run of `generate` or `edit` behaves, from its flags and settings."""
 
-    endpoint: Endpoint = "generations"
+    endpoint: Endpoint = "generations"  # the command: generate, or edit (its task may not be)
     output: str | None = None  # -o, as given
     force: bool = False  # --force: explicit targets may be replaced
     skip_existing: bool = False

@@ -17,7 +17,7 @@ from deerimg.events import Retrying
 from deerimg.settings.keys import KEY_RE as _KEY_RE
 from deerimg.settings.resolve import Settings
 from deerimg.wire import proxies, responses, tls
-from deerimg.wire.payload import Uploads, encode
+from deerimg.wire.payload import Uploads, encode, inline
 from deerimg.wire.send import Answer, Fetch, Sender
 
 if TYPE_CHECKING:
@@ -107,12 +107,14 @@ class ApiClient:
     def generate(
         self,
         body: dict[str, Any],
+        files: Uploads = (),
         on_retry: Callable[[Retrying], None] | None = None,
         received: Callable[[], None] | None = None,
     ) -> ApiResult:
-        """POST /images/generations. received() is called once the answer is in, before it is
-        parsed: the runner lets the next request go then (issue 10)."""
-        return self._images("generations", body, (), on_retry, received)
+        """POST /images/generations, FILES inline as data URLs in the JSON `image` (Seedream's
+        references). received() is called once the answer is in, before it is parsed: the
+        runner lets the next request go then (issue 10)."""
+        return self._images("generations", body, files, on_retry, received)
 
     def edit(
         self,
@@ -135,7 +137,8 @@ class ApiClient:
         started = time.monotonic()
         url = f"{self._settings.api_root}/images/{endpoint}"
         headers = self._auth()
-        fetch = Fetch("POST", url, encode(body, files), headers)
+        payload = encode(body, files) if endpoint == "edits" else encode(inline(body, files))
+        fetch = Fetch("POST", url, payload, headers)
         answer = self.sender.send(fetch, on_retry or self._on_retry)
         if received is not None:
             received()

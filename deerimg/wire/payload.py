@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,23 @@ def encode(body: dict[str, Any] | None, uploads: Uploads = ()) -> Payload:
     if uploads:
         return Payload(form=_form_fields(body), uploads=uploads)
     return Payload(content=encode_body(body))
+
+
+def inline(body: dict[str, Any], uploads: Uploads) -> dict[str, Any]:
+    """BODY with each upload as a data URL in its `image`, after any URLs already there: one
+    image as a string, several as a list (as DeerAPI's Seedream page sends them)."""
+    if not uploads:
+        return body
+    given = body.get("image")
+    images = [given] if isinstance(given, str) else list(given or ())
+    for _, image in uploads:
+        with open_upload(image) as handle:
+            try:
+                data = handle.read()
+            except OSError as exc:
+                raise DeerimgError(f"cannot read input {image.path}: {exc.strerror}") from None
+        images.append(f"data:{image.content_type};base64,{base64.b64encode(data).decode()}")
+    return {**body, "image": images[0] if len(images) == 1 else images}
 
 
 def encode_body(body: dict[str, Any]) -> bytes:

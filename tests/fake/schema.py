@@ -192,6 +192,7 @@ def _parse_seedream(body: dict[str, Any], ver: str) -> Generation:
         size, width, height = seedream.size_of(body, ver)
         count = seedream.count_of(body, ver)
         fmt = seedream.format_of(body, ver)
+        seedream.references_of(body, ver, count)
     except seedream.Invalid as invalid:
         raise BadRequest(invalid.message, invalid.param, "InvalidParameter") from None
     response_format = body.get("response_format") or "url"

@@ -9,6 +9,9 @@ Volcengine Ark field table relayed in research/model-families.md §2.1:
   max_images`` 1-15 makes up to that many images (3.0: one).
 - ``response_format`` ``url`` (a link that lives 24 h; upstream's default) or ``b64_json``;
   ``output_format`` jpeg, or png on 5.0 only; ``watermark`` a boolean.
+- ``image``: a string or a list of strings, each an http(s) URL or ``data:image/<fmt>;base64,…``
+  (lower-case format), up to 14 (4.0 and later; 3.0 text-to-image takes none), with references +
+  images asked for at most 15 (the DeerAPI Seedream page, quoted in §2.1: "参考图 + 生成图 ≤ 15").
 - The answer: ``data[].url``/``b64_json`` with ``data[].size``, and ``usage`` of
   ``generated_images``, ``output_tokens``, ``total_tokens`` (no input tokens).
 Errors are Ark's 400 ``InvalidParameter`` objects, relayed as OpenAI-style error bodies.
@@ -79,6 +82,27 @@ def count_of(body: dict[str, Any], ver: str) -> int:
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 15:
         raise Invalid("max_images must be an integer from 1 to 15.", "max_images")
     return count
+
+
+DATA_URL = re.compile(r"data:image/(png|jpeg|webp|bmp|tiff|gif);base64,([A-Za-z0-9+/]+=*)\Z")
+
+
+def references_of(body: dict[str, Any], ver: str, count: int) -> list[str]:
+    """The reference images the body sends; Invalid for a shape or a number Seedream refuses."""
+    given = body.get("image")
+    if given is None:
+        return []
+    refs = [given] if isinstance(given, str) else given
+    if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
+        raise Invalid("The parameter `image` must be a string or an array of strings.", "image")
+    if ver == "3.0" and refs:
+        raise Invalid("The parameter `image` is not supported by this model.", "image")
+    for ref in refs:
+        if not ref.startswith(("http://", "https://")) and DATA_URL.match(ref) is None:
+            raise Invalid("The parameter `image` specified in the request is not valid.", "image")
+    if len(refs) > 14 or len(refs) + count > 15:
+        raise Invalid("The number of reference and generated images exceeds 15.", "image")
+    return refs
 
 
 def format_of(body: dict[str, Any], ver: str) -> str:

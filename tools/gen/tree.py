@@ -98,7 +98,7 @@ def _option_values(param: Any) -> Values:
         return Values("models")
     if param.name.endswith("_dir") or getattr(param.type, "file_okay", True) is False:
         return Values("dirs")
-    if param.name in ("file", "output") or getattr(param.type, "name", "") == "path":
+    if param.name in ("file", "output", "image") or getattr(param.type, "name", "") == "path":
         return Values("files")
     return Values()
 

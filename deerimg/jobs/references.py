@@ -1,0 +1,117 @@
+"""Reference images (-i, or edit's images) placed the way each model's family takes them; pure.
+
+Two ways, from the family table (families.Family.references_as):
+- "edits": files on POST /v1/images/edits, multipart (GPT image, SeedEdit, any model deerimg
+  does not know: OpenAI's own shape);
+- "inline": the JSON `image` of POST /v1/images/generations, each file as a data URL made when
+  the request is sent (wire/payload.py), each URL given as it is (Seedream 4.0 and later:
+  research/model-families.md §2.1, DeerAPI's Seedream page).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from deerimg.errors import usage_error
+from deerimg.families import Family
+from deerimg.imaging.inputs import InputImage, check_image
+
+URL_RE = re.compile(r"(?i)(https?://\S|data:image/)")
+Endpoint = Literal["generations", "edits"]  # POST /images/{endpoint}
+Files = tuple[tuple[str, InputImage], ...]  # multipart field name (or inline key), file
+
+
+def is_url(text: str) -> bool:
+    """An http(s) address or a data URL: passed on as it is, never opened as a file."""
+    return URL_RE.match(text) is not None
+
+
+@dataclass(slots=True)
+class References:
+    """The reference images of one request: local files, and URLs passed on as given."""
+
+    files: tuple[InputImage, ...] = ()
+    urls: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.files) + len(self.urls)
+
+
+def check_references(given: Sequence[str], role: str = "reference image") -> References:
+    """Each -i value: a URL as it is, else a file that must be a PNG, JPEG or WebP image."""
+    urls = tuple(text for text in given if is_url(text))
+    files = tuple(check_image(text, role) for text in given if not is_url(text))
+    return References(files, urls)
+
+
+@dataclass(slots=True)
+class Placed:
+    """Where a request with references goes, what it uploads, and its body."""
+
+    endpoint: Endpoint
+    files: Files
+    body: dict[str, Any]
+
+
+def place(
+    family: Family,
+    refs: References,
+    mask: InputImage | None,
+    body: Mapping[str, Any],
+    count: int,
+) -> Placed:
+    """BODY with REFS (and MASK) as FAMILY takes them; refused before anything is paid for."""
+    if not refs:
+        return Placed("generations", (), dict(body))
+    taken = family.references
+    if taken == 0:
+        raise usage_error(
+            f"{family.title} takes no reference images ({body.get('model')})",
+            hint="choose a model that does, such as gpt-image-2 or doubao-seedream-4-5-251128",
+        )
+    if len(refs) > taken:
+        raise usage_error(
+            f"{family.title} takes at most {taken} reference image{'s' * (taken > 1)}, "
+            f"not {len(refs)}"
+        )
+    if family.references_as == "inline":
+        if mask is not None:
+            raise usage_error(
+                f"{family.title} takes no mask: it changes what the prompt says, not a region",
+                hint="leave out --mask, and say in the prompt what to change",
+            )
+        return _inline(family, refs, body, count)
+    if refs.urls:
+        raise usage_error(
+            f"{family.title} takes reference images as files (an edit), not as URLs: "
+            f"{_short(refs.urls[0])}",
+            hint="download it and give the file instead",
+        )
+    field = "image[]" if len(refs.files) > 1 else "image"
+    files: Files = tuple((field, image) for image in refs.files)
+    if mask is not None:
+        files += (("mask", mask),)
+    return Placed("edits", files, dict(body))
+
+
+def _inline(family: Family, refs: References, body: Mapping[str, Any], count: int) -> Placed:
+    """Seedream's way: URLs in `image` now, files as data URLs when the request is made."""
+    most = family.max_with_outputs
+    if most is not None and len(refs) + count > most:
+        raise usage_error(
+            f"{family.title} makes at most {most} images with its references together: "
+            f"{len(refs)} reference image(s) + {count} asked for",
+            hint=f"ask for at most {most - len(refs)} (-n), or give fewer references",
+        )
+    placed = dict(body)
+    if refs.urls:  # the files join them as data URLs when the request is made
+        placed["image"] = refs.urls[0] if len(refs.urls) == 1 and not refs.files else [*refs.urls]
+    return Placed("generations", tuple(("image", image) for image in refs.files), placed)
+
+
+def _short(url: str) -> str:
+    """A URL for a message: a data URL's bytes or a long signature would fill the screen."""
+    return url if len(url) <= 80 else f"{url[:60]}…"
