@@ -57,7 +57,7 @@ _deerimg_option_kind() {
             "edit/-j" | "edit/--jobs" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
             "history/--limit" | "history/--search" | "history/--since" | "models/--search" | \
             "models/--family") kind="@none" ;;
-        "generate/--resolution" | "edit/--resolution") kind="1K 2K 3K 4K" ;;
+        "generate/--resolution" | "edit/--resolution") kind="512px 1K 2K 3K 4K" ;;
         "generate/-i" | "generate/--image" | "generate/-o" | "generate/--output" | "generate/-f" | \
             "generate/--file" | "edit/--mask" | "edit/-o" | "edit/--output" | "edit/-f" | \
             "edit/--file") kind="@files" ;;

@@ -27,17 +27,21 @@ class Family:
     name: str  # short, lower case: gpt-image, seedream-4.5, generic
     title: str  # as people say it: GPT image, Seedream 4.5
     pattern: str  # a regular expression matched at the start of the lower-cased model id
-    route: str = "images"  # POST /v1/images/generations and /v1/images/edits
+    # "images": POST /v1/images/generations and /edits; "gemini": Google's generateContent
+    route: str = "images"
     sizes: Sizes = field(default_factory=lambda: ANY_SIZE)
     # Allowed values of request fields; a field not named here is sent as typed.
     values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    count: str = "n"  # how -n is sent: "n", "max_images" (Seedream's group mode) or "one"
+    # How -n is sent: "n", "max_images" (Seedream's group mode), "one", or "requests" (one
+    # request an image: Gemini)
+    count: str = "n"
     max_count: int = 10
     references: int = 0  # reference images it takes (-i, or edit's images), 0: none
     # How they go: "edits", as files on POST /v1/images/edits (multipart); "inline", as data URLs
     # (or the URLs given) in the JSON `image` of POST /v1/images/generations (Seedream)
     references_as: str = "edits"
     max_with_outputs: int | None = None  # references + images asked for, at most (Seedream: 15)
+    references_advised: int | None = None  # more work less well: a note past this many
     answers: str = "b64_json"  # or "url": downloaded at once
     url_lifetime: str | None = None  # how long an answer's URL lives
     defaults: Mapping[str, Any] = field(default_factory=dict)  # sent unless the user sends them
@@ -203,6 +207,61 @@ FAMILIES: tuple[Family, ...] = (
         defaults={"watermark": False},
     ),
 )
+GEMINI_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+GEMINI_SIZES = ("512px", "1K", "2K", "4K")  # upper-case K: "2k" is refused (research §2.2)
+
+
+def _gemini(name: str, title: str, pattern: str, **more: Any) -> Family:
+    """A Gemini image model on Google's own endpoint (research/model-families.md §2.2): one
+    image a request, references as inline_data parts, an aspect ratio and an image size."""
+    return Family(
+        name,
+        title,
+        pattern,
+        route="gemini",
+        sizes=Sizes(("auto", *GEMINI_SIZES), free=True),  # WxH: the nearest ratio, said
+        count="requests",
+        references=14,
+        references_as="gemini",
+        **more,
+    )
+
+
+GEMINI = (
+    _gemini(
+        "gemini-3.1",
+        "Gemini 3.1 Flash Image",
+        r"gemini-3\.1-flash-image",
+        values={
+            "aspectRatio": (*GEMINI_RATIOS, "1:4", "4:1", "1:8", "8:1"),
+            "imageSize": GEMINI_SIZES,
+        },
+    ),
+    _gemini(
+        "gemini-3-pro",
+        "Gemini 3 Pro Image",
+        r"gemini-3-pro-image",
+        values={"aspectRatio": GEMINI_RATIOS, "imageSize": GEMINI_SIZES},
+    ),
+    _gemini(
+        "gemini-2.5",
+        "Gemini 2.5 Flash Image",
+        r"gemini-2\.5-flash-image",
+        # "fixed at 1024 px, no imageSize" (DeerAPI); "works best with up to 3 images" (Google)
+        values={"aspectRatio": GEMINI_RATIOS, "imageSize": ()},
+        references_advised=3,
+    ),
+    _gemini(
+        "gemini",
+        "Gemini image",
+        r"gemini-[\w.-]*image",
+        values={
+            "aspectRatio": (*GEMINI_RATIOS, "1:4", "4:1", "1:8", "8:1"),
+            "imageSize": GEMINI_SIZES,
+        },
+    ),
+)
+FAMILIES += GEMINI
 # OpenAI-shaped: references go as an edit, as OpenAI's own API takes them.
 GENERIC = Family("generic", "OpenAI-shaped (not in deerimg's table)", r"", references=16)
 

@@ -18,7 +18,7 @@ VALUE_SETS: dict[str, tuple[str, ...]] = {
     "style": ("vivid", "natural"),
     "response_format": ("url", "b64_json"),
     "input_fidelity": ("high", "low"),
-    "resolution": ("1K", "2K", "3K", "4K"),  # --resolution: a tier, made a size per family
+    "resolution": ("512px", "1K", "2K", "3K", "4K"),  # --resolution: a tier, per family
 }
 # A config default for every run: what every model that takes output_format writes (GIF and SVG
 # are asked for run by run, of the models that make them).

@@ -50,7 +50,8 @@ def test_every_family_has_a_distinct_name_and_says_what_size_it_takes() -> None:
     assert len(names) == len(set(names))
     for family in FAMILIES:
         assert family.sizes.describe()
-        assert family.count in ("n", "max_images", "one")
+        assert family.count in ("n", "max_images", "one", "requests")
+        assert family.route in ("images", "gemini")
 
 
 @pytest.mark.parametrize(
@@ -219,7 +220,7 @@ def test_aspect_a_family_cannot_make_is_refused_and_s_wins() -> None:
         request.build_body(RequestSpec(model="gpt-image-2", aspect="1:8"), "x", None)
     with pytest.raises(DeerimgError, match="expected W:H"):
         request.check_spec(RequestSpec(model="gpt-image-2", aspect="wide"))
-    with pytest.raises(DeerimgError, match="allowed: 1K, 2K, 3K, 4K"):
+    with pytest.raises(DeerimgError, match="allowed: 512px, 1K, 2K, 3K, 4K"):
         request.check_spec(RequestSpec(model="gpt-image-2", resolution="8K"))
     spec = RequestSpec(model="gpt-image-2", size="1024x1024", aspect="16:9")
     assert request.build_body(spec, "x", None)["size"] == "1024x1024"

@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from deerimg.errors import DeerimgError, usage_error
-from deerimg.families import family_of
+from deerimg.families import GENERIC, family_of
 from deerimg.imaging import inputs
 from deerimg.imaging.formats import IMAGE_EXTS, sniff
 from deerimg.imaging.inputs import InputImage
-from deerimg.jobs import combinations, paths, references, request
+from deerimg.jobs import combinations, gemini, paths, references, request
 from deerimg.jobs.prompts import Job
 from deerimg.jobs.references import Files
 from deerimg.jobs.request import RequestSpec
+from deerimg.routes import Endpoint, sent, url_of
 from deerimg.values import VALUE_SETS, is_count
 
 
@@ -35,9 +36,8 @@ class Prepared:
     body: dict[str, Any]
     name: paths.NameInfo
     files: Files = ()
-    endpoint: references.Endpoint = (
-        "generations"  # POST /images/{endpoint}: "edits" when it uploads files
-    )
+    endpoint: Endpoint = "generations"  # "edits" when it uploads files; "gemini": Google's
+    notes: tuple[str, ...] = ()  # what was mapped or left out, said once a run
 
 
 def uploads_of(images: Sequence[str], mask: Path | None) -> Uploads:
@@ -97,32 +97,44 @@ def prepare(
                 stem = inputs.default_edit_name(refs.files[0]) if refs.files else "edit"
         model = overrides.get("model", spec.model)
         job_spec = replace(spec, model=model) if model != spec.model else spec
-        fmt = request.effective_format(job_spec, job.output or output)
         where = job.where
-        # The rules run on what this job sends: a line's "model" or "output_format" can make a
-        # combination the flags alone did not.
-        combinations.check_job(
-            job_spec,
-            overrides,
-            fmt,
-            where=where,
-            format_from_line=job.output is not None
-            and fmt != request.effective_format(job_spec, output),
-        )
-        body = request.build_body(job_spec, job.prompt, fmt, overrides)
+        family = family_of(model) if isinstance(model, str) else GENERIC
+        notes: list[str] = []
+        if family.route == "gemini":  # Google's own body: one image a request
+            body, notes = gemini.gemini_body(job_spec, family, job.prompt, overrides)
+            fmt_final, count = None, overrides.get("n", spec.n or 1)
+        else:
+            body, fmt_final = _images_body(job, job_spec, overrides, output)
+            count = request.count_of(body)
         sent_model = body.get("model")
         if isinstance(sent_model, str) and not sent_model.strip():  # -p model="" as well
             raise usage_error(f"{where}the model is empty: every request names a model")
-        asked = body.get("output_format")
-        fmt_final = asked if asked in VALUE_SETS["output_format"] else fmt
-        count = request.count_of(body)
         if not is_count(count):
             raise usage_error(f"n must be a whole number from 1 to 10, not {count!r}")
         with _on_line(where if "image" in job.overrides or "mask" in job.overrides else ""):
             placed = references.place(family_of(str(sent_model)), refs, mask, body, count)
         info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem, where)
-        prepared.append(Prepared(placed.body, info, placed.files, placed.endpoint))
+        notes += placed.notes
+        prepared.append(Prepared(placed.body, info, placed.files, placed.endpoint, tuple(notes)))
     return prepared
+
+
+def _images_body(
+    job: Job, spec: RequestSpec, overrides: dict[str, Any], output: str | None
+) -> tuple[dict[str, Any], str | None]:
+    """The JSON body of /v1/images/*, checked: the combination rules run on what this job
+    sends, since a line's "model" or "output_format" can make one the flags alone did not."""
+    fmt = request.effective_format(spec, job.output or output)
+    combinations.check_job(
+        spec,
+        overrides,
+        fmt,
+        where=job.where,
+        format_from_line=job.output is not None and fmt != request.effective_format(spec, output),
+    )
+    body = request.build_body(spec, job.prompt, fmt, overrides)
+    asked = body.get("output_format")
+    return body, asked if asked in VALUE_SETS["output_format"] else fmt
 
 
 def _job_images(
@@ -169,24 +181,31 @@ def _on_line(where: str) -> Iterator[None]:
         raise DeerimgError(f"{where}{exc.message}", exc.exit_code, hint=exc.hint) from None
 
 
-def body_to_send(prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
-    """The body to send: with --skip-existing, n is only the images still missing."""
-    if len(plan.targets) < prepared.name.count:
-        return request.with_count(prepared.body, len(plan.targets))
+def body_to_send(prepared: Prepared, targets: Sequence[paths.Target]) -> dict[str, Any]:
+    """The body of the request that makes TARGETS: with --skip-existing, n is only the images
+    still missing (a family that makes one image a request sends one request each)."""
+    if prepared.endpoint != "gemini" and len(targets) < prepared.name.count:
+        return request.with_count(prepared.body, len(targets))
     return prepared.body
 
 
-def dry_run_record(api_root: str, prepared: Prepared, plan: paths.Planned) -> dict[str, Any]:
+INLINE = {"generations": "data URL in the JSON body", "gemini": "inline_data part of contents"}
+
+
+def dry_run_record(
+    api_root: str, prepared: Prepared, targets: Sequence[paths.Target]
+) -> dict[str, Any]:
     """What --dry-run prints of one request: its URL, body, files and outputs. A file that goes
     inline (a data URL in the JSON body) is named, not spelled out: it may be megabytes."""
-    url = f"{api_root}/images/{prepared.endpoint}"
-    record: dict[str, Any] = {"method": "POST", "url": url, "body": body_to_send(prepared, plan)}
-    how = {"as": "data URL in the JSON body"} if prepared.endpoint == "generations" else {}
+    body = body_to_send(prepared, targets)
+    url = url_of(api_root, prepared.endpoint, str(body.get("model")))
+    record: dict[str, Any] = {"method": "POST", "url": url, "body": sent(prepared.endpoint, body)}
+    how = {"as": INLINE[prepared.endpoint]} if prepared.endpoint in INLINE else {}
     if prepared.files:
         record["files"] = [
             {"field": field, **image.describe(), **how} for field, image in prepared.files
         ]
-    record["outputs"] = [str(t.path) if t.path else "-" for t in plan.targets]
+    record["outputs"] = [str(t.path) if t.path else "-" for t in targets]
     return record
 
 

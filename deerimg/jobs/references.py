@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from deerimg.errors import usage_error
 from deerimg.families import Family
 from deerimg.imaging.inputs import InputImage, check_image
+from deerimg.routes import Endpoint
 
 URL_RE = re.compile(r"(?i)(https?://\S|data:image/)")
-Endpoint = Literal["generations", "edits"]  # POST /images/{endpoint}
 Files = tuple[tuple[str, InputImage], ...]  # multipart field name (or inline key), file
 
 
@@ -54,6 +54,7 @@ class Placed:
     endpoint: Endpoint
     files: Files
     body: dict[str, Any]
+    notes: tuple[str, ...] = ()
 
 
 def place(
@@ -65,7 +66,7 @@ def place(
 ) -> Placed:
     """BODY with REFS (and MASK) as FAMILY takes them; refused before anything is paid for."""
     if not refs:
-        return Placed("generations", (), dict(body))
+        return Placed("gemini" if family.route == "gemini" else "generations", (), dict(body))
     taken = family.references
     if taken == 0:
         raise usage_error(
@@ -77,6 +78,8 @@ def place(
             f"{family.title} takes at most {taken} reference image{'s' * (taken > 1)}, "
             f"not {len(refs)}"
         )
+    if family.route == "gemini":
+        return _gemini(family, refs, mask, body)
     if family.references_as == "inline":
         if mask is not None:
             raise usage_error(
@@ -110,6 +113,26 @@ def _inline(family: Family, refs: References, body: Mapping[str, Any], count: in
     if refs.urls:  # the files join them as data URLs when the request is made
         placed["image"] = refs.urls[0] if len(refs.urls) == 1 and not refs.files else [*refs.urls]
     return Placed("generations", tuple(("image", image) for image in refs.files), placed)
+
+
+def _gemini(
+    family: Family, refs: References, mask: InputImage | None, body: Mapping[str, Any]
+) -> Placed:
+    """Gemini's way: each file an inline_data part beside the prompt (added when sent)."""
+    if mask is not None or refs.urls:
+        what = "a mask" if mask is not None else f"image URLs ({_short(refs.urls[0])})"
+        raise usage_error(
+            f"{family.title} takes reference images as files, not {what}",
+            hint="give each image as a file (download a URL first); say in the prompt what to "
+            "change",
+        )
+    advised = family.references_advised
+    notes: tuple[str, ...] = ()
+    if advised is not None and len(refs) > advised:
+        notes = (f"{family.title} works best with at most {advised} reference images; "
+                 f"{len(refs)} are sent",)  # fmt: skip
+    files = tuple(("inline_data", image) for image in refs.files)
+    return Placed("gemini", files, dict(body), notes)
 
 
 def _short(url: str) -> str:

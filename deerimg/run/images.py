@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from deerimg.events import DryRun, Event, Finished, Note, Starting, Summary
 from deerimg.families import family_of
 from deerimg.imaging import writer
 from deerimg.jobs import disk, paths
+from deerimg.jobs.paths import Target
 from deerimg.jobs.prepare import (
     Prepared,
     Uploads,
@@ -63,10 +64,11 @@ def run_images(
         retired = family_of(model).retired
         if retired:  # sent all the same: a gateway may still serve it, or map it to another
             emit(Note(f"{retired}; sent as asked"))
+    for note in dict.fromkeys(note for p in prepared for note in p.notes):
+        emit(Note(note))
     if policy.dry_run:
-        for p, plan in zip(prepared, plans, strict=True):
-            if not plan.skip:
-                emit(DryRun(dry_run_record(settings.api_root, p, plan)))
+        for _job, p, made in _requests(jobs, prepared, plans):
+            emit(DryRun(dry_run_record(settings.api_root, p, made)))
         return ExitCode.OK
     targets = [t.path for plan in plans for t in plan.targets if t.path is not None]
     disk.check_writable(
@@ -74,6 +76,20 @@ def run_images(
     )
     _clear_what_runs_left(plans, targets, started, emit, skip_existing=policy.skip_existing)
     return _run(settings, spec, jobs, prepared, plans, policy, emit)
+
+
+def _requests(
+    jobs: Sequence[Job], prepared: Sequence[Prepared], plans: Sequence[paths.Planned]
+) -> Iterator[tuple[Job, Prepared, tuple[Target, ...]]]:
+    """Each request still to send, and the images it makes: one a request where the family
+    makes one image a request (Gemini: -n 3 is three requests), else all of its prompt's."""
+    for job, p, plan in zip(jobs, prepared, plans, strict=True):
+        if plan.skip:
+            continue
+        if family_of(str(p.body.get("model"))).count == "requests":
+            yield from ((job, p, (target,)) for target in plan.targets)
+        else:
+            yield job, p, plan.targets
 
 
 def _clear_what_runs_left(
@@ -109,9 +125,8 @@ def _run(
 ) -> int:
     """Send the tasks still to do; the exit code."""
     tasks = [
-        Task(number, job, body_to_send(p, plan), plan.targets, p.files, p.endpoint)
-        for number, (job, p, plan) in enumerate(zip(jobs, prepared, plans, strict=True), start=1)
-        if not plan.skip
+        Task(number, job, body_to_send(p, targets), targets, p.files, p.endpoint)
+        for number, (job, p, targets) in enumerate(_requests(jobs, prepared, plans), start=1)
     ]
     skipped = len(plans) - len(tasks)
     if not tasks:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from deerimg import history
 from deerimg.errors import DeerimgError
 from deerimg.events import Saved
+from deerimg.routes import recorded
 from deerimg.run.tasks import RunPolicy, Task
 from deerimg.wire.client import ApiResult
 
@@ -30,7 +31,8 @@ class Ledger:
         if not self._policy.history or self._broken:
             return
         result = answered[0] if answered else None
-        fields = {k: v for k, v in task.body.items() if k != "prompt"}
+        body = recorded(task.endpoint, task.body, task.job.prompt)
+        fields = {k: v for k, v in body.items() if k != "prompt"}
         if task.files:
             fields["files"] = [str(image.path) for _, image in task.files]
         entry = history.build_entry(

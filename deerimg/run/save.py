@@ -15,6 +15,7 @@ from deerimg.imaging.containers import has_c2pa
 from deerimg.imaging.formats import EXTENSION, format_of_name, sniff_any
 from deerimg.jobs import request
 from deerimg.jobs.paths import Target, extra_name, final_paths
+from deerimg.routes import recorded
 from deerimg.run.tasks import RunPolicy, Task
 from deerimg.wire.client import ApiClient, ApiResult
 from deerimg.wire.responses import server_text
@@ -59,6 +60,8 @@ def send_task(
     try:
         if task.endpoint == "edits":
             result = client.edit(task.body, task.files, on_retry=on_retry, received=slot.release)
+        elif task.endpoint == "gemini":
+            result = client.gemini(task.body, task.files, on_retry=on_retry, received=slot.release)
         else:
             result = client.generate(
                 task.body, task.files, on_retry=on_retry, received=slot.release
@@ -149,7 +152,7 @@ def save_image(
     embedded = None
     if policy.metadata or policy.sidecar:
         made = provenance.build_record(
-            task.body,
+            recorded(task.endpoint, task.body, task.job.prompt),
             revised_prompt=revised,
             request_id=result.request_id,
             reported=result.fields,

@@ -9,7 +9,7 @@ from typing import Any
 from deerimg.imaging.inputs import InputImage
 from deerimg.jobs.paths import Target
 from deerimg.jobs.prompts import Job
-from deerimg.jobs.references import Endpoint
+from deerimg.routes import Endpoint
 
 COMMAND_OF: dict[Endpoint, str] = {"generations": "generate", "edits": "edit"}
 

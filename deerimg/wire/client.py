@@ -14,9 +14,10 @@ from urllib.parse import urljoin, urlsplit
 from deerimg import __version__
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.events import Retrying
+from deerimg.routes import Endpoint, sent, url_of
 from deerimg.settings.keys import KEY_RE as _KEY_RE
 from deerimg.settings.resolve import Settings
-from deerimg.wire import proxies, responses, tls
+from deerimg.wire import gemini, proxies, responses, tls
 from deerimg.wire.payload import Uploads, encode, inline
 from deerimg.wire.send import Answer, Fetch, Sender
 
@@ -126,16 +127,38 @@ class ApiClient:
         """POST /images/edits as multipart: the body's fields as text, each file as a part."""
         return self._images("edits", body, files, on_retry, received)
 
+    def gemini(
+        self,
+        body: dict[str, Any],
+        files: Uploads = (),
+        on_retry: Callable[[Retrying], None] | None = None,
+        received: Callable[[], None] | None = None,
+    ) -> ApiResult:
+        """POST Google's generateContent for BODY's model, FILES as inline_data parts; the
+        answer read in the images endpoints' terms (wire/gemini.py)."""
+        started = time.monotonic()
+        url = url_of(self._settings.api_root, "gemini", str(body.get("model")))
+        payload = encode(gemini.with_inline_data(sent("gemini", body), files))
+        answer = self.sender.send(
+            Fetch("POST", url, payload, self._auth()), on_retry or self._on_retry
+        )
+        if received is not None:
+            received()
+        _refuse_redirect(answer.response)
+        request_id = responses.request_id_of(answer.response)
+        items, usage = gemini.images_of(_json(answer, request_id), request_id)
+        return ApiResult(items, usage or None, request_id, time.monotonic() - started, {})
+
     def _images(
         self,
-        endpoint: str,
+        endpoint: Endpoint,
         body: dict[str, Any],
         files: Uploads,
         on_retry: Callable[[Retrying], None] | None,
         received: Callable[[], None] | None = None,
     ) -> ApiResult:
         started = time.monotonic()
-        url = f"{self._settings.api_root}/images/{endpoint}"
+        url = url_of(self._settings.api_root, endpoint, str(body.get("model")))
         headers = self._auth()
         payload = encode(body, files) if endpoint == "edits" else encode(inline(body, files))
         fetch = Fetch("POST", url, payload, headers)

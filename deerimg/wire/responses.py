@@ -57,6 +57,8 @@ def _error_fields(body: bytes | bytearray) -> tuple[str | None, str | None]:
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict):
         code = error.get("code") or error.get("type")
+        if not isinstance(code, str) and isinstance(error.get("status"), str):
+            code = error["status"]  # Google's shape: {"code": 400, "status": "INVALID_ARGUMENT"}
         return str(error.get("message") or "error"), (str(code) if code else None)
     if isinstance(error, str):
         return error, None
