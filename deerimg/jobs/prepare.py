@@ -13,6 +13,7 @@ from deerimg.imaging import inputs
 from deerimg.imaging.formats import IMAGE_EXTS, sniff
 from deerimg.imaging.inputs import InputImage
 from deerimg.jobs import combinations, paths, request
+from deerimg.jobs.models import check_models
 from deerimg.jobs.prompts import Job
 from deerimg.jobs.request import RequestSpec
 from deerimg.values import VALUE_SETS, is_count
@@ -69,7 +70,7 @@ def prepare(
     spec: RequestSpec, jobs: Sequence[Job], output: str | None, uploads: Uploads | None = None
 ) -> list[Prepared]:
     """Each job's body, naming facts and files; refuses bad values before anything is sent."""
-    request.check_spec(spec)
+    check_models(spec, jobs)
     if uploads is not None:
         for name, how in (("image", "the IMAGE arguments"), ("mask", "--mask")):
             if name in spec.params:  # it would go as a text field beside the real files
@@ -81,7 +82,7 @@ def prepare(
         stem = None
         if uploads is not None:
             files, stem = _job_files(job, overrides, uploads)
-        model = overrides.get("model", spec.model)
+        model = overrides.get("model", job.model or spec.model)
         job_spec = replace(spec, model=model) if model != spec.model else spec
         fmt = request.effective_format(job_spec, job.output or output)
         where = job.where
@@ -105,6 +106,7 @@ def prepare(
         if not is_count(count):
             raise usage_error(f"n must be a whole number from 1 to 10, not {count!r}")
         info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem, where)
+        info.on_each_model = job.model is not None  # one of several -m: names get the model
         prepared.append(Prepared(body, info, files))
     return prepared
 
