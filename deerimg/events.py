@@ -102,6 +102,7 @@ class Failed:
     prompt: str
     where: str
     error: DeerimgError
+    model: str | None = None  # the model it was sent to, for --json
 
 
 @dataclass(slots=True)
@@ -110,6 +111,7 @@ class NotRun:
 
     prompt: str
     reason: str
+    model: str | None = None
 
 
 @dataclass(slots=True)
@@ -144,6 +146,8 @@ class Summary:
     interrupted: bool = False
     stopped_by: int | None = None  # the signal that interrupted the run: SIGINT, SIGTERM, SIGHUP
     fatal: DeerimgError | None = None
+    # With several -m (issue 17): model → {"saved": images, "failed": prompts, "skipped": …}.
+    models: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -154,6 +158,11 @@ class Summary:
         if self.fatal is not None:
             return self.fatal.exit_code
         return ExitCode.FAILURE if self.failed or self.not_run else ExitCode.OK
+
+    def tally(self, model: str, what: str, count: int = 1) -> None:
+        """Count COUNT of WHAT (saved, failed, skipped) for MODEL in the per-model breakdown."""
+        counts = self.models.setdefault(model, {"saved": 0, "failed": 0, "skipped": 0})
+        counts[what] += count
 
     def add_usage(self, usage: dict[str, Any] | None) -> None:
         given_in, given_out, total = token_counts(usage)

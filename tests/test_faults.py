@@ -397,6 +397,7 @@ def test_json_record_of_a_failed_prompt(fake_api: FakeDeerAPI, invoke: Any) -> N
     record = json.loads(outcome.stdout)
     assert record == {
         "prompt": "a paper boat",
+        "model": "gpt-image-2",  # the model it was sent to (issue 17: several -m)
         "error": {
             "status": 503,
             "message": "The service is temporarily overloaded.",

@@ -28,7 +28,7 @@ from deerimg import values
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.imaging import images, writer
 from deerimg.imaging.formats import sniff
-from deerimg.jobs import paths, prompts, request
+from deerimg.jobs import names, paths, prompts, request
 from deerimg.jobs.request import RequestSpec
 from deerimg.settings import file, keys
 from deerimg.wire import retry
@@ -228,11 +228,11 @@ def test_non_finite_param_is_never_sent(fake_api: FakeDeerAPI, invoke: Any, valu
 @PROPERTY
 @given(st.text(max_size=200))
 def test_slug_is_safe_for_any_prompt(prompt: str) -> None:
-    slug = paths.slugify(prompt)
+    slug = names.slugify(prompt)
     assert SLUG_RE.fullmatch(slug), slug
-    assert 0 < len(slug) <= paths.SLUG_MAX
-    assert slug not in paths.RESERVED
-    assert paths.slugify(slug) == slug
+    assert 0 < len(slug) <= names.SLUG_MAX
+    assert slug not in names.RESERVED
+    assert names.slugify(slug) == slug
 
 
 @pytest.mark.parametrize(
@@ -249,7 +249,7 @@ def test_slug_is_safe_for_any_prompt(prompt: str) -> None:
     ],
 )
 def test_slug_examples(prompt: str, slug: str) -> None:
-    assert paths.slugify(prompt) == slug
+    assert names.slugify(prompt) == slug
 
 
 templates = st.sampled_from(
@@ -283,7 +283,7 @@ def test_planned_names_stay_inside_the_output_folder(
             # The template may name a sub-folder ({model}/…), never a way out of the folder.
             assert path.resolve().is_relative_to(out.resolve()), path
             assert path.name and not path.name.startswith(".")
-            assert path.stem.lower() not in paths.RESERVED
+            assert path.stem.lower() not in names.RESERVED
             assert "/" not in path.name and "\x00" not in str(path)
 
 
@@ -304,7 +304,7 @@ def test_model_placeholder_is_never_a_reserved_name(model: str, tmp_path: Path) 
     (plan,) = paths.plan([paths.NameInfo("boat", 1, model, "png", None)], "{model}.png", tmp_path)
     path = plan.targets[0].path
     assert path is not None
-    assert path.stem.lower() not in paths.RESERVED
+    assert path.stem.lower() not in names.RESERVED
 
 
 # -- size and quality -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ class ImageFlags:
     dataclass: making a dataclass of 28 fields costs every start 1.5 ms (`deerimg --help`).
     """
 
-    model: str | None
+    model: list[str] | None  # -m, repeatable (issue 17)
     size: str | None
     quality: str | None
     count: int | None

@@ -169,14 +169,16 @@ def edit(
 
 def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, RequestSpec, RunPolicy]":
     """Flags → settings (flag > env > config > default), the request spec and the run policy."""
+    from deerimg.jobs.models import repeated
     from deerimg.jobs.request import RequestSpec, parse_param
     from deerimg.report.terminal import warn
     from deerimg.run.tasks import RunPolicy
     from deerimg.settings.resolve import resolve_settings
 
+    models = flags.model or []  # several -m replace the config's one model
     settings = resolve_settings(
         {
-            "model": flags.model,
+            "model": models[0] if models else None,
             "size": flags.size,
             "quality": flags.quality,
             "format": flags.fmt,
@@ -189,6 +191,8 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
     if not flags.quiet:  # --quiet: errors only, the config's warnings included
         for warning in settings.warnings:
             warn(warning)
+        for model in repeated(models):
+            warn(f"-m {model} is given more than once; it runs once")
     spec = RequestSpec(
         model=settings.model,
         n=flags.count,
@@ -227,11 +231,13 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
 
 
 def _jobs(prompt: str | None, flags: ImageFlags) -> "list[Job]":
-    """The run's prompts: the argument, a file, or standard input."""
+    """The run's prompts: the argument, a file, or standard input; each on each -m model."""
+    from deerimg.jobs.models import on_models
     from deerimg.jobs.prompts import read_jobs
     from deerimg.report import terminal
 
-    return read_jobs(prompt, flags.file, sys.stdin, terminal.stdin_is_terminal(), terminal.note)
+    jobs = read_jobs(prompt, flags.file, sys.stdin, terminal.stdin_is_terminal(), terminal.note)
+    return on_models(jobs, flags.model or [])
 
 
 def _run(

@@ -31,7 +31,13 @@ def opt(
 
 # The options `generate` and `edit` share, defined once.
 Model = Annotated[
-    str | None, opt("-m", "--model", help="Model id. Default: gpt-image-2, or config model.")
+    list[str] | None,
+    opt(
+        "-m",
+        "--model",
+        help="Model id; repeatable: each prompt runs on each model, in the order given. "
+        "Default: gpt-image-2, or config model.",
+    ),
 ]
 Size = Annotated[
     str | None,

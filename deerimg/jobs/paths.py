@@ -1,9 +1,7 @@
-"""Every target planned before any request: placeholders, slugs, -2/-3, --force, --skip-existing."""
+"""Every target planned before any request: names filled in, -2/-3, --force, --skip-existing."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,10 +12,7 @@ from deerimg.imaging.formats import EXTENSION, IMAGE_EXTS
 from deerimg.imaging.provenance import sidecar_path
 from deerimg.imaging.writer import numbered
 from deerimg.jobs import disk, outputs
-from deerimg.jobs.outputs import has_placeholder
-
-SLUG_MAX = 48
-RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+from deerimg.jobs.names import render, safe_model, slugify, told_apart
 
 
 @dataclass(slots=True)
@@ -52,36 +47,17 @@ class NameInfo:
     output: str | None  # a JSON line's own "output"
     stem: str | None = None  # the default name's stem instead of the slug (edit: photo-edit)
     where: str = ""  # "prompts.txt line 3: " for a prompt from a file's line, else ""
+    on_each_model: bool = False  # the prompt runs on each of several -m models (issue 17)
 
 
-def slugify(text: str) -> str:
-    """Lower-case ASCII words joined by dashes, at most 48 characters, never empty or reserved."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    slug = slug[:SLUG_MAX].rstrip("-") or "image"
-    if slug in RESERVED:
-        slug = f"{slug}-image"
-    return slug
-
-
-def _safe_model(model: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip(".-") or "model"
-    # Windows reserves NUL, CON, … before any extension: NUL.png is the null device.
-    return f"{name}-model" if name.split(".")[0].lower() in RESERVED else name
-
-
-def render(template: str, values: dict[str, str]) -> str:
-    for key, value in values.items():
-        template = template.replace("{" + key + "}", value)
-    return template
-
-
-def _numbered(template: str, placeholder: str) -> str:
-    """out.jpg → out-{index}.jpg: the number goes before the extension."""
-    path = Path(template)
-    suffix = path.suffix if path.suffix.lower() in IMAGE_EXTS else ""
-    stem = template[: len(template) - len(suffix)] if suffix else template
-    return f"{stem}-{placeholder}{suffix}"
+def _crowded(infos: Sequence[NameInfo], several: bool) -> bool:
+    """-o names more than one image of one model: with several models, -o gets the model, and
+    then images of one model still share the name; with one, any two images do."""
+    made: dict[str | None, int] = {}
+    for info in infos:
+        key = info.model if several else None
+        made[key] = made.get(key, 0) + info.count
+    return max(made.values(), default=0) > 1
 
 
 def _explicit(path: Path, fmt_ext: str) -> Target:
@@ -112,6 +88,8 @@ def plan(
             raise usage_error(f"-o - writes one image to standard output; this run makes {total}")
         return [Planned((Target(None, explicit=True),))]
     stamp = {"date": now.strftime("%Y%m%d"), "time": now.strftime("%H%M%S")}
+    several = any(info.on_each_model for info in infos)  # -m given more than once
+    crowded = _crowded(infos, several)
     index = 0
     wanted: list[list[Target]] = []
     if output is not None:
@@ -129,21 +107,22 @@ def plan(
                 "index": str(index),
                 "n": str(n),
                 "slug": slug,
-                "model": _safe_model(info.model),
+                "model": safe_model(info.model),
                 "ext": ext,
                 **stamp,
             }
             template = info.output or output
+            by_model = info.on_each_model if info.output else several
             if template is not None:
-                if not has_placeholder(template) and (
-                    total > 1 if not info.output else info.count > 1
-                ):
-                    template = _numbered(template, "{n}" if info.output else "{index}")
+                shared = crowded if not info.output else info.count > 1
+                placeholder = ("{n}" if info.output else "{index}") if shared else None
+                template = told_apart(template, by_model, placeholder)
                 where = f'{info.where}"output" ' if info.output else "-o "
                 path = outputs.rendered(render(template, values), where, output_dir, info.output)
                 target = _explicit(path, ext)
             else:
                 base = info.stem or slug
+                base = f"{base}-{values['model']}" if by_model else base
                 name = f"{base}.{ext}" if info.count == 1 else f"{base}-{n}.{ext}"
                 target = Target(output_dir / name)
             targets.append(target)

@@ -14,6 +14,7 @@ from deerimg.imaging import inputs
 from deerimg.imaging.formats import IMAGE_EXTS, sniff
 from deerimg.imaging.inputs import InputImage
 from deerimg.jobs import combinations, gemini, paths, references, request
+from deerimg.jobs.models import check_models
 from deerimg.jobs.prompts import Job
 from deerimg.jobs.references import Files
 from deerimg.jobs.request import RequestSpec
@@ -43,7 +44,7 @@ class Prepared:
 def uploads_of(images: Sequence[str], mask: Path | None) -> Uploads:
     """The command line's images, checked, and its mask: checked against the first image, or,
     when every JSON line names its own images, checked alone now and against each line's first
-    image as the line is prepared (_job_files)."""
+    image as the line is prepared (_job_images)."""
     checked = inputs.check_images(list(images)) if images else ()
     if mask and checked:
         return Uploads(checked, inputs.check_mask(mask, checked[0]))
@@ -80,7 +81,7 @@ def prepare(
     spec: RequestSpec, jobs: Sequence[Job], output: str | None, uploads: Uploads | None = None
 ) -> list[Prepared]:
     """Each job's body, naming facts and files; refuses bad values before anything is sent."""
-    request.check_spec(spec)
+    check_models(spec, jobs)
     if uploads is not None:
         for name, how in (("image", "the IMAGE arguments or -i"), ("mask", "--mask")):
             if name in spec.params:  # it would go beside the real files, or instead of them
@@ -95,7 +96,7 @@ def prepare(
             refs, mask = _job_images(job, overrides, uploads or Uploads(edit=False))
             if uploads is not None and uploads.edit:
                 stem = inputs.default_edit_name(refs.files[0]) if refs.files else "edit"
-        model = overrides.get("model", spec.model)
+        model = overrides.get("model", job.model or spec.model)
         job_spec = replace(spec, model=model) if model != spec.model else spec
         where = job.where
         family = family_of(model) if isinstance(model, str) else GENERIC
@@ -114,6 +115,7 @@ def prepare(
         with _on_line(where if "image" in job.overrides or "mask" in job.overrides else ""):
             placed = references.place(family_of(str(sent_model)), refs, mask, body, count)
         info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem, where)
+        info.on_each_model = job.model is not None  # one of several -m: names get the model
         notes += placed.notes
         prepared.append(Prepared(placed.body, info, placed.files, placed.endpoint, tuple(notes)))
     return prepared

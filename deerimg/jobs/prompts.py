@@ -21,11 +21,18 @@ class Job:
     output: str | None = None  # a JSON line's "output"
     line: int | None = None  # where it came from, for messages
     source: str | None = None
+    model: str | None = None  # the -m it runs on, when several are given (jobs/models.py)
 
     @property
     def where(self) -> str:
-        """'prompts.txt line 3: ' for a prompt from a file's line, leading its messages; else ''."""
-        return f"{self.source} line {self.line}: " if self.line is not None else ""
+        """'prompts.txt line 3: ' for a prompt from a file's line, leading its messages; else ''.
+
+        On one of several models, the model too: 'prompts.txt line 3, model dall-e-3: '.
+        """
+        line = f"{self.source} line {self.line}" if self.line is not None else ""
+        model = f"model {self.model}" if self.model is not None else ""
+        where = ", ".join(part for part in (line, model) if part)
+        return f"{where}: " if where else ""
 
 
 # A line ends at \n, \r\n or \r. str.splitlines() also breaks at U+2028, U+2029, U+0085, \x0b,

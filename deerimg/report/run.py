@@ -182,7 +182,7 @@ class Report:
             if self.json_lines:  # a script that re-runs what has an "error" gets these too
                 error = {"status": None, "message": event.reason, "code": "not_run",
                          "request_id": None}  # fmt: skip
-                self._data(json.dumps({"prompt": event.prompt, "error": error}, ensure_ascii=False))
+                self._failure_record(event.prompt, event.model, error)
         elif isinstance(event, Note):
             self.warn(event.text)
         elif isinstance(event, Starting):
@@ -208,8 +208,12 @@ class Report:
                 traceback.print_exception(event.error, file=self.stderr)
         self.error(event.error, event.where)
         if self.json_lines:
-            record = {"prompt": event.prompt, "error": event.error.as_dict()}
-            self._data(json.dumps(record, ensure_ascii=False))
+            self._failure_record(event.prompt, event.model, event.error.as_dict())
+
+    def _failure_record(self, prompt: str, model: str | None, error: dict[str, Any]) -> None:
+        """A failed (or not run) prompt's --json record: its prompt, model and error."""
+        record = {"prompt": prompt, **({"model": model} if model is not None else {})}
+        self._data(json.dumps({**record, "error": error}, ensure_ascii=False))
 
     def _saved(self, event: Saved) -> None:
         record = event.record
@@ -254,9 +258,7 @@ class Report:
         self.stop()
         if not (self._batch or summary.interrupted or summary.skipped):
             return
-        parts = [f"{summary.images} image{'s' if summary.images != 1 else ''} saved"]
-        if summary.failed:
-            parts.append(f"{summary.failed} prompt{'s' if summary.failed != 1 else ''} failed")
+        parts = _saved_and_failed(summary.images, summary.failed)
         if summary.skipped:
             parts.append(f"{summary.skipped} skipped (already there)")
         if summary.not_run:
@@ -267,3 +269,21 @@ class Report:
         text += f"total {tokens['total']:,}; {summary.elapsed:.1f} s"
         head = "interrupted: " if summary.interrupted else "done: "
         self._say(head + text, SUMMARY)
+        for model, counts in summary.models.items():  # several -m: each model's share
+            self._say(f"  {model}: {_counts(counts)}", SUMMARY)
+
+
+def _saved_and_failed(saved: int, failed: int) -> list[str]:
+    """['3 images saved', '1 prompt failed']: the failed only when some did."""
+    parts = [f"{saved} image{'s' if saved != 1 else ''} saved"]
+    if failed:
+        parts.append(f"{failed} prompt{'s' if failed != 1 else ''} failed")
+    return parts
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """'3 images saved, 1 prompt failed, 2 skipped': one model's line of the summary."""
+    parts = _saved_and_failed(counts["saved"], counts["failed"])
+    if counts["skipped"]:
+        parts.append(f"{counts['skipped']} skipped")
+    return ", ".join(parts)

@@ -129,15 +129,31 @@ def _run(
         for number, (job, p, targets) in enumerate(_requests(jobs, prepared, plans), start=1)
     ]
     skipped = len(plans) - len(tasks)
+    by_model = any(job.model is not None for job in jobs)  # -m given more than once
     if not tasks:
-        emit(Finished(Summary(prompts=skipped, skipped=skipped)))
-        return ExitCode.OK
-    emit(Starting(len(tasks), tasks[0].job.prompt, spec.model))
-    planned = frozenset(
-        path for plan in plans for t in plan.targets for path in paths.final_paths(t)
-    )
-    summary = runner.run(
-        tasks, settings, emit, policy=replace(policy, planned=planned), skipped=skipped
-    )
+        summary = Summary(prompts=skipped, skipped=skipped)
+    else:
+        models = ", ".join(dict.fromkeys(task.job.model or spec.model for task in tasks))
+        emit(Starting(len(tasks), tasks[0].job.prompt, models))
+        planned = frozenset(
+            path for plan in plans for t in plan.targets for path in paths.final_paths(t)
+        )
+        policy = replace(policy, planned=planned, by_model=by_model)
+        summary = runner.run(tasks, settings, emit, policy=policy, skipped=skipped)
+    if by_model:
+        _count_per_model(summary, prepared, plans)
     emit(Finished(summary))
     return summary.exit_code
+
+
+def _count_per_model(
+    summary: Summary, prepared: Sequence[Prepared], plans: Sequence[paths.Planned]
+) -> None:
+    """With several -m: each model's images saved, prompts failed and skipped, in run order."""
+    counted = summary.models
+    summary.models = {}
+    for p, plan in zip(prepared, plans, strict=True):
+        model = str(p.body.get("model"))
+        summary.tally(model, "skipped", int(plan.skip))
+        for what, count in counted.pop(model, {}).items():
+            summary.tally(model, what, count)

@@ -76,6 +76,8 @@ def run(
             for event in sending:
                 with lock:
                     summary.images += 1
+                    if policy.by_model:
+                        summary.tally(task.model, "saved")
                 saved.append(event)
                 emit(event)
         except Cancelled:
@@ -106,7 +108,9 @@ def run(
             return
         ended.add(task.number)
         summary.failed += 1
-        emit(Failed(task.job.prompt, task.job.where, error))
+        if policy.by_model:
+            summary.tally(task.model, "failed")
+        emit(Failed(task.job.prompt, task.job.where, error, task.model))
         if error.exit_code == ExitCode.CONFIG:
             summary.fatal = error  # a bad key fails every prompt alike: stop the run
         if error.exit_code == ExitCode.CONFIG or fail_fast:
@@ -154,7 +158,7 @@ def run(
             else "not run: --fail-fast stopped the run"
         )
         for task in not_run:
-            emit(NotRun(task.job.prompt, reason))
+            emit(NotRun(task.job.prompt, reason, task.model))
     return summary
 
 

@@ -25,6 +25,10 @@ class Task:
     files: tuple[tuple[str, InputImage], ...] = ()  # an edit's uploads, or inline references
     endpoint: Endpoint = "generations"  # where it goes: "edits" when it uploads files
 
+    @property
+    def model(self) -> str:
+        return str(self.body.get("model"))
+
 
 @dataclass(slots=True)
 class RunPolicy:
@@ -45,6 +49,7 @@ class RunPolicy:
     # Every path the run's prompts may end at, skipped ones too: an image beyond those asked for
     # is kept under none of them, or a --skip-existing re-run would take it for that prompt's.
     planned: frozenset[Path] = frozenset()
+    by_model: bool = False  # -m given more than once: the summary counts per model (issue 17)
 
     @property
     def command(self) -> str:
