@@ -22,10 +22,11 @@ Files = tuple[tuple[str, InputImage], ...]  # multipart field name, file
 
 @dataclass(slots=True)
 class Uploads:
-    """`edit`'s inputs: the images and mask given on the command line, for every prompt."""
+    """`edit`'s inputs: the images, mask and markup given on the command line, for every prompt."""
 
     images: tuple[InputImage, ...] = ()
     mask: InputImage | None = None
+    markup: InputImage | None = None
 
 
 @dataclass(slots=True)
@@ -35,14 +36,20 @@ class Prepared:
     files: Files = ()
 
 
-def uploads_of(images: Sequence[str], mask: Path | None) -> Uploads:
-    """The command line's images, checked, and its mask: checked against the first image, or,
-    when every JSON line names its own images, checked alone now and against each line's first
-    image as the line is prepared (_job_files)."""
+def uploads_of(images: Sequence[str], mask: Path | None, markup: Path | None = None) -> Uploads:
+    """The command line's images, checked, and its mask and markup: checked against the first
+    image, or, when every JSON line names its own images, checked alone now and against each
+    line's first image as the line is prepared (_job_files)."""
     checked = inputs.check_images(list(images)) if images else ()
-    if mask and checked:
-        return Uploads(checked, inputs.check_mask(mask, checked[0]))
-    return Uploads(checked, inputs.check_image(mask, "mask") if mask else None)
+
+    def overlay(path: Path | None, role: str) -> InputImage | None:
+        if path is None:
+            return None
+        return (
+            inputs.check_mask(path, checked[0], role) if checked else inputs.check_image(path, role)
+        )
+
+    return Uploads(checked, overlay(mask, "mask"), overlay(markup, "markup"))
 
 
 def check_edit_prompt(prompt: str) -> None:
@@ -71,7 +78,11 @@ def prepare(
     """Each job's body, naming facts and files; refuses bad values before anything is sent."""
     request.check_spec(spec)
     if uploads is not None:
-        for name, how in (("image", "the IMAGE arguments"), ("mask", "--mask")):
+        for name, how in (
+            ("image", "the IMAGE arguments"),
+            ("mask", "--mask"),
+            ("markup", "--markup"),
+        ):
             if name in spec.params:  # it would go as a text field beside the real files
                 raise usage_error(f"-p {name}=… is not a file: give it with {how}")
     prepared = []
@@ -101,6 +112,8 @@ def prepare(
             raise usage_error(f"{where}the model is empty: every request names a model")
         asked = body.get("output_format")
         fmt_final = asked if asked in VALUE_SETS["output_format"] else fmt
+        if files:
+            combinations.check_files([name for name, _ in files], str(model), fmt_final, where)
         count = request.count_of(body)
         if not is_count(count):
             raise usage_error(f"n must be a whole number from 1 to 10, not {count!r}")
@@ -110,32 +123,33 @@ def prepare(
 
 
 def _job_files(job: Job, overrides: dict[str, Any], uploads: Uploads) -> tuple[Files, str]:
-    """The command line's images and mask, or a JSON line's own `image` and `mask`."""
-    where = job.where
+    """The command line's images, mask and markup, or a JSON line's own `image`, `mask` and
+    `markup`."""
     images = uploads.images
-    mask = uploads.mask
-    with _on_line(where):
+    overlays = {"mask": uploads.mask, "markup": uploads.markup}
+    with _on_line(job.where):
         if "image" in overrides:
             named = overrides.pop("image")
             named = [named] if isinstance(named, str) else named
             if not isinstance(named, list) or not all(isinstance(p, str) for p in named):
                 raise usage_error('"image" must be a path or a list of paths')
             images = inputs.check_images(named)
-            if mask is not None and "mask" not in overrides:
-                # The command line's mask was checked against the command line's first image;
-                # this line sends it with its own.
-                mask = inputs.check_mask(mask.path, images[0])
+            for role, overlay in overlays.items():
+                if overlay is not None and role not in overrides:
+                    # The command line's mask (markup) was checked against the command line's
+                    # first image; this line sends it with its own.
+                    overlays[role] = inputs.check_mask(overlay.path, images[0], role)
         if not images:
             raise usage_error("no image to edit", hint="deerimg edit photo.png 'make it night'")
-        if "mask" in overrides:
-            named_mask = overrides.pop("mask")
-            if not isinstance(named_mask, str):
-                raise usage_error('"mask" must be a path')
-            mask = inputs.check_mask(named_mask, images[0])
+        for role in overlays:
+            if role in overrides:
+                path = overrides.pop(role)
+                if not isinstance(path, str):
+                    raise usage_error(f'"{role}" must be a path')
+                overlays[role] = inputs.check_mask(path, images[0], role)
     field = "image[]" if len(images) > 1 else "image"
     files: Files = tuple((field, image) for image in images)
-    if mask is not None:
-        files += (("mask", mask),)
+    files += tuple((role, overlay) for role, overlay in overlays.items() if overlay is not None)
     return files, inputs.default_edit_name(images[0])
 
 
