@@ -28,14 +28,16 @@ _deerimg_takes_value() {
             "generate/--aspect" | "generate/--resolution" | "generate/-i" | "generate/--image" | \
             "generate/-q" | "generate/--quality" | "generate/-n" | "generate/--count" | \
             "generate/--format" | "generate/--compression" | "generate/--background" | \
-            "generate/--moderation" | "generate/--style" | "generate/--response-format" | \
+            "generate/--moderation" | "generate/--complexity" | "generate/--frames" | \
+            "generate/--frame-duration" | "generate/--style" | "generate/--response-format" | \
             "generate/--user" | "generate/-p" | "generate/--param" | "generate/-o" | \
             "generate/--output" | "generate/-d" | "generate/--output-dir" | "generate/-f" | \
             "generate/--file" | "generate/-j" | "generate/--jobs" | "generate/--retries" | \
-            "generate/--timeout" | "edit/--mask" | "edit/--input-fidelity" | "edit/-m" | \
-            "edit/--model" | "edit/-s" | "edit/--size" | "edit/--aspect" | "edit/--resolution" | \
-            "edit/-q" | "edit/--quality" | "edit/-n" | "edit/--count" | "edit/--format" | \
-            "edit/--compression" | "edit/--background" | "edit/--moderation" | \
+            "generate/--timeout" | "edit/--mask" | "edit/--markup" | "edit/--input-fidelity" | \
+            "edit/-m" | "edit/--model" | "edit/-s" | "edit/--size" | "edit/--aspect" | \
+            "edit/--resolution" | "edit/-q" | "edit/--quality" | "edit/-n" | "edit/--count" | \
+            "edit/--format" | "edit/--compression" | "edit/--background" | "edit/--moderation" | \
+            "edit/--complexity" | "edit/--frames" | "edit/--frame-duration" | \
             "edit/--response-format" | "edit/--user" | "edit/-p" | "edit/--param" | "edit/-o" | \
             "edit/--output" | "edit/-d" | "edit/--output-dir" | "edit/-f" | "edit/--file" | \
             "edit/-j" | "edit/--jobs" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
@@ -50,21 +52,23 @@ _deerimg_option_kind() {
     case "$1/$2" in
         "generate/-m" | "generate/--model" | "edit/-m" | "edit/--model") kind="@models" ;;
         "generate/-s" | "generate/--size" | "generate/--aspect" | "generate/-n" | \
-            "generate/--count" | "generate/--compression" | "generate/--user" | "generate/-p" | \
-            "generate/--param" | "generate/-j" | "generate/--jobs" | "generate/--retries" | \
-            "generate/--timeout" | "edit/-s" | "edit/--size" | "edit/--aspect" | "edit/-n" | \
-            "edit/--count" | "edit/--compression" | "edit/--user" | "edit/-p" | "edit/--param" | \
-            "edit/-j" | "edit/--jobs" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
-            "history/--limit" | "history/--search" | "history/--since" | "models/--search" | \
-            "models/--family") kind="@none" ;;
+            "generate/--count" | "generate/--compression" | "generate/--frames" | \
+            "generate/--frame-duration" | "generate/--user" | "generate/-p" | "generate/--param" | \
+            "generate/-j" | "generate/--jobs" | "generate/--retries" | "generate/--timeout" | \
+            "edit/-s" | "edit/--size" | "edit/--aspect" | "edit/-n" | "edit/--count" | \
+            "edit/--compression" | "edit/--frames" | "edit/--frame-duration" | "edit/--user" | \
+            "edit/-p" | "edit/--param" | "edit/-j" | "edit/--jobs" | "edit/--retries" | \
+            "edit/--timeout" | "history/-n" | "history/--limit" | "history/--search" | \
+            "history/--since" | "models/--search" | "models/--family") kind="@none" ;;
         "generate/--resolution" | "edit/--resolution") kind="512px 1K 2K 3K 4K" ;;
         "generate/-i" | "generate/--image" | "generate/-o" | "generate/--output" | "generate/-f" | \
-            "generate/--file" | "edit/--mask" | "edit/-o" | "edit/--output" | "edit/-f" | \
-            "edit/--file") kind="@files" ;;
+            "generate/--file" | "edit/--mask" | "edit/--markup" | "edit/-o" | "edit/--output" | \
+            "edit/-f" | "edit/--file") kind="@files" ;;
         "generate/-q" | "generate/--quality" | "edit/-q" | "edit/--quality") kind="auto low medium high xhigh max standard hd" ;;
         "generate/--format" | "edit/--format") kind="png jpeg webp gif svg" ;;
         "generate/--background" | "edit/--background") kind="transparent opaque auto" ;;
         "generate/--moderation" | "edit/--moderation") kind="auto low" ;;
+        "generate/--complexity" | "edit/--complexity") kind="low medium high" ;;
         "generate/--style") kind="vivid natural" ;;
         "generate/--response-format" | "edit/--response-format") kind="url b64_json" ;;
         "generate/-d" | "generate/--output-dir" | "edit/-d" | "edit/--output-dir") kind="@dirs" ;;
@@ -77,8 +81,8 @@ _deerimg_option_kind() {
 _deerimg_options() {
     case "$1" in
         "") words="--version --debug --install-completion --show-completion -h --help" ;;
-        "generate") words="-m --model -s --size --aspect --resolution -i --image -q --quality -n --count --format --compression --background --moderation --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
-        "edit") words="--mask --input-fidelity -m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
+        "generate") words="-m --model -s --size --aspect --resolution -i --image -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
+        "edit") words="--mask --markup --input-fidelity -m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
         "info" | "config list") words="--json -h --help" ;;
         "history") words="-n --limit --search --since --usage --json -h --help" ;;
         "models") words="--all --search --family --json -h --help" ;;

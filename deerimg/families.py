@@ -18,6 +18,16 @@ from typing import Any
 from deerimg.sizes import Sizes
 
 ANY_SIZE = Sizes(("auto", "adaptive", "1K", "2K", "3K", "4K"), free=True)
+# Fields a known family takes only when its row names them (in values, takes or defaults): the
+# newer or one-family fields, each with what its refusal adds. The generic family takes them all.
+GATED: dict[str, str] = {
+    "complexity": "",
+    "frame_count": "",
+    "frame_duration_ms": "",
+    "markup": "",
+    "watermark": "",
+    "style": "a legacy field: ",  # peers-2026-12.md §5: "Legacy … Unsupported for GPT image"
+}
 
 
 @dataclass(slots=True)
@@ -45,14 +55,26 @@ class Family:
     answers: str = "b64_json"  # or "url": downloaded at once
     url_lifetime: str | None = None  # how long an answer's URL lives
     defaults: Mapping[str, Any] = field(default_factory=dict)  # sent unless the user sends them
+    takes: tuple[str, ...] = ()  # GATED fields it takes with any value (values: with those)
+    renames: Mapping[str, str] = field(default_factory=dict)  # a flag's field sent by another name
     dropped: tuple[str, ...] = ()  # fields new-api relays are known to drop (research §2.1)
     retired: str | None = None  # the date the model stopped being served: a warning, still sent
 
     def matches(self, model: str) -> bool:
         return re.match(self.pattern, model.lower()) is not None
 
+    def takes_field(self, name: str) -> bool:
+        """Whether this family's requests may hold field NAME at all: any but a GATED one, and a
+        GATED one its row names."""
+        return (
+            name not in GATED or name in self.takes or name in self.values or name in self.defaults
+        )
+
     def refusal(self, name: str, value: Any) -> str | None:
         """Why VALUE for request field NAME is not one this family takes, or None."""
+        if not self.takes_field(name):
+            takers = ", ".join(f.title for f in FAMILIES if f.takes_field(name))
+            return f"takes no {name} ({GATED[name]}{takers} only)"
         if name == "size" and isinstance(value, str):
             return self.sizes.refusal(value)
         allowed = self.values.get(name)
@@ -69,6 +91,8 @@ GPT_FREE = Sizes(
     ("auto",), free=True, multiple=16, max_ratio=3, max_side=3840, max_pixels=3840 * 2160
 )
 GPT_FIXED = Sizes(("auto", "1024x1024", "1536x1024", "1024x1536"))
+# OpenAI's safety_identifier "takes precedence over the deprecated `user`" (peers-2026-12.md §5).
+GPT_RENAMES = {"user": "safety_identifier"}
 SEEDREAM_DROPPED = (
     "seed", "guidance_scale", "sequential_image_generation", "sequential_image_generation_options",
     "optimize_prompt_options", "tools", "stream",
@@ -111,8 +135,12 @@ FAMILIES: tuple[Family, ...] = (
         values={
             "quality": (*GPT_QUALITY, "xhigh", "max"),
             "output_format": (*GPT_FORMATS, "gif", "svg"),
+            "complexity": ("low", "medium", "high"),
         },
         references=16,
+        # GIF's frames and edit's markup: "Supports GPT Image 2.5" (peers-2026-12.md §5)
+        takes=("frame_count", "frame_duration_ms", "markup"),
+        renames=GPT_RENAMES,
     ),
     Family(
         "gpt-image-2",
@@ -121,6 +149,7 @@ FAMILIES: tuple[Family, ...] = (
         sizes=GPT_FREE,
         values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
         references=16,
+        renames=GPT_RENAMES,
     ),
     Family(
         "gpt-image-1",
@@ -129,6 +158,7 @@ FAMILIES: tuple[Family, ...] = (
         sizes=GPT_FIXED,
         values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
         references=16,
+        renames=GPT_RENAMES,
         retired="gpt-image-1 was shut down on 2026-10-23 (OpenAI); use gpt-image-2.5-sunburst "
         "or gpt-image-2.5-flare",
     ),
@@ -139,6 +169,7 @@ FAMILIES: tuple[Family, ...] = (
         sizes=GPT_FIXED,
         values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
         references=16,
+        renames=GPT_RENAMES,
     ),
     Family(
         "dall-e-3",
@@ -263,7 +294,9 @@ GEMINI = (
 )
 FAMILIES += GEMINI
 # OpenAI-shaped: references go as an edit, as OpenAI's own API takes them.
-GENERIC = Family("generic", "OpenAI-shaped (not in deerimg's table)", r"", references=16)
+GENERIC = Family(
+    "generic", "OpenAI-shaped (not in deerimg's table)", r"", references=16, takes=tuple(GATED)
+)
 
 
 def family_of(model: str) -> Family:

@@ -18,6 +18,7 @@ VALUE_SETS: dict[str, tuple[str, ...]] = {
     "style": ("vivid", "natural"),
     "response_format": ("url", "b64_json"),
     "input_fidelity": ("high", "low"),
+    "complexity": ("low", "medium", "high"),  # planning spent, apart from quality (GPT image 2.5)
     "resolution": ("512px", "1K", "2K", "3K", "4K"),  # --resolution: a tier, per family
 }
 # A config default for every run: what every model that takes output_format writes (GIF and SVG
@@ -36,7 +37,13 @@ FLAG_OF = {
     "input_fidelity": "--input-fidelity",
     "resolution": "--resolution",
     "aspect": "--aspect",
+    "complexity": "--complexity",
+    "frame_count": "--frames",
+    "frame_duration_ms": "--frame-duration",
+    "watermark": "--watermark",
+    "markup": "--markup",
 }
+FRAME_COUNT = (2, 16)  # a GIF's frames (peers-2026-12.md §5)
 # The shape of a size any family may take: WxH, a tier (Seedream's 2K), auto, adaptive (SeedEdit);
 # what one family takes is in families.py.
 SIZE_RE = re.compile(r"^(auto|adaptive|[1-9]K|[1-9][0-9]{1,4}x[1-9][0-9]{1,4})$")

@@ -153,10 +153,11 @@ def prepare_inputs(command: Command, prompts: str) -> None:
         if values.get("--file", "-") != "-":
             wanted.append(values["--file"])
         if cmd.path == ("edit",):
-            for name in positional[:-1] + ([values["--mask"]] if "--mask" in values else []):
+            overlays = [values[flag] for flag in ("--mask", "--markup") if flag in values]
+            for name in positional[:-1] + overlays:
                 if not Path(name).exists():
                     Path(name).write_bytes(make_image("png", 64, 48))
-                    if name == values.get("--mask"):
+                    if name in overlays:
                         from PIL import Image
 
                         Image.new("RGBA", (64, 48)).save(name, format="PNG")

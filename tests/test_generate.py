@@ -73,7 +73,7 @@ def test_every_request_flag_is_sent_as_typed(fake_api, invoke):
         "output_compression": 80,
         "background": "opaque",
         "moderation": "low",
-        "user": "u-1",
+        "safety_identifier": "u-1",  # --user, as GPT image models take it (peers-2026-12.md §5)
         "seed": 42,
         "tags": [1, 2],
         "note": "plain text",

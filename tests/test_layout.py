@@ -15,7 +15,11 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "deerimg"
 MAX_LINES = 300
 # A module that passes MAX_LINES says why here, or it is split.
-LONGER: dict[str, str] = {}
+LONGER: dict[str, str] = {
+    # Issue 17 asks for the family table as data in one module: its rows are read as a table,
+    # one family after another, and split in two they would be two tables.
+    "deerimg/families.py": "the one family table",
+}
 
 MODULES = sorted(PACKAGE.rglob("*.py"))
 

@@ -23,6 +23,10 @@ class ImageFlags:
     compression: int | None
     background: str | None
     moderation: str | None
+    complexity: str | None
+    frames: int | None
+    frame_duration: int | None
+    watermark: bool
     response_format: str | None
     user: str | None
     param: list[str] | None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deerimg.cli.app import state
+from deerimg.cli.family_options import Complexity, FrameDuration, Frames, Markup, Watermark
 from deerimg.cli.flags import ImageFlags
 from deerimg.cli.options import (
     Aspect,
@@ -73,6 +74,10 @@ def generate(
     compression: Compression = None,
     background: Background = None,
     moderation: Moderation = None,
+    complexity: Complexity = None,
+    frames: Frames = None,
+    frame_duration: FrameDuration = None,
+    watermark: Watermark = False,
     style: Style = None,
     response_format: ResponseFormat = None,
     user: User = None,
@@ -119,6 +124,7 @@ def edit(
         ),
     ] = None,
     mask: Mask = None,
+    markup: Markup = None,
     input_fidelity: InputFidelity = None,
     model: Model = None,
     size: Size = None,
@@ -130,6 +136,10 @@ def edit(
     compression: Compression = None,
     background: Background = None,
     moderation: Moderation = None,
+    complexity: Complexity = None,
+    frames: Frames = None,
+    frame_duration: FrameDuration = None,
+    watermark: Watermark = False,
     response_format: ResponseFormat = None,
     user: User = None,
     param: Param = None,
@@ -163,7 +173,7 @@ def edit(
     images, prompt = (args, None) if file is not None else (args[:-1], args[-1])
     if prompt is not None:
         check_edit_prompt(prompt)
-    uploads = uploads_of(images, mask)
+    uploads = uploads_of(images, mask, markup)
     raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads))
 
 
@@ -203,6 +213,10 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
         output_compression=flags.compression,
         background=flags.background,
         moderation=flags.moderation,
+        complexity=flags.complexity,
+        frame_count=flags.frames,
+        frame_duration_ms=flags.frame_duration,
+        watermark=flags.watermark or None,
         style=flags.style,
         response_format=flags.response_format,
         user=flags.user,

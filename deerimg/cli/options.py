@@ -82,7 +82,8 @@ Quality = Annotated[
     opt(
         "-q",
         "--quality",
-        help=f"One of: {_values('quality')}. Default: config quality, else the API's.",
+        help=f"One of: {_values('quality')} (standard, hd: DALL·E only), as the model's family "
+        "takes it. Default: config quality, else the API's.",
     ),
 ]
 Count = Annotated[
@@ -122,7 +123,12 @@ ResponseFormat = Annotated[
 ]
 User = Annotated[
     str | None,
-    opt("--user", help="An end-user id for abuse monitoring. Default: none.", metavar="ID"),
+    opt(
+        "--user",
+        help="An end-user id for abuse monitoring: sent as safety_identifier to GPT image "
+        "models (OpenAI deprecated user), as user to others. Default: none.",
+        metavar="ID",
+    ),
 ]
 Param = Annotated[
     list[str] | None,
@@ -261,7 +267,11 @@ DryRun = Annotated[
 
 Style = Annotated[
     str | None,
-    opt("--style", help=f"One of: {_values('style')} (dall-e-3). Default: not sent (the API's)."),
+    opt(
+        "--style",
+        help=f"One of: {_values('style')} (a legacy field: dall-e-3 only). Default: not sent "
+        "(the API's).",
+    ),
 ]
 Mask = Annotated[
     Path | None,

@@ -1,4 +1,4 @@
-"""Input images for `edit`: exist, PNG/JPEG/WebP by their bytes, under 50 MB; the mask's checks."""
+"""Input images for `edit`: exist, PNG/JPEG/WebP by their bytes, under 50 MB; mask and markup."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ from deerimg.imaging.formats import CONTENT_TYPES, sniff
 MAX_IMAGES = 16
 MAX_BYTES = 50 * 1024 * 1024  # OpenAI's limit for GPT image models
 HEAD = 1 << 16  # enough of a file to find its type and, almost always, its pixel size
+ALPHA_HINTS = {
+    "mask": "transparent pixels (alpha 0) mark where the image may change",
+    # OpenAI: "A transparent PNG overlaid on the first image to guide the edit" (peers §5)
+    "markup": "the markup is a transparent PNG drawn over the first image to guide the edit",
+}
 
 
 @dataclass(slots=True)
@@ -89,28 +94,26 @@ def check_images(paths: list[str]) -> tuple[InputImage, ...]:
     return tuple(check_image(p) for p in paths)
 
 
-def check_mask(path: str | Path, first: InputImage) -> InputImage:
-    """A PNG with an alpha channel, the same pixel size as the first image (its header tells)."""
-    mask = check_image(path, "mask")
+def check_mask(path: str | Path, first: InputImage, role: str = "mask") -> InputImage:
+    """A PNG with an alpha channel, the same pixel size as the first image (its header tells):
+    edit's mask, or (ROLE "markup") the transparent PNG drawn over the first image."""
+    mask = check_image(path, role)
     if mask.fmt != "png":
-        raise usage_error(f"mask {mask.path} must be a PNG with an alpha channel")
+        raise usage_error(f"{role} {mask.path} must be a PNG with an alpha channel")
     with mask.path.open("rb") as handle:
         head = handle.read(HEAD)
     color_type = head[25] if len(head) > 25 else -1
     if color_type not in (4, 6) and not _has_trns(head):
-        raise usage_error(
-            f"mask {mask.path} has no alpha channel",
-            hint="transparent pixels (alpha 0) mark where the image may change",
-        )
+        raise usage_error(f"{role} {mask.path} has no alpha channel", hint=ALPHA_HINTS[role])
     if not first.pixels or not mask.pixels:
         unknown = first.path if not first.pixels else mask.path
         raise usage_error(
-            f"cannot find the pixel size of {unknown} to compare it with mask {mask.path}",
-            hint="the mask must be the same size as the first image",
+            f"cannot find the pixel size of {unknown} to compare it with {role} {mask.path}",
+            hint=f"the {role} must be the same size as the first image",
         )
     if first.pixels != mask.pixels:
         raise usage_error(
-            f"mask {mask.path} is {mask.pixels[0]}x{mask.pixels[1]}, "
+            f"{role} {mask.path} is {mask.pixels[0]}x{mask.pixels[1]}, "
             f"but {first.path} is {first.pixels[0]}x{first.pixels[1]}"
         )
     return mask

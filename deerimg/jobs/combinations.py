@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from deerimg.errors import usage_error
+from deerimg.errors import DeerimgError, usage_error
 from deerimg.families import family_of
-from deerimg.jobs.request import RequestSpec
+from deerimg.jobs import request
+from deerimg.jobs.request import RequestSpec, as_param
 from deerimg.values import FLAG_OF, is_gpt_image
 
 
@@ -26,7 +26,7 @@ class Sent:
 
     def escape(self) -> str:
         """The -p way to send it anyway: a line's own value beats -p, so it must leave the line."""
-        text = self.value if isinstance(self.value, str) else json.dumps(self.value)
+        text = as_param(self.value)
         if self.from_line:
             return f'send it anyway: take "{self.key}" off the line and use -p {self.key}={text}'
         return f"send it anyway with -p {self.key}={text}"
@@ -77,12 +77,11 @@ def check_job(
     flagged = fmt is not None and not fmt.from_line and fmt.value is not None
     why_not = family.refusal("output_format", fmt.value) if family and fmt and flagged else None
     if fmt is not None and family is not None and why_not is not None:
-        hint = fmt.escape()
-        if not fmt.from_line:
-            hint = f"choose another --format or -o extension, or {hint}"
-        raise usage_error(
+        raise _refused(
+            fmt,
+            fmt,
             f"{fmt.label()} {fmt.value} is not made by {family.title}, which {why_not}",
-            hint=hint,
+            "choose another --format or -o extension",
         )
     count = sent("n", spec.n)
     if fmt is not None and fmt.value == "svg" and count is not None and (count.value or 1) > 1:
@@ -97,15 +96,27 @@ def check_job(
         and compression.value is not None
         and fmt.value in (None, "png", "gif", "svg")
     ):
-        why = "png is the default format" if fmt.value is None else f"this asks for {fmt.value}"
-        hint = compression.escape()
-        if not fmt.from_line:
-            hint = f"add --format jpeg or --format webp, or {hint}"
-        raise usage_error(
+        raise _refused(
+            fmt,
+            compression,
             f"{prefix(fmt, compression)}{compression.label()} applies to jpeg and webp only "
-            f"({why})",
-            hint=hint,
+            f"({_asks(fmt)})",
+            "add --format jpeg or --format webp",
         )
+    for key in ("frame_count", "frame_duration_ms"):  # "GIF output" only (peers-2026-12.md §5)
+        frames = sent(key, getattr(spec, key))
+        if (
+            fmt is not None
+            and frames is not None
+            and frames.value is not None
+            and fmt.value != "gif"
+        ):
+            raise _refused(
+                fmt,
+                frames,
+                f"{prefix(fmt, frames)}{frames.label()} applies to GIF output only ({_asks(fmt)})",
+                "add --format gif or give -o a .gif name",
+            )
     background = sent("background", spec.background)
     if (
         fmt is not None
@@ -113,11 +124,39 @@ def check_job(
         and background.value == "transparent"
         and fmt.value == "jpeg"
     ):
-        hint = background.escape()
-        if not fmt.from_line:
-            hint = f"use --format png or webp, or {hint}"
-        raise usage_error(
+        raise _refused(
+            fmt,
+            background,
             f"{prefix(fmt, background)}{background.label()} transparent needs png or webp: "
             "jpeg has no transparency",
-            hint=hint,
+            "use --format png or webp",
+        )
+
+
+def _refused(fmt: Sent, field: Sent, message: str, fix: str) -> DeerimgError:
+    """MESSAGE, hinting FIELD's -p escape, after FIX (a flag to change) when flags chose FMT."""
+    escape = field.escape()
+    return usage_error(message, hint=escape if fmt.from_line else f"{fix}, or {escape}")
+
+
+def _asks(fmt: Sent) -> str:
+    """What format FMT asks for, as a refusal says it."""
+    return "png is the default format" if fmt.value is None else f"this asks for {fmt.value}"
+
+
+def check_files(fields: Sequence[str], model: str, fmt: str | None, where: str = "") -> None:
+    """Refuse an edit's files the API is known to reject (peers-2026-12.md §5): a markup with a
+    mask, a markup for a family that takes none, a mask with GIF output. FIELDS are the multipart
+    file fields one job sends, FMT the format it finally asks for; WHERE leads the message."""
+    if "markup" in fields and "mask" in fields:
+        raise usage_error(
+            f"{where}a markup cannot be combined with a mask: the API takes one or the other",
+            hint="give --markup or --mask, not both",
+        )
+    if "markup" in fields and not family_of(model).takes_field("markup"):
+        raise request.not_taken("markup", f"{where}--markup", model, hint="edit without it")
+    if "mask" in fields and fmt == "gif":
+        raise usage_error(
+            f"{where}GIF output takes no mask",
+            hint="edit without --mask, or ask for another format (--format png)",
         )

@@ -24,10 +24,12 @@ from deerimg.values import VALUE_SETS, is_count
 
 @dataclass(slots=True)
 class Uploads:
-    """The command line's images: `edit`'s (and its mask), or `generate`'s references (-i)."""
+    """The command line's images: `edit`'s (with its mask and markup), or `generate`'s
+    references (-i)."""
 
     images: tuple[InputImage, ...] = ()
     mask: InputImage | None = None
+    markup: InputImage | None = None
     urls: tuple[str, ...] = ()  # -i URLs, passed on as given
     edit: bool = True  # `edit`: an image is needed, and the first names the default output
 
@@ -41,20 +43,26 @@ class Prepared:
     notes: tuple[str, ...] = ()  # what was mapped or left out, said once a run
 
 
-def uploads_of(images: Sequence[str], mask: Path | None) -> Uploads:
-    """The command line's images, checked, and its mask: checked against the first image, or,
-    when every JSON line names its own images, checked alone now and against each line's first
-    image as the line is prepared (_job_images)."""
+def uploads_of(images: Sequence[str], mask: Path | None, markup: Path | None = None) -> Uploads:
+    """The command line's images, checked, and its mask and markup: checked against the first
+    image, or, when every JSON line names its own images, checked alone now and against each
+    line's first image as the line is prepared (_job_images)."""
     checked = inputs.check_images(list(images)) if images else ()
-    if mask and checked:
-        return Uploads(checked, inputs.check_mask(mask, checked[0]))
-    return Uploads(checked, inputs.check_image(mask, "mask") if mask else None)
+
+    def overlay(path: Path | None, role: str) -> InputImage | None:
+        if path is None:
+            return None
+        return (
+            inputs.check_mask(path, checked[0], role) if checked else inputs.check_image(path, role)
+        )
+
+    return Uploads(checked, overlay(mask, "mask"), overlay(markup, "markup"))
 
 
 def references_of(given: Sequence[str]) -> Uploads:
     """`generate -i`: reference files checked, URLs kept as given."""
     refs = references.check_references(given)
-    return Uploads(refs.files, None, refs.urls, edit=False)
+    return Uploads(refs.files, urls=refs.urls, edit=False)
 
 
 def check_edit_prompt(prompt: str) -> None:
@@ -83,17 +91,21 @@ def prepare(
     """Each job's body, naming facts and files; refuses bad values before anything is sent."""
     check_models(spec, jobs)
     if uploads is not None:
-        for name, how in (("image", "the IMAGE arguments or -i"), ("mask", "--mask")):
+        for name, how in (
+            ("image", "the IMAGE arguments or -i"),
+            ("mask", "--mask"),
+            ("markup", "--markup"),
+        ):
             if name in spec.params:  # it would go beside the real files, or instead of them
                 raise usage_error(f"-p {name}=… is not a file: give it with {how}")
     prepared = []
     for job in jobs:
         overrides = dict(job.overrides)
         refs = references.References()
-        mask = None
+        overlays: dict[str, InputImage] = {}
         stem = None
         if uploads is not None or "image" in overrides:
-            refs, mask = _job_images(job, overrides, uploads or Uploads(edit=False))
+            refs, overlays = _job_images(job, overrides, uploads or Uploads(edit=False))
             if uploads is not None and uploads.edit:
                 stem = inputs.default_edit_name(refs.files[0]) if refs.files else "edit"
         model = overrides.get("model", job.model or spec.model)
@@ -112,8 +124,13 @@ def prepare(
             raise usage_error(f"{where}the model is empty: every request names a model")
         if not is_count(count):
             raise usage_error(f"n must be a whole number from 1 to 10, not {count!r}")
-        with _on_line(where if "image" in job.overrides or "mask" in job.overrides else ""):
-            placed = references.place(family_of(str(sent_model)), refs, mask, body, count)
+        own = {"image", "mask", "markup"} & set(job.overrides)
+        with _on_line(where if own else ""):
+            placed = references.place(family_of(str(sent_model)), refs, overlays, body, count)
+        if placed.endpoint == "edits":
+            combinations.check_files(
+                [name for name, _ in placed.files], str(model), fmt_final, where
+            )
         info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem, where)
         info.on_each_model = job.model is not None  # one of several -m: names get the model
         notes += placed.notes
@@ -141,12 +158,12 @@ def _images_body(
 
 def _job_images(
     job: Job, overrides: dict[str, Any], uploads: Uploads
-) -> tuple[references.References, InputImage | None]:
-    """The command line's images and mask, or a JSON line's own `image` and `mask`."""
-    where = job.where
+) -> tuple[references.References, dict[str, InputImage]]:
+    """The command line's images, mask and markup, or a JSON line's own `image`, `mask` and
+    `markup`; the overlays (mask, markup) given, by role."""
     refs = references.References(uploads.images, uploads.urls)
-    mask = uploads.mask
-    with _on_line(where):
+    overlays = {"mask": uploads.mask, "markup": uploads.markup}
+    with _on_line(job.where):
         if "image" in overrides:
             named = overrides.pop("image")
             named = [named] if isinstance(named, str) else named
@@ -156,20 +173,22 @@ def _job_images(
                 refs = references.References(inputs.check_images(named))
             else:
                 refs = references.check_references(named)
-            if mask is not None and "mask" not in overrides and refs.files:
-                # The command line's mask was checked against the command line's first image;
-                # this line sends it with its own.
-                mask = inputs.check_mask(mask.path, refs.files[0])
+            for role, overlay in overlays.items():
+                if overlay is not None and role not in overrides and refs.files:
+                    # The command line's mask (markup) was checked against the command line's
+                    # first image; this line sends it with its own.
+                    overlays[role] = inputs.check_mask(overlay.path, refs.files[0], role)
         if uploads.edit and not refs:
             raise usage_error("no image to edit", hint="deerimg edit photo.png 'make it night'")
-        if uploads.edit and "mask" in overrides:
-            named_mask = overrides.pop("mask")
-            if not isinstance(named_mask, str):
-                raise usage_error('"mask" must be a path')
-            if not refs.files:
-                raise usage_error('"mask" goes with an image file, not a URL')
-            mask = inputs.check_mask(named_mask, refs.files[0])
-    return refs, mask
+        for role in overlays:
+            if uploads.edit and role in overrides:
+                path = overrides.pop(role)
+                if not isinstance(path, str):
+                    raise usage_error(f'"{role}" must be a path')
+                if not refs.files:
+                    raise usage_error(f'"{role}" goes with an image file, not a URL')
+                overlays[role] = inputs.check_mask(path, refs.files[0], role)
+    return refs, {role: image for role, image in overlays.items() if image is not None}
 
 
 @contextmanager

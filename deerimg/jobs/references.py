@@ -60,11 +60,12 @@ class Placed:
 def place(
     family: Family,
     refs: References,
-    mask: InputImage | None,
+    overlays: Mapping[str, InputImage],
     body: Mapping[str, Any],
     count: int,
 ) -> Placed:
-    """BODY with REFS (and MASK) as FAMILY takes them; refused before anything is paid for."""
+    """BODY with REFS (and OVERLAYS: an edit's mask and markup, by role) as FAMILY takes them;
+    refused before anything is paid for."""
     if not refs:
         return Placed("gemini" if family.route == "gemini" else "generations", (), dict(body))
     taken = family.references
@@ -78,14 +79,15 @@ def place(
             f"{family.title} takes at most {taken} reference image{'s' * (taken > 1)}, "
             f"not {len(refs)}"
         )
+    if family.references_as != "edits" and overlays:
+        role = next(iter(overlays))
+        raise usage_error(
+            f"{family.title} takes no {role}: it changes what the prompt says, not a region",
+            hint=f"leave out --{role}, and say in the prompt what to change",
+        )
     if family.route == "gemini":
-        return _gemini(family, refs, mask, body)
+        return _gemini(family, refs, body)
     if family.references_as == "inline":
-        if mask is not None:
-            raise usage_error(
-                f"{family.title} takes no mask: it changes what the prompt says, not a region",
-                hint="leave out --mask, and say in the prompt what to change",
-            )
         return _inline(family, refs, body, count)
     if refs.urls:
         raise usage_error(
@@ -95,8 +97,7 @@ def place(
         )
     field = "image[]" if len(refs.files) > 1 else "image"
     files: Files = tuple((field, image) for image in refs.files)
-    if mask is not None:
-        files += (("mask", mask),)
+    files += tuple(overlays.items())
     return Placed("edits", files, dict(body))
 
 
@@ -115,16 +116,12 @@ def _inline(family: Family, refs: References, body: Mapping[str, Any], count: in
     return Placed("generations", tuple(("image", image) for image in refs.files), placed)
 
 
-def _gemini(
-    family: Family, refs: References, mask: InputImage | None, body: Mapping[str, Any]
-) -> Placed:
+def _gemini(family: Family, refs: References, body: Mapping[str, Any]) -> Placed:
     """Gemini's way: each file an inline_data part beside the prompt (added when sent)."""
-    if mask is not None or refs.urls:
-        what = "a mask" if mask is not None else f"image URLs ({_short(refs.urls[0])})"
+    if refs.urls:
         raise usage_error(
-            f"{family.title} takes reference images as files, not {what}",
-            hint="give each image as a file (download a URL first); say in the prompt what to "
-            "change",
+            f"{family.title} takes reference images as files, not URLs: {_short(refs.urls[0])}",
+            hint="download it and give the file instead",
         )
     advised = family.references_advised
     notes: tuple[str, ...] = ()

@@ -7,11 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from deerimg.errors import usage_error
+from deerimg.errors import DeerimgError, usage_error
 from deerimg.families import GENERIC, family_of
 from deerimg.imaging.formats import format_of_name
 from deerimg.sizes import parse_aspect, size_for
-from deerimg.values import FLAG_OF, SIZE_RE, VALUE_SETS, check_finite, is_gpt_image
+from deerimg.values import (
+    FLAG_OF,
+    FRAME_COUNT,
+    SIZE_RE,
+    VALUE_SETS,
+    check_finite,
+    is_gpt_image,
+)
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -47,6 +54,10 @@ class RequestSpec:
     output_compression: int | None = None
     background: str | None = None
     moderation: str | None = None
+    complexity: str | None = None
+    frame_count: int | None = None  # GIF output only
+    frame_duration_ms: int | None = None  # GIF output only
+    watermark: bool | None = None  # --watermark: True; not given: the family's default
     style: str | None = None
     response_format: str | None = None
     user: str | None = None
@@ -91,7 +102,10 @@ def check_spec(spec: RequestSpec) -> None:
             f"invalid value for --model: {spec.model!r}: every request names a model",
             hint="for example -m gpt-image-2; deerimg models lists them",
         )
-    for name in ("quality", "output_format", "background", "moderation", "style", "input_fidelity"):
+    for name in (
+        "quality", "output_format", "background", "moderation", "style", "input_fidelity",
+        "complexity",
+    ):  # fmt: skip
         value = getattr(spec, name)
         if value is not None:
             check_value(name, value)
@@ -110,20 +124,47 @@ def check_spec(spec: RequestSpec) -> None:
     if spec.resolution is not None:
         check_value("resolution", spec.resolution)
     family = family_of(spec.model)
-    for name in ("size", "quality", "output_format", "style"):
+    for name in (
+        "size", "quality", "output_format", "style", "complexity", "watermark", "frame_count",
+        "frame_duration_ms",
+    ):  # fmt: skip
         value = getattr(spec, name)
         why = None if value is None or name in spec.params else family.refusal(name, value)
+        hint = f"to send it anyway, use -p {name}={as_param(value)}"
+        if why is not None and not family.takes_field(name):
+            raise not_taken(name, FLAG_OF[name], spec.model, hint)
         if why is not None:
             raise usage_error(
-                f"invalid value for {FLAG_OF[name]}: {value!r} ({family.title} {why})",
-                hint=f"to send it anyway, use -p {name}={value}",
+                f"invalid value for {FLAG_OF[name]}: {value!r} ({family.title} {why})", hint=hint
             )
+    low, high = FRAME_COUNT
+    if spec.frame_count is not None and not low <= spec.frame_count <= high:
+        raise usage_error(
+            f"invalid value for --frames: {spec.frame_count} (allowed: {low} to {high})"
+        )
+    if spec.frame_duration_ms is not None and spec.frame_duration_ms < 1:
+        raise usage_error(
+            f"invalid value for --frame-duration: {spec.frame_duration_ms} (allowed: 1 ms or more)"
+        )
     if spec.n is not None and not 1 <= spec.n <= 10:
         raise usage_error(f"invalid value for --count: {spec.n} (allowed: 1 to 10)")
     if spec.output_compression is not None and not 0 <= spec.output_compression <= 100:
         raise usage_error(
             f"invalid value for --compression: {spec.output_compression} (allowed: 0 to 100)"
         )
+
+
+def not_taken(name: str, label: str, model: str, hint: str | None = None) -> DeerimgError:
+    """Field NAME, given as LABEL (a flag, a line's "name"), is one MODEL's family never takes."""
+    family = family_of(model)
+    return usage_error(
+        f"{label} is not for {model}: {family.title} {family.refusal(name, None)}", hint=hint
+    )
+
+
+def as_param(value: Any) -> str:
+    """VALUE as -p reads it back: a string as it is, anything else as JSON (true, 4)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def effective_format(spec: RequestSpec, output_name: str | None) -> str | None:
@@ -154,15 +195,21 @@ def build_body(
         "output_compression": spec.output_compression,
         "background": spec.background,
         "moderation": spec.moderation,
+        "complexity": spec.complexity,
+        "frame_count": spec.frame_count,
+        "frame_duration_ms": spec.frame_duration_ms,
+        "watermark": spec.watermark,
         "style": spec.style,
         "response_format": spec.response_format,
         "user": spec.user,
         "input_fidelity": spec.input_fidelity,
     }
-    body.update({key: value for key, value in fields.items() if value is not None})
+    # A flag's field under the family's own name: --user is GPT image's safety_identifier.
+    body.update({family.renames.get(k, k): v for k, v in fields.items() if v is not None})
     if family.count == "max_images" and "n" in body:
         body = with_count(body, body.pop("n"), family.count)
-    body.update(family.defaults)
+    for key, value in family.defaults.items():  # --watermark beats Seedream's watermark false
+        body.setdefault(key, value)
     body.update(spec.params)
     if overrides:
         body.update({key: value for key, value in overrides.items() if value is not None})

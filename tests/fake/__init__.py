@@ -27,7 +27,8 @@ One concern a module:
 - ``server``: the ThreadingHTTPServer of each origin, its route table (Router), the Exchange.
 - ``routes/``: one module per endpoint family, each registering its routes
   (``images``: generations and edits; ``models``; ``files``: the CDN origin and its redirect).
-- ``schema``: request bodies checked as OpenAI's images API checks them, error objects.
+- ``schema``: request bodies checked as OpenAI's images API checks them, error objects;
+  ``seedream`` and ``gpt25``: the fields of Seedream and of OpenAI's November-2026 models.
 - ``multipart``: ``multipart/form-data`` parsing; ``images``: the image bytes.
 - ``__main__``: ``python -m tests.fake``.
 """

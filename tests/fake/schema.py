@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from tests.fake import seedream
+from tests.fake import gpt25, seedream
 from tests.fake.images import FORMATS, NEW_FORMATS, sniff_format
 from tests.fake.multipart import Part, multipart_boundary
 
 SIZE_RE = re.compile(r"([1-9][0-9]{0,4})x([1-9][0-9]{0,4})")
 IMAGE_FIELDS = ("image", "image[]")  # the multipart names of an edit's input images
+OVERLAYS = ("mask", "markup")  # PNGs over the first image (markup: gpt25.py)
 MAX_EDIT_IMAGES = 16
 
 # Defaults for an error body by status: (message, type, code), as OpenAI-compatible gateways send.
@@ -110,11 +111,13 @@ class Generation:
     quality: str
     background: str
     url: bool
+    safety_identifier: str | None = None  # echoed by the answer (tests/fake/gpt25.py)
     family: str = "openai"  # or "seedream": answers as Seedream does (tests/fake/seedream.py)
 
 
-def parse_generation(body: Any) -> Generation:
-    """The generation BODY asks for, or BadRequest as the API would answer."""
+def parse_generation(body: Any, files: tuple[str, ...] = ()) -> Generation:
+    """The generation BODY asks for, or BadRequest as the API would answer; FILES are an edit's
+    file fields."""
     if not isinstance(body, dict):
         raise BadRequest(
             "We could not parse the JSON body of your request. The body must be a JSON object.",
@@ -132,6 +135,10 @@ def parse_generation(body: Any) -> Generation:
         _optional_string(body, name)
     if not body["prompt"]:
         raise BadRequest("Invalid 'prompt': empty string.", "prompt", "empty_string")
+    try:
+        gpt25.check(body, str(body["model"]), files)
+    except gpt25.Refused as refused:
+        raise BadRequest(refused.message, refused.param, refused.code) from None
     n = body.get("n", 1)
     n = 1 if n is None else n
     if not isinstance(n, int) or isinstance(n, bool):
@@ -184,6 +191,7 @@ def parse_generation(body: Any) -> Generation:
         quality=_optional_string(body, "quality") or "auto",
         background=_optional_string(body, "background") or "opaque",
         url=response_format == "url",
+        safety_identifier=_optional_string(body, "safety_identifier"),
     )
 
 
@@ -216,7 +224,7 @@ def edit_text_fields(parts: list[Part]) -> dict[str, str]:
     return {
         part.name: part.data.decode("utf-8", errors="replace")
         for part in parts
-        if part.filename is None and part.name not in (*IMAGE_FIELDS, "mask")
+        if part.filename is None and part.name not in (*IMAGE_FIELDS, *OVERLAYS)
     }
 
 
@@ -267,10 +275,11 @@ def parse_edit(
                 "invalid_image_format",
             )
     for part in parts:
-        if part.name == "mask" and sniff_format(part.data) != "png":
+        if part.name in OVERLAYS and sniff_format(part.data) != "png":
             raise BadRequest(
-                f"Invalid file '{part.filename or part.name}': the mask must be a PNG image.",
-                "mask",
+                f"Invalid file '{part.filename or part.name}': the {part.name} must be a PNG "
+                "image.",
+                part.name,
                 "invalid_image_format",
             )
     # Form fields are text: an empty optional field is as good as absent, n is an integer.
@@ -286,4 +295,5 @@ def parse_edit(
                 "n",
                 "invalid_type",
             ) from None
-    return parse_generation(fields), len(images)
+    files = tuple(part.name for part in parts if part.name in OVERLAYS)
+    return parse_generation(fields, files), len(images)

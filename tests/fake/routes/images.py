@@ -132,6 +132,8 @@ def images_payload(
             "size": request.size,
         }
     )
+    if request.safety_identifier is not None:
+        payload["safety_identifier"] = request.safety_identifier
     usage = (
         seedream.usage(count)
         if request.family == "seedream" and fault.usage is DEFAULT
