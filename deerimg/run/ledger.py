@@ -41,6 +41,7 @@ class Ledger:
             outcome="failed" if error is not None else "ok",
             files=[s.record.path if s.record.path is not None else "-" for s in saved],
             usage=result.usage if result else None,
+            svg_usage=result.svg_usage if result else None,
             request_id=result.request_id if result else (error.request_id if error else None),
             seconds=round(seconds, 3),
             error=error.as_dict() if error is not None else None,

@@ -202,6 +202,7 @@ def save_image(
         usage=result.usage,
         request_id=result.request_id,
         elapsed=result.elapsed,
+        svg_usage=result.svg_usage,
     )
     return Saved(record, pixels, first, warning, kind, c2pa)
 

@@ -37,6 +37,7 @@ class ApiResult:
     request_id: str | None
     elapsed: float
     fields: dict[str, Any]  # size, quality, output_format, background as the API reports them
+    svg_usage: dict[str, Any] | None = None  # the tokens of SVG output, beside usage
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -158,11 +159,14 @@ class ApiClient:
         items = [item for item in items if isinstance(item, dict)]
         if not items:
             raise DeerimgError("the response holds no image", request_id=request_id)
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
+        usage, svg_usage = (data.get(k) if isinstance(data.get(k), dict) else None
+                            for k in ("usage", "svg_usage"))  # fmt: skip
         fields: dict[str, Any] = {
             k: data[k] for k in ("size", "quality", "output_format", "background") if k in data
         }
-        return ApiResult(items, usage, request_id, time.monotonic() - started, fields)
+        return ApiResult(
+            items, usage, request_id, time.monotonic() - started, fields, svg_usage=svg_usage
+        )
 
     def list_models(self) -> list[dict[str, Any]]:
         fetch = Fetch(
