@@ -55,6 +55,9 @@ class ImageRecord:
     request_id: str | None
     elapsed: float  # seconds from sending to the answer
     svg_usage: dict[str, Any] | None = None  # an SVG's own tokens, beside usage: in --json if any
+    # A URL answer's link and when it stops working (wire/links.py): in --json if it was one.
+    source_url: str | None = None
+    url_expires: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         record = {
@@ -70,6 +73,8 @@ class ImageRecord:
         }
         if self.svg_usage is not None:
             record["svg_usage"] = self.svg_usage
+        if self.source_url is not None:
+            record.update(source_url=self.source_url, url_expires=self.url_expires)
         record.update(request_id=self.request_id, elapsed_s=round(self.elapsed, 3))
         return record
 

@@ -53,12 +53,14 @@ def build_entry(
     error: Mapping[str, Any] | None = None,
     time: datetime | None = None,
     svg_usage: Mapping[str, Any] | None = None,
+    sources: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """One ledger line: a request with every file it wrote (usage once), or a failure.
 
     outcome: "ok", "failed" or "interrupted". fields: the request body minus prompt. files: the
     saved paths ("-" for standard output). error: status, message, code of a failure.
-    svg_usage: an SVG answer's own tokens, kept beside usage.
+    svg_usage: an SVG answer's own tokens, kept beside usage. sources: where a URL answer's
+    images came from, one per image ({"file", "source_url", "url_expires"}; file None: not saved).
     """
     entry: dict[str, Any] = {
         "time": now_iso(time),
@@ -69,6 +71,7 @@ def build_entry(
         "files": list(files),
         "usage": dict(usage) if usage else None,
         **({"svg_usage": dict(svg_usage)} if svg_usage else {}),
+        **({"sources": [dict(source) for source in sources]} if sources else {}),
         "request_id": request_id,
         "seconds": round(seconds, 3) if seconds is not None else None,
         "outcome": outcome,

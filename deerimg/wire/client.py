@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -38,6 +38,7 @@ class ApiResult:
     elapsed: float
     fields: dict[str, Any]  # size, quality, output_format, background as the API reports them
     svg_usage: dict[str, Any] | None = None  # the tokens of SVG output, beside usage
+    received: float = field(default_factory=time.time)  # when the answer came: URL lifetimes
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
