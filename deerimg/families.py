@@ -39,6 +39,9 @@ class Family:
     defaults: Mapping[str, Any] = field(default_factory=dict)  # sent unless the user sends them
     dropped: tuple[str, ...] = ()  # fields new-api relays are known to drop (research §2.1)
     retired: str | None = None  # the date the model stopped being served: a warning, still sent
+    # The ids known to be served (README, research/model-families.md §1, peers-2026-12.md §5):
+    # what -m<TAB> offers before `deerimg models` has saved the list, and the man page names.
+    ids: tuple[str, ...] = ()
 
     def matches(self, model: str) -> bool:
         return re.match(self.pattern, model.lower()) is not None
@@ -103,6 +106,12 @@ FAMILIES: tuple[Family, ...] = (
             "output_format": (*GPT_FORMATS, "gif", "svg"),
         },
         references=16,
+        ids=(
+            "gpt-image-2.5-sunburst",
+            "gpt-image-2.5-flare",
+            "gpt-image-2.6-sunburst",
+            "gpt-image-2.6-flare",
+        ),
     ),
     Family(
         "gpt-image-2",
@@ -111,6 +120,7 @@ FAMILIES: tuple[Family, ...] = (
         sizes=GPT_FREE,
         values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
         references=16,
+        ids=("gpt-image-2",),
     ),
     Family(
         "gpt-image-1",
@@ -121,6 +131,7 @@ FAMILIES: tuple[Family, ...] = (
         references=16,
         retired="gpt-image-1 was shut down on 2026-10-23 (OpenAI); use gpt-image-2.5-sunburst "
         "or gpt-image-2.5-flare",
+        ids=("gpt-image-1",),
     ),
     Family(
         "gpt-image",
@@ -129,6 +140,7 @@ FAMILIES: tuple[Family, ...] = (
         sizes=GPT_FIXED,
         values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
         references=16,
+        ids=("gpt-image-1.5", "gpt-image-1-mini", "chatgpt-image-latest"),
     ),
     Family(
         "dall-e-3",
@@ -141,6 +153,7 @@ FAMILIES: tuple[Family, ...] = (
         answers="url",
         url_lifetime="60 min",
         retired="dall-e-3 was retired on 2026-05-12 (OpenAI); use gpt-image-2",
+        ids=("dall-e-3",),
     ),
     Family(
         "dall-e-2",
@@ -151,6 +164,7 @@ FAMILIES: tuple[Family, ...] = (
         answers="url",
         url_lifetime="60 min",
         retired="dall-e-2 was retired on 2026-05-12 (OpenAI); use gpt-image-2",
+        ids=("dall-e-2",),
     ),
     Family(
         "seedream-3.0",
@@ -163,18 +177,21 @@ FAMILIES: tuple[Family, ...] = (
         url_lifetime="24 h",
         defaults={"watermark": False},
         dropped=SEEDREAM_DROPPED,
+        ids=("doubao-seedream-3-0-t2i-250415",),
     ),
     _seedream(
         "seedream-4.0",
         "Seedream 4.0",
         r"(doubao-)?seedream-4-0",
         _seedream_sizes(("1K", "2K", "4K"), 1280 * 720),
+        ids=("doubao-seedream-4-0-250828",),
     ),
     _seedream(
         "seedream-4.5",
         "Seedream 4.5",
         r"(doubao-)?seedream-4-5",
         _seedream_sizes(("2K", "4K"), 2560 * 1440),
+        ids=("doubao-seedream-4-5-251128",),
     ),
     _seedream(
         "seedream-5.0",
@@ -183,6 +200,7 @@ FAMILIES: tuple[Family, ...] = (
         # 2K/3K per Volcengine, 4K per some relays: where sources disagree, accept all.
         _seedream_sizes(("2K", "3K", "4K"), 2560 * 1440),
         values={"output_format": ("jpeg", "png")},
+        ids=("doubao-seedream-5-0-260128",),
     ),
     Family(
         "seededit",
@@ -195,6 +213,7 @@ FAMILIES: tuple[Family, ...] = (
         answers="url",
         url_lifetime="24 h",
         defaults={"watermark": False},
+        ids=("bytedance-seedEdit-3.0-i2i", "doubao-seededit-3-0-i2i-250628"),
     ),
 )
 GENERIC = Family("generic", "OpenAI-shaped (not in deerimg's table)", r"")
