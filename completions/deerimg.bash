@@ -1,9 +1,11 @@
 # bash completion for deerimg                                      -*- shell-script -*-
 # Generated from the Typer app by `python -m deerimg._gen`; do not edit.
 # Copy to ~/.local/share/bash-completion/completions/deerimg, or `source` it from ~/.bashrc.
-# Static: pressing TAB never starts Python. Model ids come from the cache `deerimg models` keeps.
+# Static: pressing TAB never starts Python. Model ids come from the cache `deerimg models` keeps,
+# else from deerimg's family table.
 
-# The image-model ids of the last `deerimg models` (catalog.cache_path()), else the default model.
+# The image-model ids of the last `deerimg models` (catalog.cache_path()), else those deerimg's
+# family table knows (families.py).
 __deerimg_model_ids() {
     local file=""
     if [[ -n ${DEERIMG_CONFIG_DIR-} ]]; then
@@ -17,7 +19,7 @@ __deerimg_model_ids() {
     if [[ -r $file && -s $file ]]; then
         printf '%s\n' "$(<"$file")"
     else
-        printf '%s\n' gpt-image-2
+        printf '%s\n' gpt-image-2 gpt-image-2.5-sunburst gpt-image-2.5-flare gpt-image-2.6-sunburst gpt-image-2.6-flare gpt-image-1 gpt-image-1.5 gpt-image-1-mini chatgpt-image-latest dall-e-3 dall-e-2 doubao-seedream-3-0-t2i-250415 doubao-seedream-4-0-250828 doubao-seedream-4-5-251128 doubao-seedream-5-0-260128 bytedance-seedEdit-3.0-i2i doubao-seededit-3-0-i2i-250628 gemini-3.1-flash-image-preview gemini-3-pro-image-preview gemini-2.5-flash-image
     fi
 }
 
@@ -59,7 +61,7 @@ _deerimg_option_kind() {
             "edit/--compression" | "edit/--frames" | "edit/--frame-duration" | "edit/--user" | \
             "edit/-p" | "edit/--param" | "edit/-j" | "edit/--jobs" | "edit/--retries" | \
             "edit/--timeout" | "history/-n" | "history/--limit" | "history/--search" | \
-            "history/--since" | "models/--search" | "models/--family") kind="@none" ;;
+            "history/--since" | "models/--search") kind="@none" ;;
         "generate/--resolution" | "edit/--resolution") kind="512px 1K 2K 3K 4K" ;;
         "generate/-i" | "generate/--image" | "generate/-o" | "generate/--output" | "generate/-f" | \
             "generate/--file" | "edit/--mask" | "edit/--markup" | "edit/-o" | "edit/--output" | \
@@ -73,6 +75,7 @@ _deerimg_option_kind() {
         "generate/--response-format" | "edit/--response-format") kind="url b64_json" ;;
         "generate/-d" | "generate/--output-dir" | "edit/-d" | "edit/--output-dir") kind="@dirs" ;;
         "edit/--input-fidelity") kind="high low" ;;
+        "models/--family") kind="gpt-image dall-e seedream seededit gemini generic" ;;
         *) kind=@none ;;
     esac
 }

@@ -25,13 +25,18 @@ class Retrying:
     status: int | None = None
 
 
-def token_counts(usage: Any) -> tuple[int, int, int]:
-    """(input, output, total) tokens of one answer's usage; a missing total is input + output."""
-    usage = usage if isinstance(usage, dict) else {}
-    given_in = whole_number(usage.get("input_tokens")) or 0
-    given_out = whole_number(usage.get("output_tokens")) or 0
-    total = whole_number(usage.get("total_tokens")) or given_in + given_out
-    return given_in, given_out, total
+def token_counts(*usages: Any) -> tuple[int, int, int]:
+    """(input, output, total) tokens of one answer's usage objects added up: its `usage` and its
+    `svg_usage` (OpenAI's SVG output, November 2026). In each, a missing total is input + output;
+    reasoning_tokens are not added again (OpenAI counts them in the output and the total)."""
+    sums = [0, 0, 0]
+    for usage in usages:
+        usage = usage if isinstance(usage, dict) else {}
+        given_in = whole_number(usage.get("input_tokens")) or 0
+        given_out = whole_number(usage.get("output_tokens")) or 0
+        total = whole_number(usage.get("total_tokens")) or given_in + given_out
+        sums = [sums[0] + given_in, sums[1] + given_out, sums[2] + total]
+    return sums[0], sums[1], sums[2]
 
 
 @dataclass(slots=True)
@@ -49,9 +54,13 @@ class ImageRecord:
     usage: dict[str, Any] | None
     request_id: str | None
     elapsed: float  # seconds from sending to the answer
+    svg_usage: dict[str, Any] | None = None  # an SVG's own tokens, beside usage: in --json if any
+    # A URL answer's link and when it stops working (wire/links.py): in --json if it was one.
+    source_url: str | None = None
+    url_expires: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        record = {
             "path": self.path,
             "prompt": self.prompt,
             "model": self.model,
@@ -61,9 +70,13 @@ class ImageRecord:
             "bytes": self.bytes,
             "revised_prompt": self.revised_prompt,
             "usage": self.usage,
-            "request_id": self.request_id,
-            "elapsed_s": round(self.elapsed, 3),
         }
+        if self.svg_usage is not None:
+            record["svg_usage"] = self.svg_usage
+        if self.source_url is not None:
+            record.update(source_url=self.source_url, url_expires=self.url_expires)
+        record.update(request_id=self.request_id, elapsed_s=round(self.elapsed, 3))
+        return record
 
 
 @dataclass(slots=True)
@@ -164,8 +177,10 @@ class Summary:
         counts = self.models.setdefault(model, {"saved": 0, "failed": 0, "skipped": 0})
         counts[what] += count
 
-    def add_usage(self, usage: dict[str, Any] | None) -> None:
-        given_in, given_out, total = token_counts(usage)
+    def add_usage(
+        self, usage: dict[str, Any] | None, svg_usage: dict[str, Any] | None = None
+    ) -> None:
+        given_in, given_out, total = token_counts(usage, svg_usage)
         self.tokens["input"] += given_in
         self.tokens["output"] += given_out
         self.tokens["total"] += total

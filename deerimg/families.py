@@ -59,6 +59,9 @@ class Family:
     renames: Mapping[str, str] = field(default_factory=dict)  # a flag's field sent by another name
     dropped: tuple[str, ...] = ()  # fields new-api relays are known to drop (research §2.1)
     retired: str | None = None  # the date the model stopped being served: a warning, still sent
+    # The ids known to be served (README, research/model-families.md §1, peers-2026-12.md §5):
+    # what -m<TAB> offers before `deerimg models` has saved the list, and the man page names.
+    ids: tuple[str, ...] = ()
 
     def matches(self, model: str) -> bool:
         return re.match(self.pattern, model.lower()) is not None
@@ -141,6 +144,12 @@ FAMILIES: tuple[Family, ...] = (
         # GIF's frames and edit's markup: "Supports GPT Image 2.5" (peers-2026-12.md §5)
         takes=("frame_count", "frame_duration_ms", "markup"),
         renames=GPT_RENAMES,
+        ids=(
+            "gpt-image-2.5-sunburst",
+            "gpt-image-2.5-flare",
+            "gpt-image-2.6-sunburst",
+            "gpt-image-2.6-flare",
+        ),
     ),
     Family(
         "gpt-image-2",
@@ -150,6 +159,7 @@ FAMILIES: tuple[Family, ...] = (
         values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
         references=16,
         renames=GPT_RENAMES,
+        ids=("gpt-image-2",),
     ),
     Family(
         "gpt-image-1",
@@ -161,6 +171,7 @@ FAMILIES: tuple[Family, ...] = (
         renames=GPT_RENAMES,
         retired="gpt-image-1 was shut down on 2026-10-23 (OpenAI); use gpt-image-2.5-sunburst "
         "or gpt-image-2.5-flare",
+        ids=("gpt-image-1",),
     ),
     Family(
         "gpt-image",
@@ -170,6 +181,7 @@ FAMILIES: tuple[Family, ...] = (
         values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
         references=16,
         renames=GPT_RENAMES,
+        ids=("gpt-image-1.5", "gpt-image-1-mini", "chatgpt-image-latest"),
     ),
     Family(
         "dall-e-3",
@@ -182,6 +194,7 @@ FAMILIES: tuple[Family, ...] = (
         answers="url",
         url_lifetime="60 min",
         retired="dall-e-3 was retired on 2026-05-12 (OpenAI); use gpt-image-2",
+        ids=("dall-e-3",),
     ),
     Family(
         "dall-e-2",
@@ -192,6 +205,7 @@ FAMILIES: tuple[Family, ...] = (
         answers="url",
         url_lifetime="60 min",
         retired="dall-e-2 was retired on 2026-05-12 (OpenAI); use gpt-image-2",
+        ids=("dall-e-2",),
     ),
     Family(
         "seedream-3.0",
@@ -204,18 +218,21 @@ FAMILIES: tuple[Family, ...] = (
         url_lifetime="24 h",
         defaults={"watermark": False},
         dropped=SEEDREAM_DROPPED,
+        ids=("doubao-seedream-3-0-t2i-250415",),
     ),
     _seedream(
         "seedream-4.0",
         "Seedream 4.0",
         r"(doubao-)?seedream-4-0",
         _seedream_sizes(("1K", "2K", "4K"), 1280 * 720),
+        ids=("doubao-seedream-4-0-250828",),
     ),
     _seedream(
         "seedream-4.5",
         "Seedream 4.5",
         r"(doubao-)?seedream-4-5",
         _seedream_sizes(("2K", "4K"), 2560 * 1440),
+        ids=("doubao-seedream-4-5-251128",),
     ),
     _seedream(
         "seedream-5.0",
@@ -224,6 +241,7 @@ FAMILIES: tuple[Family, ...] = (
         # 2K/3K per Volcengine, 4K per some relays: where sources disagree, accept all.
         _seedream_sizes(("2K", "3K", "4K"), 2560 * 1440),
         values={"output_format": ("jpeg", "png")},
+        ids=("doubao-seedream-5-0-260128",),
     ),
     Family(
         "seededit",
@@ -236,6 +254,7 @@ FAMILIES: tuple[Family, ...] = (
         answers="url",
         url_lifetime="24 h",
         defaults={"watermark": False},
+        ids=("bytedance-seedEdit-3.0-i2i", "doubao-seededit-3-0-i2i-250628"),
     ),
 )
 GEMINI_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
@@ -263,21 +282,24 @@ GEMINI = (
         "gemini-3.1",
         "Gemini 3.1 Flash Image",
         r"gemini-3\.1-flash-image",
+        ids=("gemini-3.1-flash-image-preview",),
         values={
             "aspectRatio": (*GEMINI_RATIOS, "1:4", "4:1", "1:8", "8:1"),
             "imageSize": GEMINI_SIZES,
         },
     ),
     _gemini(
-        "gemini-3-pro",
+        "gemini-3",
         "Gemini 3 Pro Image",
         r"gemini-3-pro-image",
+        ids=("gemini-3-pro-image-preview",),
         values={"aspectRatio": GEMINI_RATIOS, "imageSize": GEMINI_SIZES},
     ),
     _gemini(
         "gemini-2.5",
         "Gemini 2.5 Flash Image",
         r"gemini-2\.5-flash-image",
+        ids=("gemini-2.5-flash-image",),
         # "fixed at 1024 px, no imageSize" (DeerAPI); "works best with up to 3 images" (Google)
         values={"aspectRatio": GEMINI_RATIOS, "imageSize": ()},
         references_advised=3,

@@ -52,11 +52,15 @@ def build_entry(
     seconds: float | None = None,
     error: Mapping[str, Any] | None = None,
     time: datetime | None = None,
+    svg_usage: Mapping[str, Any] | None = None,
+    sources: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """One ledger line: a request with every file it wrote (usage once), or a failure.
 
     outcome: "ok", "failed" or "interrupted". fields: the request body minus prompt. files: the
     saved paths ("-" for standard output). error: status, message, code of a failure.
+    svg_usage: an SVG answer's own tokens, kept beside usage. sources: where a URL answer's
+    images came from, one per image ({"file", "source_url", "url_expires"}; file None: not saved).
     """
     entry: dict[str, Any] = {
         "time": now_iso(time),
@@ -66,6 +70,8 @@ def build_entry(
         "fields": dict(fields),
         "files": list(files),
         "usage": dict(usage) if usage else None,
+        **({"svg_usage": dict(svg_usage)} if svg_usage else {}),
+        **({"sources": [dict(source) for source in sources]} if sources else {}),
         "request_id": request_id,
         "seconds": round(seconds, 3) if seconds is not None else None,
         "outcome": outcome,
@@ -254,8 +260,9 @@ def usage_by_day_and_model(
 ) -> list[UsageRow]:
     """Images and tokens per day (in TZ, local by default) and model, sorted by day then model.
 
-    One entry is one request, so its usage counts once however many files it lists. A total
-    missing from usage is input plus output, as the run summary counts it.
+    One entry is one request, so its usage counts once however many files it lists, its
+    svg_usage with it. A total missing from either is input plus output, as the run summary
+    counts it.
     """
     sums: dict[tuple[str, str], list[int]] = {}
     for entry in entries:
@@ -269,7 +276,7 @@ def usage_by_day_and_model(
             row[1] += 1
         files = entry.get("files")
         row[2] += len(files) if isinstance(files, list) else 0
-        given_in, given_out, total = token_counts(entry.get("usage"))
+        given_in, given_out, total = token_counts(entry.get("usage"), entry.get("svg_usage"))
         row[3] += given_in
         row[4] += given_out
         row[5] += total

@@ -416,7 +416,9 @@ def test_a_model_id_is_never_run_as_shell_code(tmp_path, monkeypatch):
 
 def test_without_a_cache_the_default_model_is_offered(tmp_path):
     env = {"HOME": str(tmp_path), "XDG_CACHE_HOME": "", "DEERIMG_CONFIG_DIR": str(tmp_path)}
-    assert bash_complete(["deerimg", "generate", "-m", ""], env=env) == ["gpt-image-2"]
+    # with the ids of the family table (issue 17: tests/test_shipped.py's family-id tests)
+    offered = bash_complete(["deerimg", "generate", "-m", ""], env=env)
+    assert "gpt-image-2" in offered and sorted(offered) == sorted(_gen.known_model_ids())
 
 
 # -- zsh and fish, when installed ------------------------------------------------------------------
@@ -485,7 +487,7 @@ def test_zsh_completes(zsh, tmp_path):
         "deerimg config ": {sub.path[-1] for sub in config.subcommands},
         "deerimg config set format ": {"png", "jpeg", "webp"},
         "deerimg config set output-dir ": {"out"},
-        "deerimg generate -m ": {"gpt-image-2"},
+        "deerimg generate -m ": set(_gen.known_model_ids()),  # no cache: the table's ids
     }  # fmt: skip
     assert dict(zip(cases, zsh_complete(list(cases), cwd=tmp_path), strict=True)) == cases
 
@@ -580,3 +582,49 @@ def test_install_completion_still_works(invoke, monkeypatch, tmp_path):
         env={"_DEERIMG_COMPLETE": "complete_bash", "COMP_WORDS": "deerimg gen", "COMP_CWORD": "1"}
     )
     assert (answer.exit_code, answer.stdout) == (0, "generate\n")
+
+
+# -- issue 17: the family table's model ids, offered by -m TAB before `deerimg models` ran ---------
+
+
+def no_cache(tmp_path: Path) -> dict[str, str]:
+    return {"HOME": str(tmp_path), "XDG_CACHE_HOME": "", "DEERIMG_CONFIG_DIR": str(tmp_path)}
+
+
+def family_ids() -> list[str]:
+    from deerimg.families import FAMILIES
+
+    return sorted(model for family in FAMILIES for model in family.ids)
+
+
+def test_bash_offers_the_family_table_s_ids_without_a_cache(tmp_path):
+    env = no_cache(tmp_path)
+    assert sorted(bash_complete(["deerimg", "generate", "-m", ""], env=env)) == family_ids()
+    assert sorted(bash_complete(["deerimg", "edit", "--model", "doubao-seedream-4"], env=env)) == [
+        "doubao-seedream-4-0-250828", "doubao-seedream-4-5-251128",
+    ]  # fmt: skip
+    assert bash_complete(["deerimg", "edit", "--model=bytedance"], env=env) == [
+        "--model=bytedance-seedEdit-3.0-i2i"
+    ]
+    assert "dall-e-2" in bash_complete(["deerimg", "config", "set", "model", "d"], env=env)
+    assert sorted(bash_complete(["deerimg", "models", "--family", "s"])) == [
+        "seededit", "seedream",
+    ]  # fmt: skip
+
+
+def test_zsh_and_fish_offer_the_family_table_s_ids_without_a_cache(tmp_path):
+    env = no_cache(tmp_path)
+    if shutil.which("zsh"):
+        assert zsh_complete(["deerimg generate -m "], env=env) == [set(family_ids())]
+    if shutil.which("fish"):
+        assert fish_complete(["deerimg edit -m "], env=env) == [family_ids()]
+    if not (shutil.which("zsh") or shutil.which("fish")):
+        pytest.skip("neither zsh nor fish is installed")
+
+
+def test_the_man_page_lists_each_family_s_ids():
+    from deerimg.families import FAMILIES
+
+    section = unroff(man_section("MODEL FAMILIES"))
+    for family in (f for f in FAMILIES if f.ids):  # a catch-all (gemini) has none to list
+        assert f"\n{family.title}\n{', '.join(family.ids)}\n" in section, family.name

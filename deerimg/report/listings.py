@@ -72,8 +72,11 @@ def show_history(entries: list[dict[str, Any]], as_json: bool, empty: str) -> No
     for entry in entries:
         # A hand-edited or foreign line may hold any JSON in any field: a field of the wrong
         # type shows as blank (files as 0), as --usage counts it, and never stops the listing.
-        usage = entry.get("usage")
-        tokens = whole_number(usage.get("total_tokens")) if isinstance(usage, dict) else None
+        # usage and svg_usage add up, as --usage counts them (blank when neither has a total).
+        totals = [whole_number(u.get("total_tokens")) for u in (entry.get("usage"),
+                  entry.get("svg_usage")) if isinstance(u, dict)]  # fmt: skip
+        known = [t for t in totals if t is not None]
+        tokens = sum(known) if known else None
         files = entry.get("files")
         rows.append((
             _local_time(entry),

@@ -28,13 +28,13 @@ from deerimg.report.terminal import (
     SAVED,
     SUMMARY,
     WARNING,
-    format_usage,
     is_terminal,
     print_error,
     retry_line,
     to_devnull,
     use_rich,
 )
+from deerimg.report.tokens import format_usage
 
 
 class Report:
@@ -250,7 +250,7 @@ class Report:
         if self._batch:
             return  # the summary has the token totals
         if event.first:
-            usage = format_usage(record.usage)
+            usage = format_usage(record.usage, record.svg_usage)
             if usage:
                 self._say(f"  {usage}", DETAIL)
 

@@ -205,33 +205,6 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     out.flush()
 
 
-def format_usage(usage: dict[str, Any] | None) -> str | None:
-    """tokens: input 16 (text 16, image 0), output 208, total 224."""
-    if not usage:
-        return None
-    from deerimg.values import whole_number
-
-    parts = []
-    given_in = whole_number(usage.get("input_tokens"))
-    if given_in is not None:
-        text = f"input {given_in:,}"
-        details = usage.get("input_tokens_details")
-        if isinstance(details, dict):
-            inner = [
-                f"{k} {details[k]:,}"
-                for k in ("text_tokens", "image_tokens")
-                if isinstance(details.get(k), int)
-            ]
-            if inner:
-                text += f" ({', '.join(inner).replace('_tokens', '')})"
-        parts.append(text)
-    for key in ("output_tokens", "total_tokens"):
-        value = whole_number(usage.get(key))
-        if value is not None:
-            parts.append(f"{key.removesuffix('_tokens')} {value:,}")
-    return "tokens: " + ", ".join(parts) if parts else None
-
-
 def stdout_to_devnull() -> None:
     """Standard output's reader went away: what is still written goes nowhere, quietly."""
     to_devnull(stdout())

@@ -67,7 +67,7 @@ def run(
             # fails was paid for all the same.
             answered.append(result)
             with lock:
-                summary.add_usage(result.usage)
+                summary.add_usage(result.usage, result.svg_usage)
 
         try:
             sending = send_task(

@@ -9,7 +9,6 @@ from typing import Any
 
 from deerimg.errors import DeerimgError
 from deerimg.events import Event, ImageRecord, Note, RetryEvent, Retrying, Saved
-from deerimg.families import family_of
 from deerimg.imaging import embed, images, provenance, writer
 from deerimg.imaging.containers import has_c2pa
 from deerimg.imaging.formats import EXTENSION, format_of_name, sniff_any
@@ -17,6 +16,7 @@ from deerimg.jobs import request
 from deerimg.jobs.paths import Target, extra_name, final_paths
 from deerimg.routes import recorded
 from deerimg.run.tasks import RunPolicy, Task
+from deerimg.wire import links
 from deerimg.wire.client import ApiClient, ApiResult
 from deerimg.wire.responses import server_text
 
@@ -147,6 +147,7 @@ def save_image(
             warning = f"{path} holds {fmt.upper()} bytes, not what its name says"
     revised = item.get("revised_prompt")
     revised = server_text(revised, one_line=False) if isinstance(revised, str) else None
+    source = links.source_of(item, str(task.body.get("model", "")), result.received)
     made = None
     c2pa = False
     embedded = None
@@ -156,7 +157,7 @@ def save_image(
             revised_prompt=revised,
             request_id=result.request_id,
             reported=result.fields,
-            source=source_of(item, str(task.body.get("model", ""))),
+            source=source,
         )
     if policy.metadata and made is not None:
         # Signed content credentials come first: one changed byte would break them.
@@ -207,16 +208,11 @@ def save_image(
         usage=result.usage,
         request_id=result.request_id,
         elapsed=result.elapsed,
+        svg_usage=result.svg_usage,
+        source_url=source["url"] if source else None,
+        url_expires=source["expires"] if source else None,
     )
     return Saved(record, pixels, first, warning, kind, c2pa)
-
-
-def source_of(item: dict[str, Any], model: str) -> dict[str, Any] | None:
-    """Where a URL answer's image came from, and how long its family says such a link lives."""
-    url = item.get("url")
-    if not isinstance(url, str):
-        return None
-    return {"url": url, "lifetime": family_of(model).url_lifetime}
 
 
 def _image_bytes(

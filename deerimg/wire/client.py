@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -18,7 +18,7 @@ from deerimg.routes import Endpoint, sent, url_of
 from deerimg.settings.keys import KEY_RE as _KEY_RE
 from deerimg.settings.resolve import Settings
 from deerimg.wire import gemini, proxies, responses, tls
-from deerimg.wire.payload import Uploads, encode, inline
+from deerimg.wire.payload import Payload, Uploads, encode, inline
 from deerimg.wire.send import Answer, Fetch, Sender
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ class ApiResult:
     request_id: str | None
     elapsed: float
     fields: dict[str, Any]  # size, quality, output_format, background as the API reports them
+    svg_usage: dict[str, Any] | None = None  # the tokens of SVG output, beside usage
+    received: float = field(default_factory=time.time)  # when the answer came: URL lifetimes
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -139,13 +141,7 @@ class ApiClient:
         started = time.monotonic()
         url = url_of(self._settings.api_root, "gemini", str(body.get("model")))
         payload = encode(gemini.with_inline_data(sent("gemini", body), files))
-        answer = self.sender.send(
-            Fetch("POST", url, payload, self._auth()), on_retry or self._on_retry
-        )
-        if received is not None:
-            received()
-        _refuse_redirect(answer.response)
-        request_id = responses.request_id_of(answer.response)
+        answer, request_id = self._post(url, payload, on_retry, received)
         items, usage = gemini.images_of(_json(answer, request_id), request_id)
         return ApiResult(items, usage or None, request_id, time.monotonic() - started, {})
 
@@ -159,36 +155,31 @@ class ApiClient:
     ) -> ApiResult:
         started = time.monotonic()
         url = url_of(self._settings.api_root, endpoint, str(body.get("model")))
-        headers = self._auth()
         payload = encode(body, files) if endpoint == "edits" else encode(inline(body, files))
-        fetch = Fetch("POST", url, payload, headers)
-        answer = self.sender.send(fetch, on_retry or self._on_retry)
-        if received is not None:
-            received()
-        response = answer.response
-        _refuse_redirect(response)
-        request_id = responses.request_id_of(response)
+        answer, request_id = self._post(url, payload, on_retry, received)
         data = responses.lift_images(answer.body, request_id)
         if data is None:
             data = _json(answer, request_id)
-        if not isinstance(data, dict):
-            raise DeerimgError("the response is not a JSON object", request_id=request_id)
-        if "error" in data and not data.get("data"):
-            message, code = responses.error_fields(answer.body)
-            if code in responses.KEY_CODES:
-                raise responses.refused_key(message or "error", code, request_id)
-            raise DeerimgError(message or "error", code=code, request_id=request_id)
-        items = data.get("data")
-        if not isinstance(items, list):
-            raise DeerimgError("the response has no data", request_id=request_id)
-        items = [item for item in items if isinstance(item, dict)]
-        if not items:
-            raise DeerimgError("the response holds no image", request_id=request_id)
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
-        fields: dict[str, Any] = {
-            k: data[k] for k in ("size", "quality", "output_format", "background") if k in data
-        }
-        return ApiResult(items, usage, request_id, time.monotonic() - started, fields)
+        items, usage, svg_usage, fields = responses.images_of(data, answer.body, request_id)
+        return ApiResult(
+            items, usage, request_id, time.monotonic() - started, fields, svg_usage=svg_usage
+        )
+
+    def _post(
+        self,
+        url: str,
+        payload: Payload,
+        on_retry: Callable[[Retrying], None] | None,
+        received: Callable[[], None] | None,
+    ) -> tuple[Answer, str | None]:
+        """POST PAYLOAD (retried as send.py says); received() once the answer is in."""
+        answer = self.sender.send(
+            Fetch("POST", url, payload, self._auth()), on_retry or self._on_retry
+        )
+        if received is not None:
+            received()
+        _refuse_redirect(answer.response)
+        return answer, responses.request_id_of(answer.response)
 
     def list_models(self) -> list[dict[str, Any]]:
         fetch = Fetch(

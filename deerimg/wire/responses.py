@@ -173,3 +173,27 @@ def describe(exc: Exception) -> str:
     """An exception's first line, at most 200 characters: what a one-line error quotes of it."""
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]
+
+
+def images_of(
+    data: Any, body: bytes | bytearray, request_id: str | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any] | None, dict[str, Any]]:
+    """An images answer (DATA, parsed from BODY): its data items, usage, svg_usage, and what it
+    says of the images (size, quality, output_format, background); an error answer raised."""
+    if not isinstance(data, dict):
+        raise DeerimgError("the response is not a JSON object", request_id=request_id)
+    if "error" in data and not data.get("data"):
+        message, code = error_fields(body)
+        if code in KEY_CODES:
+            raise refused_key(message or "error", code, request_id)
+        raise DeerimgError(message or "error", code=code, request_id=request_id)
+    items = data.get("data")
+    if not isinstance(items, list):
+        raise DeerimgError("the response has no data", request_id=request_id)
+    items = [item for item in items if isinstance(item, dict)]
+    if not items:
+        raise DeerimgError("the response holds no image", request_id=request_id)
+    usage, svg_usage = (data.get(k) if isinstance(data.get(k), dict) else None
+                        for k in ("usage", "svg_usage"))  # fmt: skip
+    fields = {k: data[k] for k in ("size", "quality", "output_format", "background") if k in data}
+    return items, usage, svg_usage, fields

@@ -6,7 +6,8 @@ exits 1 naming each file that differs (tests/test_shipped.py runs it). Every com
 text and value set comes from the app, request.VALUE_SETS and config.KEYS, so a new flag reaches
 the shells and the man page by running the one command. The scripts are static words: pressing TAB
 never starts Python (issue 5). The one value only the program knows, the model ids, is read from the
-cache that `deerimg models` keeps (catalog.cache_path: image-model ids, one a line).
+cache that `deerimg models` keeps (catalog.cache_path: image-model ids, one a line); without it,
+the ids of the family table (families.Family.ids) are offered.
 Output is deterministic: no dates, no machine paths, code order kept where it means something.
 
 tree.py walks the app into plain data; bash.py, zsh.py and fish.py fill the scripts of templates/
@@ -22,7 +23,13 @@ from pathlib import Path
 from tools.gen.bash import render_bash
 from tools.gen.fish import render_fish
 from tools.gen.man import render_man
-from tools.gen.tree import Command, command_tree, config_key_values, config_keys
+from tools.gen.tree import (
+    Command,
+    command_tree,
+    config_key_values,
+    config_keys,
+    known_model_ids,
+)
 from tools.gen.zsh import render_zsh
 
 __all__ = [
@@ -32,6 +39,7 @@ __all__ = [
     "command_tree",
     "config_key_values",
     "config_keys",
+    "known_model_ids",
     "main",
     "render",
 ]

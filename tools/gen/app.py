@@ -56,6 +56,13 @@ def default_model() -> str:
     return DEFAULT_MODEL
 
 
+def families() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """families.FAMILIES and the generic one: (name, title, known ids) of each, in table order."""
+    from deerimg.families import FAMILIES, GENERIC
+
+    return tuple((f.name, f.title, f.ids) for f in (*FAMILIES, GENERIC))
+
+
 def defaults() -> Mapping[str, Any]:
     """settings.resolve.DEFAULTS: each setting's built-in default, by its name."""
     from deerimg.settings.resolve import DEFAULTS

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tools.gen import app
 from tools.gen.template import HEADER, fill
-from tools.gen.tree import Command, Values, config_key_values
+from tools.gen.tree import Command, Values, config_key_values, known_model_ids
 
 
 def _bash_word(kind: Values) -> str:
@@ -62,7 +61,7 @@ def render_bash(tree: Command) -> str:
     return fill(
         "deerimg.bash.in",
         HEADER=HEADER,
-        DEFAULT_MODEL=app.default_model(),
+        KNOWN_MODELS=" ".join(known_model_ids()),
         TAKES=_case(takes),
         KINDS=_case(kinds),
         OPTIONS=_case(options),

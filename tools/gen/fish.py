@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tools.gen import app
 from tools.gen.template import HEADER, fill
-from tools.gen.tree import PROG, Command, Values, config_key_values, first_sentence
+from tools.gen.tree import PROG, Command, Values, config_key_values, first_sentence, known_model_ids
 
 
 def _fq(text: str) -> str:
@@ -65,7 +64,7 @@ def render_fish(tree: Command) -> str:
         HEADER=HEADER,
         VALUED=" ".join(_fq(v) for v in valued),
         COMMANDS=" ".join(_fq(c) for c in commands),
-        DEFAULT_MODEL=app.default_model(),
+        KNOWN_MODELS=" ".join(known_model_ids()),
         KEY_CASES=key_cases,
         COMPLETIONS="".join(line + "\n" for line in lines),
     )

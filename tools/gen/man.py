@@ -11,6 +11,7 @@ from tools.gen.text import (
     ENVIRONMENT,
     EXAMPLES,
     EXIT_STATUS,
+    FAMILIES_INTRO,
     FILES_TEXT,
     KEYS_INTRO,
     SEE_ALSO,
@@ -124,7 +125,7 @@ def _option_entry(opt: Param) -> list[str]:
         tag += " " + _italic(opt.metavar)
     text = opt.help or ""
     if opt.values.kind == "words" and not all(w in text for w in opt.values.words):
-        text += f" Allowed: {', '.join(opt.values.words)}."
+        text += f" {'Allowed' if opt.values.only else 'Names'}: {', '.join(opt.values.words)}."
     if opt.default and "default" not in text.lower():
         text += f" Default: {opt.default}."
     if opt.repeatable and "repeat" not in text.lower():
@@ -188,6 +189,15 @@ def _config_keys() -> list[str]:
     return out
 
 
+def _families() -> list[str]:
+    """Each family of deerimg's table with the model ids it knows (families.Family.ids)."""
+    out = ['.SH "MODEL FAMILIES"', ".PP", roff(" ".join(FAMILIES_INTRO.split()))]
+    for _, title, ids in app.families():
+        if ids:
+            out += [".TP", _bold(title), roff(", ".join(ids))]
+    return out
+
+
 def _section(title: str, body: str) -> list[str]:
     """A static section: paragraphs split on blank lines; `TAG :: text` lines become .TP items."""
     out = [f".SH {title}"]
@@ -227,6 +237,7 @@ def render_man(tree: Command) -> str:
     out += _options_by_panel(tree, "Global options")
     for cmd in tree.subcommands:
         out += _command_section(cmd)
+    out += _families()
     out += _section("ENVIRONMENT", ENVIRONMENT)
     out += _section("FILES", FILES_TEXT)
     out += _section('"EXIT STATUS"', EXIT_STATUS)

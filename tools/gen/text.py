@@ -47,6 +47,11 @@ of certifi's bundle. A file that cannot be loaded is a configuration error (exit
 HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY :: The proxies to use, as httpx reads them.
 """
 
+FAMILIES_INTRO = """
+deerimg checks -s, -q, --format and --style against the family of the model before anything is
+sent; an id its table does not know is sent as typed. The ids each family is known to serve, which
+-m TAB offers until deerimg models has saved the list DeerAPI serves:
+"""
 FILES_TEXT = """
 ~/.config/deerimg/config.toml :: The config file on Linux ($XDG_CONFIG_HOME/deerimg/config.toml
 when XDG_CONFIG_HOME is set). TOML, written atomically, mode 0600 in a 0700 folder; a file that

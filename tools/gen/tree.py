@@ -23,6 +23,7 @@ class Values:
 
     kind: str = "none"
     words: tuple[str, ...] = ()
+    only: bool = True  # the words are all the option takes (False: what TAB offers, not a limit)
 
 
 @dataclass(slots=True)
@@ -67,6 +68,20 @@ def first_sentence(text: str) -> str:
     return (match.group(1) if match else paragraph).rstrip(".")
 
 
+# A model id is written into the scripts as a bare word: nothing a shell would read otherwise.
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def known_model_ids() -> tuple[str, ...]:
+    """What -m<TAB> offers until `deerimg models` has saved the served list: the default model,
+    then the ids the family table knows (families.Family.ids)."""
+    ids = dict.fromkeys([app.default_model(), *(i for _, _, ids in app.families() for i in ids)])
+    bad = [model for model in ids if not _PLAIN_ID.match(model)]
+    if bad:
+        raise ValueError(f"model ids a shell would not read as one word: {bad}")
+    return tuple(ids)
+
+
 def config_keys() -> tuple[str, ...]:
     return tuple(key.replace("_", "-") for key in app.config_keys())
 
@@ -96,6 +111,9 @@ def _option_values(param: Any) -> Values:
             return Values("words", value_sets[set_of_flag[name]])
     if "--model" in param.opts:
         return Values("models")
+    if "--family" in param.opts:  # models --family: a part of a family's name; its kinds
+        kinds = (re.sub(r"-[\d.]+$", "", name) for name, _, _ in app.families())
+        return Values("words", tuple(dict.fromkeys(kinds)), only=False)
     if param.name.endswith("_dir") or getattr(param.type, "file_okay", True) is False:
         return Values("dirs")
     if param.name in ("file", "output", "image") or getattr(param.type, "name", "") == "path":

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import re
 
-from tools.gen import app
 from tools.gen.template import HEADER, fill
-from tools.gen.tree import PROG, Command, Param, Values, config_key_values, first_sentence
+from tools.gen.tree import (
+    PROG,
+    Command,
+    Param,
+    Values,
+    config_key_values,
+    first_sentence,
+    known_model_ids,
+)
 
 
 def _zq(text: str) -> str:
@@ -100,7 +107,7 @@ def render_zsh(tree: Command) -> str:
     return fill(
         "_deerimg.in",
         HEADER=HEADER,
-        DEFAULT_MODEL=app.default_model(),
+        KNOWN_MODELS=" ".join(known_model_ids()),
         KEY_CASES=key_cases,
         FUNCTIONS=functions,
     )

@@ -36,6 +36,13 @@ EDITS_PATH = "/v1/images/edits"
 IMAGE_TOKENS_PER_INPUT = 1000  # usage.input_tokens_details.image_tokens per input image
 
 
+def svg_usage() -> dict[str, Any]:
+    """OpenAI's November-2026 svg_usage of one SVG (peers-2026-12.md section 5): the tokens of the
+    text model that wrote it, beside the image model's usage."""
+    return {"input_tokens": 40, "model": "gpt-5-mini", "output_tokens": 900,
+            "reasoning_tokens": 300, "total_tokens": 940}  # fmt: skip
+
+
 @API.route("POST", GENERATIONS_PATH, counted=True)
 def generations(exchange: Exchange, recorded: Recorded) -> None:
     answer_images(exchange, recorded, "generations")
@@ -148,6 +155,8 @@ def images_payload(
     )
     if usage is not None:
         payload["usage"] = usage
+    if request.fmt == "svg":
+        payload["svg_usage"] = svg_usage()
     if fault.empty_data:
         payload["data"] = []
     elif not fault.no_data:
