@@ -512,7 +512,7 @@ def test_a_fault_is_frozen_data_with_a_default_for_every_field() -> None:
     with pytest.raises(ValueError, match="route"):
         Fault(route="variations")
     assert {field.name for field in dataclasses.fields(Fault)} == FAULT_KEYS
-    assert len(FAULT_KEYS) == 31
+    assert len(FAULT_KEYS) == 32
 
 
 def test_queue_takes_faults_and_always_takes_the_error_type_by_its_api_name(
@@ -532,6 +532,7 @@ def test_route_table_answers_405_for_an_endpoint_and_404_under_a_prefix(
         ("GET", "/files/"),
         ("POST", "/v1/images/generations"),
         ("POST", "/v1/images/edits"),
+        ("POST", "/v1beta/models/"),
         ("GET", "/v1/models"),
     ]
     assert [(r.method, r.path) for r in FILES.routes] == [(None, "/files/")]

@@ -2,7 +2,8 @@
 
 The main server speaks the part of DeerAPI's OpenAI-compatible API that deerimg uses
 (``POST /v1/images/generations``, ``POST /v1/images/edits`` with a ``multipart/form-data`` body,
-``GET /v1/models``) and records every request. A second server
+``GET /v1/models``), Gemini's native ``POST /v1beta/models/{model}:generateContent``, and records
+every request. A second server
 on another port, so another origin, serves the images of ``response_format: "url"`` answers the
 way a CDN would: without authentication, recording what it was sent.
 
@@ -26,9 +27,11 @@ One concern a module:
 - ``recorder``: Recorded requests and the Recorder that keeps them.
 - ``server``: the ThreadingHTTPServer of each origin, its route table (Router), the Exchange.
 - ``routes/``: one module per endpoint family, each registering its routes
-  (``images``: generations and edits; ``models``; ``files``: the CDN origin and its redirect).
+  (``images``: generations and edits; ``gemini``: generateContent; ``models``; ``files``: the CDN
+  origin and its redirect).
 - ``schema``: request bodies checked as OpenAI's images API checks them, error objects;
-  ``seedream`` and ``gpt25``: the fields of Seedream and of OpenAI's November-2026 models.
+  ``seedream`` and ``gpt25``: the fields of Seedream and of OpenAI's November-2026 models;
+  ``gemini``: Gemini's generateContent checks, answer shapes and errors.
 - ``multipart``: ``multipart/form-data`` parsing; ``images``: the image bytes.
 - ``__main__``: ``python -m tests.fake``.
 """

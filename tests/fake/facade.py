@@ -7,7 +7,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from tests.fake import routes  # noqa: F401 - importing it registers every route
+from tests.fake import gemini, routes  # noqa: F401 - importing routes registers every route
 from tests.fake.faults import Fault, FaultPlan
 from tests.fake.images import cached_image, pixel_size
 from tests.fake.recorder import Recorded, Recorder
@@ -137,18 +137,23 @@ class FakeDeerAPI:
         """Only the ``POST /v1/images/generations`` requests."""
         return [r for r in self.requests if r.method == "POST" and r.path == GENERATIONS_PATH]
 
+    def gemini_requests(self) -> list[Recorded]:
+        """Only the ``POST /v1beta/models/{model}:generateContent`` requests (body in ``json``;
+        ``gemini.model_of(r.path)`` is the model)."""
+        return [r for r in self.requests if r.method == "POST" and gemini.model_of(r.path)]
+
     def edit_requests(self) -> list[Recorded]:
         """Only the ``POST /v1/images/edits`` requests (see ``Recorded.parts`` and ``json``)."""
         return [r for r in self.requests if r.method == "POST" and r.path == EDITS_PATH]
 
     @property
     def max_in_flight(self) -> int:
-        """The most generation and edit requests that were being handled at the same moment."""
+        """The most generation, edit and Gemini requests that were being handled at once."""
         return self.faults.max_in_flight
 
     @property
     def in_flight(self) -> int:
-        """How many generation and edit requests are being handled now."""
+        """How many generation, edit and Gemini requests are being handled now."""
         return self.faults.in_flight
 
     @property
@@ -163,6 +168,13 @@ class FakeDeerAPI:
         if match is None:
             raise ValueError(f"bad size: {size!r}")
         width, height = pixel_size(int(match.group(1)), int(match.group(2)))
+        return cached_image(fmt, width, height, self.image_bytes)[0]
+
+    def expected_gemini_image(
+        self, aspect_ratio: str = "1:1", image_size: str = "1K", fmt: str = "png"
+    ) -> bytes:
+        """The exact bytes a fault-free Gemini answer carries for this aspect ratio and size."""
+        width, height = pixel_size(*gemini.pixels(aspect_ratio, image_size))
         return cached_image(fmt, width, height, self.image_bytes)[0]
 
     # -- scripting -----------------------------------------------------------------------------
@@ -181,15 +193,22 @@ class FakeDeerAPI:
     def queue(self, *faults: Mapping[str, Any] | Fault) -> None:
         """Faults for the next requests, one each, in order (``{}`` is a normal answer).
 
-        A queued fault is taken by the next generation, edit or models request, unless it names
-        a ``route`` ("generations", "edits" or "models"): then only a request to that route
-        takes it. Each is a Fault or a mapping of Fault's fields.
+        A queued fault is taken by the next generation, edit, Gemini or models request, unless
+        it names a ``route`` ("generations", "edits", "gemini" or "models"): then only a request
+        to that route takes it. Each is a Fault or a mapping of Fault's fields. On "gemini" an
+        error status is answered in Google's error body, and ``gemini_answer`` shapes one answer.
         """
         self.faults.queue(*(f if isinstance(f, Fault) else Fault.of(f) for f in faults))
 
     def always(self, **fault: Any) -> None:
-        """A fault for every request (generation, edit, models, or its ``route``) until reset()."""
+        """A fault for every request (generation, edit, Gemini, models, or its ``route``) until
+        reset()."""
         self.faults.always(Fault.of(fault))
+
+    def gemini_answer(self, variant: str) -> None:
+        """Answer every Gemini request in the shape VARIANT names until reset() (which puts back
+        "inlineData"); ValueError for a name not in tests.fake.gemini.VARIANTS."""
+        self.faults.gemini_answer = variant
 
     def reject_prompts(
         self,
@@ -200,12 +219,12 @@ class FakeDeerAPI:
         *,
         error_type: str = "invalid_request_error",
     ) -> None:
-        """Answer every generation or edit whose prompt contains ``substring`` with this error."""
+        """Answer every generation, edit or Gemini request whose prompt contains ``substring``."""
         fault = Fault(status=status, message=message, code=code, type=error_type)
         self.faults.reject(substring, fault)
 
     def gather(self, count: int, timeout: float = 10.0) -> None:
-        """Hold generations and edits until COUNT are in flight at once, then answer them all.
+        """Hold generations, edits and Gemini requests until COUNT are in flight, then answer all.
 
         Once COUNT were in flight together (or TIMEOUT seconds passed), nothing is held any
         more. A test of concurrency synchronises on this instead of on a latency long enough
@@ -214,7 +233,9 @@ class FakeDeerAPI:
         self.faults.gather(count, timeout)
 
     def fail_randomly(self, rate: float, seed: int, status: int = 503) -> None:
-        """Fail each generation or edit with probability ``rate`` (seeded), retry-after-ms 1.
+        """Fail each generation, edit or Gemini request with probability ``rate`` (seeded).
+
+        Each failure has retry-after-ms 1.
 
         Whether the n-th sending of a prompt fails is drawn from (seed, prompt, n) alone
         (random_failure), so however a client's threads interleave, the same prompts fail

@@ -12,10 +12,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
+from tests.fake import gemini
 from tests.fake.schema import error_body
 
-ROUTES = frozenset({"generations", "edits", "models"})
-IMAGE_ROUTES = frozenset({"generations", "edits"})  # what reject_prompts, fail_randomly apply to
+ROUTES = frozenset({"generations", "edits", "models", "gemini"})
+# What reject_prompts and fail_randomly apply to (gemini: POST /v1beta/models/M:generateContent)
+IMAGE_ROUTES = frozenset({"generations", "edits", "gemini"})
 
 
 class Default(enum.Enum):
@@ -35,7 +37,7 @@ class Fault:
     FakeDeerAPI's ``queue`` and ``always`` use, raises ValueError("unknown fault keys: [...]").
     """
 
-    # "generations", "edits" or "models": only that route takes it (None: any)
+    # "generations", "edits", "models" or "gemini": only that route takes it (None: any)
     route: str | None = None
     # -- instead of the answer
     delay: float = 0.0  # seconds to wait first (stop() cuts it short)
@@ -70,10 +72,14 @@ class Fault:
     redirect_url: bool = False  # URLs on the API's origin, redirecting to the files server
     revised_prompt: str | Default | None = DEFAULT  # None: no revised_prompt field
     usage: dict[str, Any] | Default | None = DEFAULT  # None: no usage field
+    # -- the gemini route: this answer's shape (gemini.VARIANTS; None: the plan's gemini_answer)
+    gemini_answer: str | None = None
 
     def __post_init__(self) -> None:
         if self.route not in (None, *ROUTES):
             raise ValueError(f"route must be one of {sorted(ROUTES)}")
+        if self.gemini_answer not in (None, *gemini.VARIANTS):
+            raise ValueError(f"gemini_answer must be one of {list(gemini.VARIANTS)}")
 
     @classmethod
     def of(cls, mapping: Mapping[str, Any]) -> Fault:
@@ -118,7 +124,8 @@ def random_failure(rate: float, seed: int, prompt: str | None, sending: int) -> 
 class FaultPlan:
     """Which fault each request takes, and when answers are held; safe from every thread.
 
-    Tests script it through FakeDeerAPI (queue, always, reject_prompts, fail_randomly, gather).
+    Tests script it through FakeDeerAPI (queue, always, reject_prompts, fail_randomly, gather,
+    gemini_answer).
     The routes ask it: ``pick`` a fault, count themselves ``answering``, wait until
     ``gathered``, and ``wait`` out a latency that ``stop`` cuts short.
     """
@@ -131,7 +138,7 @@ class FaultPlan:
         self.clear()
 
     def clear(self) -> None:
-        """Forget every fault, any gathering and max_in_flight; answers under way still count."""
+        """Forget faults, gathering, the Gemini answer shape, max_in_flight (not answers going)."""
         with self._lock:
             self._queue: list[Fault] = []
             self._always: Fault | None = None
@@ -140,6 +147,20 @@ class FaultPlan:
             self._sent: Counter[str | None] = Counter()  # sendings per prompt, for fail_randomly
             self._max_in_flight = 0
             self._gather: tuple[int, float] | None = None
+            self._gemini_answer = gemini.DEFAULT_VARIANT
+
+    @property
+    def gemini_answer(self) -> str:
+        """The shape of the gemini route's answers that no fault shapes (gemini.VARIANTS)."""
+        with self._lock:
+            return self._gemini_answer
+
+    @gemini_answer.setter
+    def gemini_answer(self, variant: str) -> None:
+        if variant not in gemini.VARIANTS:
+            raise ValueError(f"unknown Gemini answer {variant!r}: one of {list(gemini.VARIANTS)}")
+        with self._lock:
+            self._gemini_answer = variant
 
     # -- scripting -----------------------------------------------------------------------------
 

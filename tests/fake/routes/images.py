@@ -58,9 +58,7 @@ def answer_images(exchange: Exchange, recorded: Recorded, route: str) -> None:
     context = exchange.context
     body = recorded.json
     prompt = body.get("prompt") if isinstance(body, dict) else None
-    fault = context.faults.pick(route, prompt if isinstance(prompt, str) else None)
-    context.faults.gathered()
-    exchange.wait(context.latency)
+    fault = fault_first(exchange, route, prompt if isinstance(prompt, str) else None)
     if exchange.answer_fault(fault):
         return
     headers = fault.response_headers()
@@ -88,12 +86,19 @@ def answer_images(exchange: Exchange, recorded: Recorded, route: str) -> None:
     exchange.send_json(200, payload, headers, fault=fault)
 
 
-def images_payload(
-    context: Context, request: Generation, fault: Fault, image_tokens: int = 0
-) -> dict[str, Any]:
-    """The 200 answer's body for REQUEST, as FAULT bends it."""
-    fmt = normalize_format(fault.wrong_format or request.fmt)
-    width, height = pixel_size(request.width, request.height)
+def fault_first(exchange: Exchange, route: str, prompt: str | None) -> Fault:
+    """The fault this request takes, once any gathering is over and the latency waited out."""
+    context = exchange.context
+    fault = context.faults.pick(route, prompt)
+    context.faults.gathered()
+    exchange.wait(context.latency)
+    return fault
+
+
+def image_of(
+    context: Context, fmt: str, width: int, height: int, fault: Fault
+) -> tuple[bytes, str]:
+    """The image an answer carries and its base64, as FAULT bends it (c2pa, not_image)."""
     data, b64 = cached_image(fmt, width, height, context.image_bytes)
     if fault.c2pa and fmt == "png":
         data = png_with_chunk(data, b"caBX", C2PA_DUMMY)
@@ -101,6 +106,27 @@ def images_payload(
     if fault.not_image:
         data = NOT_AN_IMAGE
         b64 = base64.b64encode(data).decode("ascii")
+    return data, b64
+
+
+def url_of(context: Context, fmt: str, data: bytes, fault: Fault) -> str:
+    """A new URL of DATA on the files server, served with FAULT's url_status (redirect_url: on
+    the API's origin, redirecting there)."""
+    status = int(fault.url_status) if fault.url_status is not None else 200
+    name = context.files.put(
+        fmt, data, CONTENT_TYPES.get(sniff_format(data) or "", "text/plain"), status
+    )
+    origin = context.base_url if fault.redirect_url else context.files_url
+    return f"{origin}{FILES_PREFIX}{name}"
+
+
+def images_payload(
+    context: Context, request: Generation, fault: Fault, image_tokens: int = 0
+) -> dict[str, Any]:
+    """The 200 answer's body for REQUEST, as FAULT bends it."""
+    fmt = normalize_format(fault.wrong_format or request.fmt)
+    width, height = pixel_size(request.width, request.height)
+    data, b64 = image_of(context, fmt, width, height, fault)
     url_status = fault.url_status
     as_url = (request.url or url_status is not None or fault.redirect_url) and not (
         fault.invalid_b64
@@ -113,14 +139,7 @@ def images_payload(
     for _ in range(count):
         item: dict[str, Any]
         if as_url:
-            name = context.files.put(
-                request.fmt,
-                data,
-                CONTENT_TYPES.get(sniff_format(data) or "", "text/plain"),
-                int(url_status) if url_status is not None else 200,
-            )
-            origin = context.base_url if fault.redirect_url else context.files_url
-            item = {"url": f"{origin}{FILES_PREFIX}{name}"}
+            item = {"url": url_of(context, request.fmt, data, fault)}
         else:
             item = {"b64_json": INVALID_B64 if fault.invalid_b64 else b64}
         if request.family == "seedream":
