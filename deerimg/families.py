@@ -277,6 +277,8 @@ def _gemini(name: str, title: str, pattern: str, **more: Any) -> Family:
     )
 
 
+GEMINI_ANY = r"gemini-[\w.-]*image"
+CATCH_ALL = {"images": "", "gemini": GEMINI_ANY}  # the family an id routed there falls to
 GEMINI = (
     _gemini(
         "gemini-3.1",
@@ -307,7 +309,7 @@ GEMINI = (
     _gemini(
         "gemini",
         "Gemini image",
-        r"gemini-[\w.-]*image",
+        GEMINI_ANY,
         values={
             "aspectRatio": (*GEMINI_RATIOS, "1:4", "4:1", "1:8", "8:1"),
             "imageSize": GEMINI_SIZES,
@@ -321,6 +323,26 @@ GENERIC = Family(
 )
 
 
+ROUTES = ("images", "gemini")
+# The config's [routes] table: model id → route, for ids whose route the table cannot tell (a
+# gateway's own name for a Gemini model). Set once a command has read its settings (use_routes).
+_routed: dict[str, str] = {}
+
+
+def use_routes(routes: Mapping[str, str]) -> None:
+    """Send each model id of ROUTES by its route, whatever its name says (config [routes])."""
+    _routed.clear()
+    _routed.update({model.lower(): route for model, route in routes.items()})
+
+
 def family_of(model: str) -> Family:
-    """The family MODEL belongs to; the generic one for an id the table does not know."""
-    return next((family for family in FAMILIES if family.matches(model)), GENERIC)
+    """The family MODEL belongs to; the generic one for an id the table does not know. An id the
+    config routes elsewhere belongs to that route's family that matches it, else to the route's
+    catch-all (the generic family, or the catch-all Gemini family)."""
+    family = next((family for family in FAMILIES if family.matches(model)), GENERIC)
+    route = _routed.get(model.lower())
+    if route is None or route == family.route:
+        return family
+    return next(
+        (f for f in FAMILIES if f.route == route and f.pattern == CATCH_ALL[route]), GENERIC
+    )

@@ -21,6 +21,7 @@ from deerimg.errors import DeerimgError, ExitCode
 from deerimg.settings.dirs import config_dir
 from deerimg.settings.keys import KEYS
 
+TABLES = ("routes",)  # [routes]: model id → route (settings.resolve.routes_of)
 NEVER_REWRITTEN = "fix or delete the file; deerimg never rewrites a file it cannot parse"
 UNWRITABLE = "make that folder writable, or set DEERIMG_CONFIG_DIR to a folder you can write"
 
@@ -71,7 +72,7 @@ def warnings_of(path: Path, data: Mapping[str, Any]) -> list[str]:
     if too_open(path):
         warnings.append(f"config file {path} can be read by other users; run: chmod 600 {path}")
     for key in data:
-        if key not in KEYS:
+        if key not in KEYS and key not in TABLES:
             spelled = key.replace("-", "_").lower()
             fix = f"write it {spelled}" if spelled in KEYS else "valid keys: " + ", ".join(KEYS)
             warnings.append(f"config file {path}: unknown key {key!r} ignored; {fix}")

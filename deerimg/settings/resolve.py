@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deerimg import families
 from deerimg.errors import DeerimgError, ExitCode, conceal, usage_error
 from deerimg.settings import file, keys
 from deerimg.values import normalise_format
@@ -44,6 +45,7 @@ class Settings:
     timeout: float
     retries: int
     history: bool = True
+    routes: Mapping[str, str] = field(default_factory=dict)  # config [routes]: model id → route
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     # What a person should hear of these settings (a config file others can read, plain http):
     # the command shows them, or not with --quiet.
@@ -136,6 +138,8 @@ def resolve_settings(
         warnings.append(warning)
     if values["api_key"]:
         conceal(values["api_key"])  # whatever the server says back, the key is not shown
+    routes = routes_of(file_values)
+    families.use_routes(routes)
     return Settings(
         api_key=values["api_key"],
         base_url=base_url,
@@ -148,9 +152,30 @@ def resolve_settings(
         timeout=float(values["timeout"]),
         retries=int(values["retries"]),
         history=bool(values["history"]),
+        routes=routes,
         sources={key: source for key, (_, source) in resolved.items()},
         warnings=tuple(warnings),
     )
+
+
+def routes_of(file_values: Mapping[str, Any]) -> dict[str, str]:
+    """The config's [routes] table, checked: each model id → a route deerimg knows."""
+    table = file_values.get("routes", {})
+    where = f"config file {file.config_path()}: routes"
+    if not isinstance(table, dict):
+        raise DeerimgError(
+            f"{where} must be a table",
+            ExitCode.CONFIG,
+            hint='[routes] then one line a model: "my-gemini-id" = "gemini"',
+        )
+    for model, route in table.items():
+        if route not in families.ROUTES:
+            raise DeerimgError(
+                f"{where}: {model!r} = {route!r} names no route "
+                f"(deerimg knows {', '.join(families.ROUTES)})",
+                ExitCode.CONFIG,
+            )
+    return dict(table)
 
 
 def checked_flags(flags: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,10 @@ KEYS_INTRO = (
 
 DESCRIPTION = """
 deerimg sends text prompts to DeerAPI's OpenAI-compatible images API (POST /v1/images/generations,
-/v1/images/edits) and writes the images it answers with to files. One prompt makes one image, or
-several with -n; a prompt file or piped standard input makes a batch, run a few requests at once.
+/v1/images/edits), or for Gemini's image models to Google's own POST
+/v1beta/models/MODEL:generateContent, and writes the images it answers with to files. One prompt
+makes one image, or several with -n; a prompt file or piped standard input makes a batch, run a
+few requests at once; several -m run each prompt on each model.
 
 Every target is planned before anything is sent, so a run that would overwrite a file (without
 --force) or write where it cannot stops before it costs anything. Files are written under a
@@ -48,9 +50,13 @@ HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY :: The proxies to use, as httpx rea
 """
 
 FAMILIES_INTRO = """
-deerimg checks -s, -q, --format and --style against the family of the model before anything is
-sent; an id its table does not know is sent as typed. The ids each family is known to serve, which
--m TAB offers until deerimg models has saved the list DeerAPI serves:
+deerimg checks -s, -q, --format, --style, --aspect, --resolution and the fields only some families
+take (--complexity, --frames, --watermark, --markup) against the family of the model before
+anything is sent; an id its table does not know is sent as typed. Reference images (-i, or edit's
+images) go as each family takes them: an edit for GPT image, data URLs in the JSON image for
+Seedream, inline_data parts for Gemini. A gateway's own id can be sent by a route in the config
+file's [routes] table ("my-id" = "gemini"). The ids each family is known to serve, which -m TAB
+offers until deerimg models has saved the list DeerAPI serves:
 """
 FILES_TEXT = """
 ~/.config/deerimg/config.toml :: The config file on Linux ($XDG_CONFIG_HOME/deerimg/config.toml
