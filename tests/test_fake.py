@@ -543,7 +543,7 @@ def test_route_table_answers_405_for_an_endpoint_and_404_under_a_prefix(
     url = generate(client, response_format="url", size="8x8").json()["data"][0]["url"]
     with httpx.Client(timeout=5) as http:
         assert http.post(url).status_code == 405
-        assert http.post(url + ".gone").status_code == 404
+        assert http.post(url.split("?")[0] + ".gone").status_code == 404
         assert http.head(url).status_code == 200
 
 

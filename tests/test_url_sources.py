@@ -40,6 +40,7 @@ def utc(text: str) -> datetime:
 
 
 def test_a_seedream_link_without_a_signature_lives_24_h_from_its_answer(fake_api, invoke):
+    fake_api.files.lifetime = None  # links with no X-Tos-Date / X-Tos-Expires
     before = datetime.now(timezone.utc).replace(microsecond=0)
     result = invoke("generate", "a fox", "-m", SEEDREAM, "-n", "2", "-o", "fox.jpg", "--json")
     after = datetime.now(timezone.utc)
@@ -157,3 +158,23 @@ def test_source_of_falls_back_to_the_family_lifetime() -> None:
     assert source_of(item, "some-new-model", 0.0)["expires"] is None  # no lifetime known
     assert source_of({"b64_json": "AAAA"}, SEEDREAM, 0.0) is None
     assert link_end("http://[::1/i.png?Expires=1") is None
+
+
+def test_the_fake_s_own_signed_link_gives_its_end_and_an_expired_one_is_a_clear_failure(
+    fake_api, invoke
+):
+    """The fake signs links as TOS does (X-Tos-Date + X-Tos-Expires) and refuses expired ones."""
+    result = invoke("generate", "a fox", "-m", SEEDREAM, "-o", "fox.jpg", "--json")
+    assert result.exit_code == 0, result
+    record = json.loads(result.stdout)
+    signed = datetime.strptime(
+        record["source_url"].split("X-Tos-Date=")[1][:16], "%Y%m%dT%H%M%SZ"
+    ).replace(tzinfo=timezone.utc)
+    assert utc(record["url_expires"]) == signed + timedelta(days=1)
+    fake_api.files.lifetime = 0  # expired as soon as it is handed out
+    late = invoke("generate", "a fox", "-m", SEEDREAM, "-o", "late.jpg", "--json")
+    assert late.exit_code == 1, late
+    assert "image download failed: HTTP 403" in late.stderr
+    assert "request id" in late.stderr
+    assert len(fake_api.generation_requests()) == 2  # the download failed: not paid again
+    assert ledger_entries()[-1]["sources"][0]["file"] is None

@@ -1,8 +1,15 @@
-"""The image URLs of ``response_format: "url"``: a CDN-like files origin, and a redirect to it."""
+"""The image URLs of ``response_format: "url"``: a CDN-like files origin, and a redirect to it.
+
+Each link is signed the way Volcengine's TOS signs Seedream's (research/model-families.md §2.1:
+``X-Tos-Date`` and ``X-Tos-Expires=86400``, a day) and stops working when that time is over: a
+403 ``AccessDenied`` "Request has expired", as TOS answers. ``FileStore.lifetime`` sets how long
+new links live (0: expired at once; None: an unsigned link that never expires).
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from http import HTTPStatus
 
 from tests.fake.recorder import Recorded
@@ -23,6 +30,8 @@ class FileStore:
         """Forget every file; names keep counting, so a stale URL never finds a new image."""
         with self._lock:
             self._files: dict[str, tuple[int, str, bytes]] = {}
+            self._issued: dict[str, tuple[float, float | None]] = {}  # name: (signed, lifetime)
+            self.lifetime: float | None = 86400.0  # seconds a new link lives (X-Tos-Expires)
 
     def put(self, fmt: str, data: bytes, content_type: str, status: int) -> str:
         """Keep DATA under a new name; a STATUS other than 200 is served with its phrase instead."""
@@ -33,12 +42,32 @@ class FileStore:
                 data = f"{status} {HTTPStatus(status).phrase}".encode()
                 content_type = "text/plain"
             self._files[name] = (status, content_type, data)
+            self._issued[name] = (time.time(), self.lifetime)
         return name
 
-    def get(self, name: str) -> tuple[int, str, bytes] | None:
-        """(status, content type, body) of a file, or None."""
+    def query(self, name: str) -> str:
+        """The signature part of NAME's link: when it was signed, and for how many seconds."""
         with self._lock:
-            return self._files.get(name)
+            signed, lifetime = self._issued.get(name, (time.time(), self.lifetime))
+        if lifetime is None:
+            return ""
+        date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed))
+        return f"X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Date={date}&X-Tos-Expires={int(lifetime)}"
+
+    def get(self, name: str) -> tuple[int, str, bytes] | None:
+        """(status, content type, body) of a file, or None; a 403 once its link has expired."""
+        with self._lock:
+            stored = self._files.get(name)
+            signed, lifetime = self._issued.get(name, (0.0, None))
+        if stored is not None and lifetime is not None and time.time() >= signed + lifetime:
+            return 403, "application/xml", EXPIRED
+        return stored
+
+
+EXPIRED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Request has expired</Message></Error>"
+)
 
 
 @FILES.route(None, FILES_PREFIX, prefix=True, auth=False)

@@ -117,7 +117,8 @@ def url_of(context: Context, fmt: str, data: bytes, fault: Fault) -> str:
         fmt, data, CONTENT_TYPES.get(sniff_format(data) or "", "text/plain"), status
     )
     origin = context.base_url if fault.redirect_url else context.files_url
-    return f"{origin}{FILES_PREFIX}{name}"
+    query = context.files.query(name)
+    return f"{origin}{FILES_PREFIX}{name}" + (f"?{query}" if query else "")
 
 
 def images_payload(
