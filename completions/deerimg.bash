@@ -19,7 +19,7 @@ __deerimg_model_ids() {
     if [[ -r $file && -s $file ]]; then
         printf '%s\n' "$(<"$file")"
     else
-        printf '%s\n' gpt-image-2 gpt-image-2.5-sunburst gpt-image-2.5-flare gpt-image-2.6-sunburst gpt-image-2.6-flare gpt-image-1 gpt-image-1.5 gpt-image-1-mini chatgpt-image-latest dall-e-3 dall-e-2 doubao-seedream-3-0-t2i-250415 doubao-seedream-4-0-250828 doubao-seedream-4-5-251128 doubao-seedream-5-0-260128 bytedance-seedEdit-3.0-i2i doubao-seededit-3-0-i2i-250628 gemini-3.1-flash-image-preview gemini-3-pro-image-preview gemini-2.5-flash-image
+        printf '%s\n' gpt-image-2 gpt-image-2.5-sunburst gpt-image-2.5-flare gpt-image-2.6-sunburst gpt-image-2.6-flare gpt-image-1 gpt-image-1.5 gpt-image-1-mini chatgpt-image-latest dall-e-3 dall-e-2 doubao-seedream-3-0-t2i-250415 doubao-seedream-4-0-250828 doubao-seedream-4-5-251128 doubao-seedream-5-0-260128 bytedance-seedEdit-3.0-i2i doubao-seededit-3-0-i2i-250628 gemini-3.1-flash-image-preview gemini-3-pro-image-preview gemini-2.5-flash-image flux-kontext-pro flux-kontext-max flux-pro-1.1 flux-pro-1.1-ultra flux-pro flux-dev black-forest-labs/flux-kontext-pro black-forest-labs/flux-2-pro black-forest-labs/flux-schnell stability-ai/stable-diffusion-3.5-large midjourney niji-journey kling-v2-1 kling-v2 kling-v1-5 kling-v1
     fi
 }
 
@@ -75,7 +75,7 @@ _deerimg_option_kind() {
         "generate/--response-format" | "edit/--response-format") kind="url b64_json" ;;
         "generate/-d" | "generate/--output-dir" | "edit/-d" | "edit/--output-dir") kind="@dirs" ;;
         "edit/--input-fidelity") kind="high low" ;;
-        "models/--family") kind="gpt-image dall-e seedream seededit gemini generic" ;;
+        "models/--family") kind="gpt-image dall-e seedream seededit gemini flux-kontext flux replicate midjourney kling generic" ;;
         *) kind=@none ;;
     esac
 }

@@ -51,7 +51,7 @@ function __deerimg_model_ids
     end
     set -l ids
     test -r "$file"; and set ids (string match -rv -- '^\\s*$' <$file)
-    set -q ids[1]; or set ids gpt-image-2 gpt-image-2.5-sunburst gpt-image-2.5-flare gpt-image-2.6-sunburst gpt-image-2.6-flare gpt-image-1 gpt-image-1.5 gpt-image-1-mini chatgpt-image-latest dall-e-3 dall-e-2 doubao-seedream-3-0-t2i-250415 doubao-seedream-4-0-250828 doubao-seedream-4-5-251128 doubao-seedream-5-0-260128 bytedance-seedEdit-3.0-i2i doubao-seededit-3-0-i2i-250628 gemini-3.1-flash-image-preview gemini-3-pro-image-preview gemini-2.5-flash-image
+    set -q ids[1]; or set ids gpt-image-2 gpt-image-2.5-sunburst gpt-image-2.5-flare gpt-image-2.6-sunburst gpt-image-2.6-flare gpt-image-1 gpt-image-1.5 gpt-image-1-mini chatgpt-image-latest dall-e-3 dall-e-2 doubao-seedream-3-0-t2i-250415 doubao-seedream-4-0-250828 doubao-seedream-4-5-251128 doubao-seedream-5-0-260128 bytedance-seedEdit-3.0-i2i doubao-seededit-3-0-i2i-250628 gemini-3.1-flash-image-preview gemini-3-pro-image-preview gemini-2.5-flash-image flux-kontext-pro flux-kontext-max flux-pro-1.1 flux-pro-1.1-ultra flux-pro flux-dev black-forest-labs/flux-kontext-pro black-forest-labs/flux-2-pro black-forest-labs/flux-schnell stability-ai/stable-diffusion-3.5-large midjourney niji-journey kling-v2-1 kling-v2 kling-v1-5 kling-v1
     printf '%s\n' $ids
 end
 
@@ -167,7 +167,7 @@ complete -c deerimg -n "__deerimg_at 'history'" -l json -d 'JSON on stdout'
 complete -c deerimg -n "__deerimg_at 'history'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'models'" -l all -d 'Every model the API serves, not only image models'
 complete -c deerimg -n "__deerimg_at 'models'" -l search -x -d 'Only models whose id or owner contains every word of TEXT (any case)'
-complete -c deerimg -n "__deerimg_at 'models'" -l family -x -a 'gpt-image dall-e seedream seededit gemini generic' -d 'Only models of the families whose name holds NAME (gpt-image, seedream, seededit, dall-e, gemini, generic: those deerimg\'s table does not know)'
+complete -c deerimg -n "__deerimg_at 'models'" -l family -x -a 'gpt-image dall-e seedream seededit gemini flux-kontext flux replicate midjourney kling generic' -d 'Only models of the families whose name holds NAME (gpt-image, seedream, seededit, dall-e, gemini, flux, flux-kontext, replicate, midjourney, kling, generic: those deerimg\'s table does not know)'
 complete -c deerimg -n "__deerimg_at 'models'" -l json -d 'The API\'s model objects, each with its "family", as one JSON array'
 complete -c deerimg -n "__deerimg_at 'models'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'set' -d 'Save a setting in config.toml (mode 0600), after checking its value'

@@ -101,6 +101,16 @@ class RetryEvent:
 
 
 @dataclass(slots=True)
+class TaskUpdate:
+    """A task API's task: submitted (its id, kept in the ledger), or what a poll says of it."""
+
+    where: str
+    task_id: str
+    status: str | None = None  # None: just submitted
+    progress: str | None = None  # Midjourney's "45%"
+
+
+@dataclass(slots=True)
 class Saved:
     record: ImageRecord
     pixels: tuple[int, int] | None
@@ -192,6 +202,6 @@ class Finished:
 
 
 Event = (
-    Starting | Started | RetryEvent | Saved | Failed | NotRun | Note | DryRun | StoppedAtOnce
-    | Finished
+    Starting | Started | RetryEvent | TaskUpdate | Saved | Failed | NotRun | Note | DryRun
+    | StoppedAtOnce | Finished
 )  # fmt: skip

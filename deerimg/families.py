@@ -278,7 +278,15 @@ def _gemini(name: str, title: str, pattern: str, **more: Any) -> Family:
 
 
 GEMINI_ANY = r"gemini-[\w.-]*image"
-CATCH_ALL = {"images": "", "gemini": GEMINI_ANY}  # the family an id routed there falls to
+FLUX_ANY = r"flux-"
+REPLICATE_ANY = r"[a-z0-9][\w.-]*/[\w.-]+$"  # owner/name
+MIDJOURNEY_ANY = r"(midjourney|mj[-_]|niji)"
+KLING_ANY = r"kling"
+# The family an id routed there falls to (config [routes]).
+CATCH_ALL = {
+    "images": "", "gemini": GEMINI_ANY, "flux": FLUX_ANY, "replicate": REPLICATE_ANY,
+    "midjourney": MIDJOURNEY_ANY, "kling": KLING_ANY,
+}  # fmt: skip
 GEMINI = (
     _gemini(
         "gemini-3.1",
@@ -317,13 +325,86 @@ GEMINI = (
     ),
 )
 FAMILIES += GEMINI
+
+
+def _task(name: str, title: str, pattern: str, route: str, **more: Any) -> Family:
+    """A family served as a task: submitted, polled until it ends, its image links downloaded at
+    once (research/model-families.md §2.4, §2.8, §2.9, §2.13, §6 item 8)."""
+    more.setdefault("count", "requests")
+    return Family(name, title, pattern, route=route, answers="url", **more)
+
+
+FLUX_SIZES = Sizes(("auto",), free=True, multiple=32, min_side=256, max_side=1440)
+KLING_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3", "21:9")
+TASKS = (
+    _task(
+        "flux-kontext",
+        "FLUX.1 Kontext",
+        r"flux-kontext",
+        "flux",
+        ids=("flux-kontext-pro", "flux-kontext-max"),
+        # input_image, input_image_2..4; aspect_ratio from 21:9 to 9:21 (research §2.4)
+        references=4,
+        sizes=Sizes(("auto",)),
+        values={"output_format": ("jpeg", "png")},
+        url_lifetime="10 min",
+    ),
+    _task(
+        "flux",
+        "FLUX (Black Forest Labs)",
+        FLUX_ANY,
+        "flux",
+        ids=("flux-pro-1.1", "flux-pro-1.1-ultra", "flux-pro", "flux-dev"),
+        sizes=FLUX_SIZES,  # width and height, multiples of 32
+        values={"output_format": ("jpeg", "png")},
+        url_lifetime="10 min",
+    ),
+    _task(
+        "replicate",
+        "Replicate model",
+        REPLICATE_ANY,
+        "replicate",
+        ids=(
+            "black-forest-labs/flux-kontext-pro",
+            "black-forest-labs/flux-2-pro",
+            "black-forest-labs/flux-schnell",
+            "stability-ai/stable-diffusion-3.5-large",
+        ),
+        references=4,  # input_image(_2..4) on Kontext, image on the others: one
+        url_lifetime="1 h",
+    ),
+    _task(
+        "midjourney",
+        "Midjourney",
+        MIDJOURNEY_ANY,
+        "midjourney",
+        ids=("midjourney", "niji-journey"),
+        count="one",  # a 2x2 grid; --upscale makes its single images
+        references=5,  # base64Array
+        sizes=Sizes(("auto",)),  # --aspect, as --ar W:H in the prompt
+    ),
+    _task(
+        "kling",
+        "Kling image",
+        KLING_ANY,
+        "kling",
+        ids=("kling-v2-1", "kling-v2", "kling-v1-5", "kling-v1"),
+        count="n",
+        max_count=9,
+        references=1,  # image: bare base64 or a URL
+        sizes=Sizes(("auto",)),
+        values={"aspect_ratio": KLING_RATIOS, "resolution": ("1k", "2k")},
+        url_lifetime="30 days",
+    ),
+)
+FAMILIES += TASKS
 # OpenAI-shaped: references go as an edit, as OpenAI's own API takes them.
 GENERIC = Family(
     "generic", "OpenAI-shaped (not in deerimg's table)", r"", references=16, takes=tuple(GATED)
 )
 
 
-ROUTES = ("images", "gemini")
+ROUTES = ("images", "gemini", "flux", "replicate", "midjourney", "kling")
 # The config's [routes] table: model id → route, for ids whose route the table cannot tell (a
 # gateway's own name for a Gemini model). Set once a command has read its settings (use_routes).
 _routed: dict[str, str] = {}

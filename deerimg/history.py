@@ -54,6 +54,7 @@ def build_entry(
     time: datetime | None = None,
     svg_usage: Mapping[str, Any] | None = None,
     sources: Sequence[Mapping[str, Any]] = (),
+    task: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One ledger line: a request with every file it wrote (usage once), or a failure.
 
@@ -61,6 +62,8 @@ def build_entry(
     saved paths ("-" for standard output). error: status, message, code of a failure.
     svg_usage: an SVG answer's own tokens, kept beside usage. sources: where a URL answer's
     images came from, one per image ({"file", "source_url", "url_expires"}; file None: not saved).
+    task: a task API's task ({"id", "route"}, and "targets" when it is just submitted: outcome
+    "pending"; "parent": the task a Midjourney action ran on).
     """
     entry: dict[str, Any] = {
         "time": now_iso(time),
@@ -75,6 +78,7 @@ def build_entry(
         "request_id": request_id,
         "seconds": round(seconds, 3) if seconds is not None else None,
         "outcome": outcome,
+        **({"task": dict(task)} if task else {}),
     }
     if error:
         entry["error"] = dict(error)

@@ -455,11 +455,11 @@ def test_key_never_shown_unmasked_without_reveal(invoke, fake_api, config_file, 
 
 
 def test_generate_uses_config_defaults_and_flags_win(invoke, config_file):
-    invoke("config", "set", "model", "flux-kontext-pro")
+    invoke("config", "set", "model", "acme-image-9")
     invoke("config", "set", "size", "1024x1536")
     result = invoke("generate", "a boat", "--dry-run")
     body = json.loads(result.stdout)["body"]
-    assert (body["model"], body["size"]) == ("flux-kontext-pro", "1024x1536")
+    assert (body["model"], body["size"]) == ("acme-image-9", "1024x1536")
     flagged = invoke("generate", "a boat", "--dry-run", "-m", "gpt-image-1", "-s", "auto")
     body = json.loads(flagged.stdout)["body"]
     assert (body["model"], body["size"]) == ("gpt-image-1", "auto")

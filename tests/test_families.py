@@ -38,7 +38,11 @@ SEEDREAM = "doubao-seedream-4-5-251128"
         ("bytedance-seedEdit-3.0-i2i", "seededit"),
         ("doubao-seededit-3-0-i2i-250628", "seededit"),
         ("acme-image-9", "generic"),
-        ("flux-pro-1.1", "generic"),  # part 3 gives FLUX its own route
+        ("flux-pro-1.1", "flux"),  # part 3: FLUX's own task route
+        ("flux-kontext-pro", "flux-kontext"),
+        ("black-forest-labs/flux-2-pro", "replicate"),
+        ("midjourney", "midjourney"),
+        ("kling-v2-1", "kling"),
     ],
 )
 def test_a_model_id_finds_its_family(model: str, family: str) -> None:
@@ -51,7 +55,7 @@ def test_every_family_has_a_distinct_name_and_says_what_size_it_takes() -> None:
     for family in FAMILIES:
         assert family.sizes.describe()
         assert family.count in ("n", "max_images", "one", "requests")
-        assert family.route in ("images", "gemini")
+        assert family.route in ("images", "gemini", "flux", "replicate", "midjourney", "kling")
 
 
 @pytest.mark.parametrize(

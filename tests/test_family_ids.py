@@ -14,6 +14,10 @@ KNOWN = (
     "doubao-seedream-3-0-t2i-250415", "doubao-seedream-4-0-250828", "doubao-seedream-4-5-251128",
     "doubao-seedream-5-0-260128", "bytedance-seedEdit-3.0-i2i", "doubao-seededit-3-0-i2i-250628",
     "gemini-3.1-flash-image-preview", "gemini-3-pro-image-preview", "gemini-2.5-flash-image",
+    "flux-kontext-pro", "flux-kontext-max", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-pro",
+    "flux-dev", "black-forest-labs/flux-kontext-pro", "black-forest-labs/flux-2-pro",
+    "black-forest-labs/flux-schnell", "stability-ai/stable-diffusion-3.5-large", "midjourney",
+    "niji-journey", "kling-v2-1", "kling-v2", "kling-v1-5", "kling-v1",
 )  # fmt: skip
 PAIRS = [(family.name, model) for family in FAMILIES for model in family.ids]
 

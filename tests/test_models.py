@@ -133,7 +133,7 @@ def test_duplicate_ids_and_odd_created_values(invoke, fake_api):
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
         "ID           FAMILY       OWNER   CREATED",
-        "flux-pro     generic              2025-04-24",
+        "flux-pro     flux                 2025-04-24",
         "gpt-image-1  gpt-image-1  openai  2025-04-24",
         "recraft-v3   generic",
         "seedream-3   generic",
@@ -339,7 +339,7 @@ def test_family_column_and_filter(invoke, fake_api):
         {"id": "doubao-seedream-4-5-251128", "owned_by": "bytedance", "created": 1},
         {"id": "doubao-seedream-3-0-t2i-250415", "owned_by": "bytedance", "created": 1},
         {"id": "gpt-image-2.5-sunburst", "owned_by": "openai", "created": 1},
-        {"id": "flux-pro", "created": 1},
+        {"id": "acme-image-9", "created": 1},
     ]
     shown = invoke("models", "--family", "seedream")
     assert shown.exit_code == 0, shown
@@ -348,4 +348,4 @@ def test_family_column_and_filter(invoke, fake_api):
         ["doubao-seedream-4-5-251128", "seedream-4.5"],
     ]
     data = json.loads(invoke("models", "--json", "--family", "generic").stdout)
-    assert [(m["id"], m["family"]) for m in data] == [("flux-pro", "generic")]
+    assert [(m["id"], m["family"]) for m in data] == [("acme-image-9", "generic")]

@@ -111,8 +111,8 @@ def models_command(
             "--family",
             metavar="NAME",
             help="Only models of the families whose name holds NAME (gpt-image, seedream, "
-            "seededit, dall-e, gemini, generic: those deerimg's table does not know). "
-            "Default: all.",
+            "seededit, dall-e, gemini, flux, flux-kontext, replicate, midjourney, kling, "
+            "generic: those deerimg's table does not know). Default: all.",
             show_default=False,
         ),
     ] = None,

@@ -15,8 +15,9 @@ from typing import Any
 
 from deerimg.errors import usage_error
 from deerimg.families import Family
+from deerimg.jobs import foreign
 from deerimg.jobs.request import RequestSpec
-from deerimg.sizes import WXH, parse_aspect
+from deerimg.sizes import WXH
 
 # Keys of the body itself; any other -p key (or prompt-file field) goes under generationConfig,
 # so -p imageConfig.aspectRatio=2:3 and -p temperature=0.4 land where Google reads them.
@@ -24,17 +25,6 @@ ROOT_KEYS = frozenset({
     "contents", "generationConfig", "tools", "toolConfig", "safetySettings",
     "systemInstruction", "cachedContent", "labels",
 })  # fmt: skip
-# The flags of the images endpoints that Gemini's endpoint has no field for.
-NOT_TAKEN = {
-    "quality": "-q/--quality",
-    "output_compression": "--compression",
-    "background": "--background",
-    "moderation": "--moderation",
-    "style": "--style",
-    "response_format": "--response-format",
-    "user": "--user",
-    "input_fidelity": "--input-fidelity",
-}
 
 
 def gemini_body(
@@ -42,13 +32,7 @@ def gemini_body(
 ) -> tuple[dict[str, Any], list[str]]:
     """The request body (with "model", which the URL carries), and notes on what was mapped or
     left out. OVERRIDES are a prompt-file line's fields, merged after -p like -p."""
-    notes = [
-        f"{family.title} has no field for {flag}: not sent"
-        for name, flag in NOT_TAKEN.items()
-        if getattr(spec, name) is not None and name not in spec.params
-    ]
-    if spec.output_format is not None and spec.format_from_flag:
-        notes.append(f"{family.title} picks its own image type: --format not sent")
+    notes = foreign.unsent(spec, family)
     image_config: dict[str, Any] = {}
     ratio, size = _from_size(spec, family, notes)
     if spec.aspect is not None and spec.size is None:
@@ -69,26 +53,8 @@ def gemini_body(
         "contents": [{"role": "user", "parts": [{"text": prompt}]}],
         "generationConfig": config,
     }
-    for key, value in (*spec.params.items(), *overrides.items()):
-        if key in ("model", "n"):
-            continue  # the URL's model and the number of requests, not body fields
-        merge(body, key if key.split(".")[0] in ROOT_KEYS else f"generationConfig.{key}", value)
+    foreign.merge_params(body, {**spec.params, **overrides}, ROOT_KEYS, "generationConfig")
     return body, notes
-
-
-def merge(body: dict[str, Any], path: str, value: Any) -> None:
-    """Set VALUE at the dotted PATH of BODY, making (or merging into) the objects on the way."""
-    *parents, last = path.split(".")
-    node = body
-    for part in parents:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = node[part] = {}
-        node = child
-    if isinstance(value, dict) and isinstance(node.get(last), dict):
-        node[last] = {**node[last], **value}
-    else:
-        node[last] = value
 
 
 def _from_size(
@@ -104,17 +70,11 @@ def _from_size(
         _check(family, "imageSize", spec.size, "-s")
         return None, spec.size
     width, height = int(match.group(1)), int(match.group(2))
-    ratios = family.values.get("aspectRatio", ())
-    nearest = min(ratios, key=lambda r: abs(_value(r) - width / height), default=None)
+    nearest = foreign.nearest_ratio(width, height, family.values.get("aspectRatio", ()))
     if nearest is not None:
         notes.append(f"{family.title} takes aspect ratios, not sizes: -s {spec.size} sent as "
                      f"aspectRatio {nearest}")  # fmt: skip
     return nearest, None
-
-
-def _value(ratio: str) -> float:
-    shape = parse_aspect(ratio)
-    return shape[0] / shape[1] if shape else 1.0
 
 
 def _check(family: Family, field: str, value: str, flag: str) -> None:

@@ -13,12 +13,12 @@ from deerimg.families import GENERIC, family_of
 from deerimg.imaging import inputs
 from deerimg.imaging.formats import IMAGE_EXTS, sniff
 from deerimg.imaging.inputs import InputImage
-from deerimg.jobs import combinations, gemini, paths, references, request
+from deerimg.jobs import combinations, gemini, paths, references, request, tasks
 from deerimg.jobs.models import check_models
 from deerimg.jobs.prompts import Job
 from deerimg.jobs.references import Files
 from deerimg.jobs.request import RequestSpec
-from deerimg.routes import Endpoint, sent, url_of
+from deerimg.routes import TASK_ROUTES, Endpoint, sent, url_of
 from deerimg.values import VALUE_SETS, is_count
 
 
@@ -41,6 +41,7 @@ class Prepared:
     files: Files = ()
     endpoint: Endpoint = "generations"  # "edits" when it uploads files; "gemini": Google's
     notes: tuple[str, ...] = ()  # what was mapped or left out, said once a run
+    split: bool = False  # one request an image: -n 3 is three requests of the same body
 
 
 def uploads_of(images: Sequence[str], mask: Path | None, markup: Path | None = None) -> Uploads:
@@ -113,12 +114,18 @@ def prepare(
         where = job.where
         family = family_of(model) if isinstance(model, str) else GENERIC
         notes: list[str] = []
-        if family.route == "gemini":  # Google's own body: one image a request
+        split = family.count in ("one", "requests")  # -n 3: three requests of one image
+        if family.route == "gemini":  # Google's own body
             body, notes = gemini.gemini_body(job_spec, family, job.prompt, overrides)
-            fmt_final, count = None, overrides.get("n", spec.n or 1)
+            fmt_final = None
+        elif family.route in TASK_ROUTES:  # submitted, polled, downloaded
+            body, notes = tasks.task_body(job_spec, family, job.prompt, overrides)
+            fmt_final = body.get("output_format") or body.get("input", {}).get("output_format")
         else:
             body, fmt_final = _images_body(job, job_spec, overrides, output)
-            count = request.count_of(body)
+            if split:
+                body.pop("n", None)
+        count = overrides.get("n", spec.n or 1) if split else request.count_of(body)
         sent_model = body.get("model")
         if isinstance(sent_model, str) and not sent_model.strip():  # -p model="" as well
             raise usage_error(f"{where}the model is empty: every request names a model")
@@ -134,7 +141,9 @@ def prepare(
         info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem, where)
         info.on_each_model = job.model is not None  # one of several -m: names get the model
         notes += placed.notes
-        prepared.append(Prepared(placed.body, info, placed.files, placed.endpoint, tuple(notes)))
+        prepared.append(
+            Prepared(placed.body, info, placed.files, placed.endpoint, tuple(notes), split)
+        )
     return prepared
 
 
@@ -205,7 +214,7 @@ def _on_line(where: str) -> Iterator[None]:
 def body_to_send(prepared: Prepared, targets: Sequence[paths.Target]) -> dict[str, Any]:
     """The body of the request that makes TARGETS: with --skip-existing, n is only the images
     still missing (a family that makes one image a request sends one request each)."""
-    if prepared.endpoint != "gemini" and len(targets) < prepared.name.count:
+    if not prepared.split and len(targets) < prepared.name.count:
         return request.with_count(prepared.body, len(targets))
     return prepared.body
 

@@ -18,7 +18,8 @@ from typing import Any
 from deerimg.errors import usage_error
 from deerimg.families import Family
 from deerimg.imaging.inputs import InputImage, check_image
-from deerimg.routes import Endpoint
+from deerimg.jobs import foreign
+from deerimg.routes import TASK_ROUTES, Endpoint
 
 URL_RE = re.compile(r"(?i)(https?://\S|data:image/)")
 Files = tuple[tuple[str, InputImage], ...]  # multipart field name (or inline key), file
@@ -66,9 +67,12 @@ def place(
 ) -> Placed:
     """BODY with REFS (and OVERLAYS: an edit's mask and markup, by role) as FAMILY takes them;
     refused before anything is paid for."""
+    route = family.route if family.route != "images" else "generations"
     if not refs:
-        return Placed("gemini" if family.route == "gemini" else "generations", (), dict(body))
+        return Placed(route, (), dict(body))  # type: ignore[arg-type]
     taken = family.references
+    if family.route == "replicate" and "kontext" not in str(body.get("model")):
+        taken = 1  # `image`: one; Kontext takes input_image and input_image_2..4
     if taken == 0:
         raise usage_error(
             f"{family.title} takes no reference images ({body.get('model')})",
@@ -87,6 +91,8 @@ def place(
         )
     if family.route == "gemini":
         return _gemini(family, refs, body)
+    if family.route in TASK_ROUTES:
+        return _task(family, refs, body)
     if family.references_as == "inline":
         return _inline(family, refs, body, count)
     if refs.urls:
@@ -130,6 +136,29 @@ def _gemini(family: Family, refs: References, body: Mapping[str, Any]) -> Placed
                  f"{len(refs)} are sent",)  # fmt: skip
     files = tuple(("inline_data", image) for image in refs.files)
     return Placed("gemini", files, dict(body), notes)
+
+
+def _task(family: Family, refs: References, body: Mapping[str, Any]) -> Placed:
+    """A task API's way: each reference in its slot (a dotted path; "[]" adds to a list), a URL
+    now, a file when the request is made (base64, or a data URL: wire/tasks.py)."""
+    model = str(body.get("model"))
+    slots = {
+        "flux": ["input_image", *(f"input_image_{k}" for k in range(2, 5))],
+        "replicate": ["input.input_image", *(f"input.input_image_{k}" for k in range(2, 5))]
+        if "kontext" in model
+        else ["input.image"],
+        "midjourney": ["base64Array[]"] * family.references,
+        "kling": ["image"],
+    }[family.route]
+    placed = dict(body)
+    urls = list(refs.urls)
+    if family.route == "midjourney" and urls:  # image prompts: links at the prompt's start
+        placed["prompt"] = " ".join([*urls, str(placed.get("prompt", ""))])
+        urls = []
+    for slot, url in zip(slots, urls, strict=False):
+        foreign.merge(placed, slot, url)
+    files = tuple(zip(slots[len(urls) :], refs.files, strict=False))
+    return Placed(family.route, files, placed)  # type: ignore[arg-type]
 
 
 def _short(url: str) -> str:

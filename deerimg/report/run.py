@@ -19,6 +19,7 @@ from deerimg.events import (
     Starting,
     StoppedAtOnce,
     Summary,
+    TaskUpdate,
 )
 from deerimg.report import terminal
 from deerimg.report.terminal import (
@@ -176,6 +177,8 @@ class Report:
             self._saved(event)
         elif isinstance(event, RetryEvent):
             self._say(retry_line(event.where, event.retry), WARNING)
+        elif isinstance(event, TaskUpdate):
+            self._task(event)
         elif isinstance(event, Failed):
             self._failed_prompt(event)
         elif isinstance(event, NotRun):
@@ -195,6 +198,14 @@ class Report:
             # From a signal handler: not this report's lock, which the interrupted thread or a
             # worker may hold for as long as a slow terminal takes.
             terminal.stop_at_once(self._progress, self._console, self.stderr)
+
+    def _task(self, event: TaskUpdate) -> None:
+        if event.status is None:
+            self._say(f"{event.where}task {event.task_id} submitted; polling it", DETAIL)
+        elif self._progress is not None and not self._batch:
+            state = " ".join(filter(None, (event.status, event.progress)))
+            with self._lock:
+                self._progress.update(self._bar, description=f"Task {event.task_id}: {state}")
 
     def _failed_prompt(self, event: Failed) -> None:
         with self._lock:

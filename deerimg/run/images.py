@@ -86,7 +86,7 @@ def _requests(
     for job, p, plan in zip(jobs, prepared, plans, strict=True):
         if plan.skip:
             continue
-        if family_of(str(p.body.get("model"))).count == "requests":
+        if p.split:
             yield from ((job, p, (target,)) for target in plan.targets)
         else:
             yield job, p, plan.targets

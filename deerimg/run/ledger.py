@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from deerimg import history
@@ -21,6 +23,28 @@ class Ledger:
         self._policy = policy
         self._warn = emit_warning
         self._broken = False
+        self._pending: dict[str, str] | None = None  # a task's key → its pending task id
+        self._lock = threading.Lock()
+
+    def pending(self, task: Task) -> str | None:
+        """The task an earlier run submitted for exactly TASK (command, model, prompt, fields,
+        targets) and never finished: polled again instead of paying twice."""
+        if not self._policy.history:
+            return None
+        with self._lock:
+            if self._pending is None:
+                self._pending = pending_tasks(history.read_entries()[0])
+            return self._pending.pop(_key(self._policy.command, task), None)
+
+    def submitted(
+        self, task: Task, task_id: str, request_id: str | None, parent: str | None
+    ) -> None:
+        """A task API's task, written the moment its submit answers: paid for from here."""
+        targets = [str(t.path) if t.path is not None else "-" for t in task.targets]
+        about = {"id": task_id, "route": task.endpoint, "targets": targets}
+        if parent is not None:
+            about["parent"] = parent
+        self._append(task, "pending", request_id=request_id, task=about)
 
     def record(
         self,
@@ -29,20 +53,13 @@ class Ledger:
         answered: Sequence[ApiResult],
         seconds: float,
         error: DeerimgError | None = None,
+        task_id: str | None = None,  # a task API's task, submitted before the error
     ) -> None:
-        if not self._policy.history or self._broken:
-            return
         result = answered[0] if answered else None
-        body = recorded(task.endpoint, task.body, task.job.prompt)
-        fields = {k: v for k, v in body.items() if k != "prompt"}
-        if task.files:
-            fields["files"] = [str(image.path) for _, image in task.files]
-        entry = history.build_entry(
-            command=self._policy.command,
-            prompt=task.job.prompt,
-            model=str(task.body.get("model")),
-            fields=fields,
-            outcome="failed" if error is not None else "ok",
+        task_id = result.task_id if result is not None and result.task_id else task_id
+        self._append(
+            task,
+            "failed" if error is not None else "ok",
             files=[s.record.path if s.record.path is not None else "-" for s in saved],
             usage=result.usage if result else None,
             svg_usage=result.svg_usage if result else None,
@@ -50,12 +67,63 @@ class Ledger:
             request_id=result.request_id if result else (error.request_id if error else None),
             seconds=round(seconds, 3),
             error=error.as_dict() if error is not None else None,
+            task={"id": task_id, "route": task.endpoint} if task_id else None,
+        )
+
+    def _append(self, of: Task, outcome: str, **more: Any) -> None:
+        if not self._policy.history or self._broken:
+            return
+        entry = history.build_entry(
+            command=self._policy.command,
+            prompt=of.job.prompt,
+            model=str(of.body.get("model")),
+            fields=fields_of(of),
+            outcome=outcome,
+            **more,
         )
         try:
             history.append(entry)
         except OSError as exc:
             self._broken = True
             self._warn(f"history not recorded ({exc.strerror}); --no-history turns it off")
+
+
+def fields_of(task: Task) -> dict[str, Any]:
+    """The request's fields as the ledger keeps them: the body without its prompt, the files."""
+    body = recorded(task.endpoint, task.body, task.job.prompt)
+    fields = {k: v for k, v in body.items() if k != "prompt"}
+    if task.files:
+        fields["files"] = [str(image.path) for _, image in task.files]
+    return fields
+
+
+def _key(command: str, task: Task) -> str:
+    targets = [str(t.path) if t.path is not None else "-" for t in task.targets]
+    return _entry_key(
+        command, str(task.body.get("model")), task.job.prompt, fields_of(task), targets
+    )
+
+
+def _entry_key(command: Any, model: Any, prompt: Any, fields: Any, targets: Any) -> str:
+    return json.dumps([command, model, prompt, fields, targets], sort_keys=True, default=str)
+
+
+def pending_tasks(entries: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each task still pending in ENTRIES (submitted, never finished nor failed), by the key of
+    what it was asked for; a task its own run finished is not pending."""
+    pending: dict[str, str] = {}
+    ended: set[str] = set()
+    for entry in reversed(entries):  # the newest first: an ending comes after its submit
+        about = entry.get("task")
+        if not isinstance(about, dict) or not isinstance(about.get("id"), str):
+            continue
+        if entry.get("outcome") != "pending":
+            ended.add(about["id"])
+        elif about["id"] not in ended and "parent" not in about:
+            key = _entry_key(entry.get("command"), entry.get("model"), entry.get("prompt"),
+                             entry.get("fields"), about.get("targets"))  # fmt: skip
+            pending.setdefault(key, about["id"])
+    return pending
 
 
 def _sources(model: str, saved: Sequence[Saved], result: ApiResult) -> list[dict[str, Any]]:

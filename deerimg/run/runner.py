@@ -15,6 +15,7 @@ from deerimg._startup import one_malloc_arena
 from deerimg.errors import DeerimgError, ExitCode
 from deerimg.events import Event, Failed, Note, NotRun, Saved, Started, StoppedAtOnce, Summary
 from deerimg.imaging import writer
+from deerimg.routes import TASK_ROUTES
 from deerimg.run.ledger import Ledger
 from deerimg.run.save import send_task
 from deerimg.run.tasks import RunPolicy, Task
@@ -61,6 +62,13 @@ def run(
         saved: list[Saved] = []
         answered: list[ApiResult] = []
         started_at = time.monotonic()
+        ids: list[str] = []  # a task API's task, once submitted (the grid's, then its actions')
+        if task.endpoint in TASK_ROUTES and task.resume is None:
+            task.resume = ledger.pending(task)  # never pay twice for what a run left pending
+
+        def submitted(task_id: str, request_id: str | None) -> None:
+            ledger.submitted(task, task_id, request_id, ids[0] if ids else task.resume)
+            ids.append(task_id)
 
         def paid(result: ApiResult) -> None:
             # Counted when the answer is in, before any image is written: an image that then
@@ -71,7 +79,7 @@ def run(
 
         try:
             sending = send_task(
-                client, task, slots, policy, emit, paid, lambda: sent.add(task.number)
+                client, task, slots, policy, emit, paid, lambda: sent.add(task.number), submitted
             )
             for event in sending:
                 with lock:
@@ -87,7 +95,8 @@ def run(
             error = as_error(exc)
             if fail_fast or error.exit_code == ExitCode.CONFIG:
                 stop.set()  # here, before this worker can take the next task
-            ledger.record(task, saved, answered, time.monotonic() - started_at, error)
+            first = ids[0] if ids else task.resume
+            ledger.record(task, saved, answered, time.monotonic() - started_at, error, first)
             if error is exc:
                 raise
             raise error from exc

@@ -8,17 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from deerimg.errors import DeerimgError
-from deerimg.events import Event, ImageRecord, Note, RetryEvent, Retrying, Saved
+from deerimg.events import Event, ImageRecord, Note, RetryEvent, Retrying, Saved, TaskUpdate
 from deerimg.imaging import embed, images, provenance, writer
 from deerimg.imaging.containers import has_c2pa
 from deerimg.imaging.formats import EXTENSION, format_of_name, sniff_any
 from deerimg.jobs import request
 from deerimg.jobs.paths import Target, extra_name, final_paths
-from deerimg.routes import recorded
+from deerimg.routes import TASK_ROUTES, recorded
 from deerimg.run.tasks import RunPolicy, Task
-from deerimg.wire import links
+from deerimg.wire import links, polling
 from deerimg.wire.client import ApiClient, ApiResult
 from deerimg.wire.responses import server_text
+from deerimg.wire.tasks import Polled
 
 
 class _Slot:
@@ -43,6 +44,7 @@ def send_task(
     emit: Callable[[Event], None],
     paid: Callable[[ApiResult], None] = lambda _result: None,
     sending: Callable[[], None] = lambda: None,
+    submitted: Callable[[str, str | None], None] = lambda _task, _request: None,
 ) -> Iterator[Saved]:
     """Send one task in one of the -j slots, then write each image as soon as it is decoded.
 
@@ -62,6 +64,8 @@ def send_task(
             result = client.edit(task.body, task.files, on_retry=on_retry, received=slot.release)
         elif task.endpoint == "gemini":
             result = client.gemini(task.body, task.files, on_retry=on_retry, received=slot.release)
+        elif task.endpoint in TASK_ROUTES:
+            result = _task(client, task, emit, on_retry, slot.release, submitted)
         else:
             result = client.generate(
                 task.body, task.files, on_retry=on_retry, received=slot.release
@@ -105,6 +109,32 @@ def send_task(
             request_id=result.request_id,
             hint="run it again with --skip-existing for the rest",
         )
+
+
+def _task(
+    client: ApiClient,
+    task: Task,
+    emit: Callable[[Event], None],
+    on_retry: Callable[[Retrying], None],
+    received: Callable[[], None],
+    submitted: Callable[[str, str | None], None],
+) -> ApiResult:
+    """A task API's task submitted (or taken up where an earlier run left it) and polled."""
+    where = task.job.where
+
+    def told(task_id: str, request_id: str | None) -> None:
+        submitted(task_id, request_id)  # the ledger first: from here it is paid for
+        emit(TaskUpdate(where, task_id))
+
+    def state(task_id: str, polled: Polled) -> None:
+        emit(TaskUpdate(where, task_id, polled.status, polled.progress))
+
+    if task.resume is not None:
+        emit(Note(f"{where}task {task.resume} was submitted by an earlier run; taking it up"))
+    return polling.run_task(
+        client, task.endpoint, task.body, task.files, submitted=told, on_state=state,
+        on_retry=on_retry, received=received, task_id=task.resume, actions=task.actions,
+    )  # fmt: skip
 
 
 def _extra(last: Target, k: int, avoid: Set[Path]) -> Target:

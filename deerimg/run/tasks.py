@@ -24,6 +24,8 @@ class Task:
     targets: tuple[Target, ...]
     files: tuple[tuple[str, InputImage], ...] = ()  # an edit's uploads, or inline references
     endpoint: Endpoint = "generations"  # where it goes: "edits" when it uploads files
+    resume: str | None = None  # a task API's task an earlier run submitted: polled, not sent
+    actions: tuple[str, ...] = ()  # Midjourney: the buttons run on the grid (U1…U4)
 
     @property
     def model(self) -> str:

@@ -22,8 +22,6 @@ from deerimg.wire.payload import Payload, Uploads, encode, inline
 from deerimg.wire.send import Answer, Fetch, Sender
 
 if TYPE_CHECKING:
-    import ssl
-
     import httpx
 
 MAX_REDIRECTS = 5
@@ -40,6 +38,7 @@ class ApiResult:
     fields: dict[str, Any]  # size, quality, output_format, background as the API reports them
     svg_usage: dict[str, Any] | None = None  # the tokens of SVG output, beside usage
     received: float = field(default_factory=time.time)  # when the answer came: URL lifetimes
+    task_id: str | None = None  # a task API's task, submitted then polled
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -70,7 +69,7 @@ class ApiClient:
         self._on_retry = on_retry or (lambda _r: None)
         self.stop = stop or threading.Event()
         self._origin = origin(settings.api_root)
-        verify = _tls_context()
+        verify = tls.checked_context()
         try:
             self._client = httpx.Client(
                 verify=verify,
@@ -95,6 +94,10 @@ class ApiClient:
 
     def close(self) -> None:
         self._client.close()
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     def _auth(self) -> dict[str, str]:
         key = self._settings.require_key()
@@ -181,6 +184,21 @@ class ApiClient:
         _refuse_redirect(answer.response)
         return answer, responses.request_id_of(answer.response)
 
+    def post_json(
+        self, url: str, payload: Payload, on_retry: Callable[[Retrying], None] | None = None
+    ) -> tuple[Any, str | None]:
+        """POST PAYLOAD to one of the API's own URLs; its JSON answer and request id."""
+        answer, request_id = self._post(url, payload, on_retry, None)
+        return _json(answer, request_id), request_id
+
+    def get_json(self, url: str, on_retry: Callable[[Retrying], None] | None = None) -> Any:
+        """GET one of the API's own URLs that costs nothing to ask again (a task's poll); its
+        JSON answer. A stop does not cancel it: what it asks about is paid for."""
+        fetch = Fetch("GET", url, headers=self._auth(), kind="task poll", paid=True, charges=False)
+        answer = self.sender.send(fetch, on_retry or self._on_retry)
+        _refuse_redirect(answer.response)
+        return _json(answer, responses.request_id_of(answer.response))
+
     def list_models(self) -> list[dict[str, Any]]:
         fetch = Fetch(
             "GET", f"{self._settings.api_root}/models", headers=self._auth(), charges=False
@@ -259,18 +277,6 @@ def _json(answer: Answer, request_id: str | None) -> Any:
             "(`deerimg config set base-url`, or DEERIMG_BASE_URL)"
             if page
             else None,
-        ) from None
-
-
-def _tls_context() -> ssl.SSLContext:
-    try:
-        return tls.context()
-    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-        cafile, capath = tls.bundle()
-        raise DeerimgError(
-            f"cannot load the TLS certificates ({cafile or capath}): {responses.describe(exc)}",
-            ExitCode.CONFIG,
-            hint="check SSL_CERT_FILE and SSL_CERT_DIR",
         ) from None
 
 

@@ -51,6 +51,22 @@ def context() -> ssl.SSLContext:
     return _made[0]
 
 
+def checked_context() -> ssl.SSLContext:
+    """context(), its failure one configuration error naming the bundle (exit 3)."""
+    from deerimg.errors import DeerimgError, ExitCode
+    from deerimg.wire.responses import describe
+
+    try:
+        return context()
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        cafile, capath = bundle()
+        raise DeerimgError(
+            f"cannot load the TLS certificates ({cafile or capath}): {describe(exc)}",
+            ExitCode.CONFIG,
+            hint="check SSL_CERT_FILE and SSL_CERT_DIR",
+        ) from None
+
+
 def _make() -> None:
     try:
         _made.append(_create())

@@ -69,7 +69,7 @@ def first_sentence(text: str) -> str:
 
 
 # A model id is written into the scripts as a bare word: nothing a shell would read otherwise.
-_PLAIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")  # owner/name: Replicate
 
 
 def known_model_ids() -> tuple[str, ...]:
