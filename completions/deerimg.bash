@@ -28,18 +28,18 @@ _deerimg_takes_value() {
     case "$1/$2" in
         "generate/-m" | "generate/--model" | "generate/-s" | "generate/--size" | \
             "generate/--aspect" | "generate/--resolution" | "generate/-i" | "generate/--image" | \
-            "generate/-q" | "generate/--quality" | "generate/-n" | "generate/--count" | \
-            "generate/--format" | "generate/--compression" | "generate/--background" | \
-            "generate/--moderation" | "generate/--complexity" | "generate/--frames" | \
-            "generate/--frame-duration" | "generate/--style" | "generate/--response-format" | \
-            "generate/--user" | "generate/-p" | "generate/--param" | "generate/-o" | \
-            "generate/--output" | "generate/-d" | "generate/--output-dir" | "generate/-f" | \
-            "generate/--file" | "generate/-j" | "generate/--jobs" | "generate/--retries" | \
-            "generate/--timeout" | "edit/--mask" | "edit/--markup" | "edit/--input-fidelity" | \
-            "edit/-m" | "edit/--model" | "edit/-s" | "edit/--size" | "edit/--aspect" | \
-            "edit/--resolution" | "edit/-q" | "edit/--quality" | "edit/-n" | "edit/--count" | \
-            "edit/--format" | "edit/--compression" | "edit/--background" | "edit/--moderation" | \
-            "edit/--complexity" | "edit/--frames" | "edit/--frame-duration" | \
+            "generate/--upscale" | "generate/-q" | "generate/--quality" | "generate/-n" | \
+            "generate/--count" | "generate/--format" | "generate/--compression" | \
+            "generate/--background" | "generate/--moderation" | "generate/--complexity" | \
+            "generate/--frames" | "generate/--frame-duration" | "generate/--style" | \
+            "generate/--response-format" | "generate/--user" | "generate/-p" | "generate/--param" | \
+            "generate/-o" | "generate/--output" | "generate/-d" | "generate/--output-dir" | \
+            "generate/-f" | "generate/--file" | "generate/-j" | "generate/--jobs" | \
+            "generate/--retries" | "generate/--timeout" | "edit/--mask" | "edit/--markup" | \
+            "edit/--input-fidelity" | "edit/-m" | "edit/--model" | "edit/-s" | "edit/--size" | \
+            "edit/--aspect" | "edit/--resolution" | "edit/-q" | "edit/--quality" | "edit/-n" | \
+            "edit/--count" | "edit/--format" | "edit/--compression" | "edit/--background" | \
+            "edit/--moderation" | "edit/--complexity" | "edit/--frames" | "edit/--frame-duration" | \
             "edit/--response-format" | "edit/--user" | "edit/-p" | "edit/--param" | "edit/-o" | \
             "edit/--output" | "edit/-d" | "edit/--output-dir" | "edit/-f" | "edit/--file" | \
             "edit/-j" | "edit/--jobs" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
@@ -53,8 +53,8 @@ _deerimg_takes_value() {
 _deerimg_option_kind() {
     case "$1/$2" in
         "generate/-m" | "generate/--model" | "edit/-m" | "edit/--model") kind="@models" ;;
-        "generate/-s" | "generate/--size" | "generate/--aspect" | "generate/-n" | \
-            "generate/--count" | "generate/--compression" | "generate/--frames" | \
+        "generate/-s" | "generate/--size" | "generate/--aspect" | "generate/--upscale" | \
+            "generate/-n" | "generate/--count" | "generate/--compression" | "generate/--frames" | \
             "generate/--frame-duration" | "generate/--user" | "generate/-p" | "generate/--param" | \
             "generate/-j" | "generate/--jobs" | "generate/--retries" | "generate/--timeout" | \
             "edit/-s" | "edit/--size" | "edit/--aspect" | "edit/-n" | "edit/--count" | \
@@ -84,7 +84,7 @@ _deerimg_option_kind() {
 _deerimg_options() {
     case "$1" in
         "") words="--version --debug --install-completion --show-completion -h --help" ;;
-        "generate") words="-m --model -s --size --aspect --resolution -i --image -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
+        "generate") words="-m --model -s --size --aspect --resolution -i --image --upscale -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
         "edit") words="--mask --markup --input-fidelity -m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
         "info" | "config list") words="--json -h --help" ;;
         "history") words="-n --limit --search --since --usage --json -h --help" ;;

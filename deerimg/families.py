@@ -381,7 +381,7 @@ TASKS = (
         ids=("midjourney", "niji-journey"),
         count="one",  # a 2x2 grid; --upscale makes its single images
         references=5,  # base64Array
-        sizes=Sizes(("auto",)),  # --aspect, as --ar W:H in the prompt
+        sizes=Sizes(("auto",), free=True),  # --aspect or -s WxH, as --ar W:H in the prompt
     ),
     _task(
         "kling",
@@ -392,7 +392,7 @@ TASKS = (
         count="n",
         max_count=9,
         references=1,  # image: bare base64 or a URL
-        sizes=Sizes(("auto",)),
+        sizes=Sizes(("auto",), free=True),  # -s WxH: the nearest aspect_ratio, said
         values={"aspect_ratio": KLING_RATIOS, "resolution": ("1k", "2k")},
         url_lifetime="30 days",
     ),

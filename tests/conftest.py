@@ -58,6 +58,7 @@ def isolated_env(
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DEERIMG_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("DEERIMG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DEERIMG_POLL_INTERVAL", "0")  # a task is polled again at once
     monkeypatch.setenv("DEERIMG_BASE_URL", _server.base_url)
     monkeypatch.setenv("DEERAPI_KEY", TEST_KEY)
     monkeypatch.setenv("NO_PROXY", "*")

@@ -55,3 +55,12 @@ Markup = Annotated[
         metavar="FILE.png",
     ),
 ]
+Upscale = Annotated[
+    str | None,
+    opt(
+        "--upscale",
+        help="Midjourney: after the 2x2 grid, upscale these of its images, each saved as an "
+        "image of its own: 1, 2, 3, 4, a list such as 1,3, or all. Default: the grid only.",
+        metavar="1|2|3|4|all",
+    ),
+]

@@ -48,6 +48,7 @@ class ImageFlags:
     aspect: str | None
     resolution: str | None
     image: list[str] | None  # generate only: -i
+    upscale: str | None  # generate only: Midjourney's U1…U4
     style: str | None  # generate only
     input_fidelity: str | None  # edit only
 
@@ -55,6 +56,7 @@ class ImageFlags:
         "style",
         "input_fidelity",
         "image",
+        "upscale",
     )  # the flags only one command has: None in the other
 
     @classmethod

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deerimg.cli.app import state
-from deerimg.cli.family_options import Complexity, FrameDuration, Frames, Markup, Watermark
+from deerimg.cli.family_options import (
+    Complexity,
+    FrameDuration,
+    Frames,
+    Markup,
+    Upscale,
+    Watermark,
+)
 from deerimg.cli.flags import ImageFlags
 from deerimg.cli.options import (
     Aspect,
@@ -68,6 +75,7 @@ def generate(
     aspect: Aspect = None,
     resolution: Resolution = None,
     image: Image = None,
+    upscale: Upscale = None,
     quality: Quality = None,
     count: Count = None,
     fmt: Format = None,
@@ -217,6 +225,7 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
         frame_count=flags.frames,
         frame_duration_ms=flags.frame_duration,
         watermark=flags.watermark or None,
+        upscale=flags.upscale,
         style=flags.style,
         response_format=flags.response_format,
         user=flags.user,

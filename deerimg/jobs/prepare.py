@@ -42,6 +42,7 @@ class Prepared:
     endpoint: Endpoint = "generations"  # "edits" when it uploads files; "gemini": Google's
     notes: tuple[str, ...] = ()  # what was mapped or left out, said once a run
     split: bool = False  # one request an image: -n 3 is three requests of the same body
+    actions: tuple[str, ...] = ()  # Midjourney: the U buttons run on each grid, one image each
 
 
 def uploads_of(images: Sequence[str], mask: Path | None, markup: Path | None = None) -> Uploads:
@@ -125,6 +126,7 @@ def prepare(
             body, fmt_final = _images_body(job, job_spec, overrides, output)
             if split:
                 body.pop("n", None)
+        actions = tasks.actions_of(spec.upscale, family)
         count = overrides.get("n", spec.n or 1) if split else request.count_of(body)
         sent_model = body.get("model")
         if isinstance(sent_model, str) and not sent_model.strip():  # -p model="" as well
@@ -138,11 +140,14 @@ def prepare(
             combinations.check_files(
                 [name for name, _ in placed.files], str(model), fmt_final, where
             )
-        info = paths.NameInfo(job.prompt, count, str(model), fmt_final, job.output, stem, where)
+        per_request = 1 + len(actions)  # Midjourney's grid, then each upscale of it
+        info = paths.NameInfo(
+            job.prompt, count * per_request, str(model), fmt_final, job.output, stem, where
+        )
         info.on_each_model = job.model is not None  # one of several -m: names get the model
         notes += placed.notes
         prepared.append(
-            Prepared(placed.body, info, placed.files, placed.endpoint, tuple(notes), split)
+            Prepared(placed.body, info, placed.files, placed.endpoint, tuple(notes), split, actions)
         )
     return prepared
 
@@ -231,6 +236,8 @@ def dry_run_record(
     url = url_of(api_root, prepared.endpoint, str(body.get("model")))
     record: dict[str, Any] = {"method": "POST", "url": url, "body": sent(prepared.endpoint, body)}
     how = {"as": INLINE[prepared.endpoint]} if prepared.endpoint in INLINE else {}
+    if prepared.actions:
+        record["then"] = [f"POST /mj/submit/action {label}" for label in prepared.actions]
     if prepared.files:
         record["files"] = [
             {"field": field, **image.describe(), **how} for field, image in prepared.files

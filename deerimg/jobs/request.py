@@ -58,6 +58,7 @@ class RequestSpec:
     frame_count: int | None = None  # GIF output only
     frame_duration_ms: int | None = None  # GIF output only
     watermark: bool | None = None  # --watermark: True; not given: the family's default
+    upscale: str | None = None  # --upscale 1|2|3|4|all: Midjourney's U buttons on its grid
     style: str | None = None
     response_format: str | None = None
     user: str | None = None

@@ -53,6 +53,22 @@ def task_body(
     return body, notes
 
 
+def actions_of(upscale: str | None, family: Family) -> tuple[str, ...]:
+    """--upscale 1|2|3|4|all (or a list: 1,3) as Midjourney's button labels, U1…U4."""
+    if upscale is None:
+        return ()
+    if family.route != "midjourney":
+        raise usage_error(
+            f"--upscale is Midjourney's: {family.title} makes its images without a grid"
+        )
+    words = ["1", "2", "3", "4"] if upscale.strip().lower() == "all" else upscale.split(",")
+    if not words or any(word.strip() not in ("1", "2", "3", "4") for word in words):
+        raise usage_error(
+            f"invalid value for --upscale: {upscale!r} (1, 2, 3, 4, a list such as 1,3, or all)"
+        )
+    return tuple(dict.fromkeys(f"U{word.strip()}" for word in words))
+
+
 def _shape(spec: RequestSpec, family: Family, notes: list[str]) -> dict[str, Any]:
     """FLUX's and Replicate's shape fields: aspect_ratio where the model takes one, else width
     and height (on FLUX's grid of 32 for --aspect and --resolution)."""

@@ -86,8 +86,10 @@ def _requests(
     for job, p, plan in zip(jobs, prepared, plans, strict=True):
         if plan.skip:
             continue
-        if p.split:
-            yield from ((job, p, (target,)) for target in plan.targets)
+        if p.split:  # one request an image (Midjourney: a grid and its upscales)
+            size = 1 + len(p.actions)
+            targets = plan.targets
+            yield from ((job, p, targets[k : k + size]) for k in range(0, len(targets), size))
         else:
             yield job, p, plan.targets
 
@@ -125,7 +127,15 @@ def _run(
 ) -> int:
     """Send the tasks still to do; the exit code."""
     tasks = [
-        Task(number, job, body_to_send(p, targets), targets, p.files, p.endpoint)
+        Task(
+            number,
+            job,
+            body_to_send(p, targets),
+            targets,
+            p.files,
+            p.endpoint,
+            actions=p.actions,
+        )
         for number, (job, p, targets) in enumerate(_requests(jobs, prepared, plans), start=1)
     ]
     skipped = len(plans) - len(tasks)
