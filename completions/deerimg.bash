@@ -43,8 +43,9 @@ _deerimg_takes_value() {
             "edit/--response-format" | "edit/--user" | "edit/-p" | "edit/--param" | "edit/-o" | \
             "edit/--output" | "edit/-d" | "edit/--output-dir" | "edit/-f" | "edit/--file" | \
             "edit/-j" | "edit/--jobs" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
-            "history/--limit" | "history/--search" | "history/--since" | "models/--search" | \
-            "models/--family") return 0 ;;
+            "history/--limit" | "history/--search" | "history/--since" | "fetch/-o" | \
+            "fetch/--output" | "fetch/-m" | "fetch/--model" | "fetch/--timeout" | \
+            "models/--search" | "models/--family") return 0 ;;
     esac
     return 1
 }
@@ -52,7 +53,8 @@ _deerimg_takes_value() {
 # Sets the caller's `kind` for the value of option $2 of command "$1".
 _deerimg_option_kind() {
     case "$1/$2" in
-        "generate/-m" | "generate/--model" | "edit/-m" | "edit/--model") kind="@models" ;;
+        "generate/-m" | "generate/--model" | "edit/-m" | "edit/--model" | "fetch/-m" | \
+            "fetch/--model") kind="@models" ;;
         "generate/-s" | "generate/--size" | "generate/--aspect" | "generate/--upscale" | \
             "generate/-n" | "generate/--count" | "generate/--compression" | "generate/--frames" | \
             "generate/--frame-duration" | "generate/--user" | "generate/-p" | "generate/--param" | \
@@ -61,11 +63,11 @@ _deerimg_option_kind() {
             "edit/--compression" | "edit/--frames" | "edit/--frame-duration" | "edit/--user" | \
             "edit/-p" | "edit/--param" | "edit/-j" | "edit/--jobs" | "edit/--retries" | \
             "edit/--timeout" | "history/-n" | "history/--limit" | "history/--search" | \
-            "history/--since" | "models/--search") kind="@none" ;;
+            "history/--since" | "fetch/--timeout" | "models/--search") kind="@none" ;;
         "generate/--resolution" | "edit/--resolution") kind="512px 1K 2K 3K 4K" ;;
         "generate/-i" | "generate/--image" | "generate/-o" | "generate/--output" | "generate/-f" | \
             "generate/--file" | "edit/--mask" | "edit/--markup" | "edit/-o" | "edit/--output" | \
-            "edit/-f" | "edit/--file") kind="@files" ;;
+            "edit/-f" | "edit/--file" | "fetch/-o" | "fetch/--output") kind="@files" ;;
         "generate/-q" | "generate/--quality" | "edit/-q" | "edit/--quality") kind="auto low medium high xhigh max standard hd" ;;
         "generate/--format" | "edit/--format") kind="png jpeg webp gif svg" ;;
         "generate/--background" | "edit/--background") kind="transparent opaque auto" ;;
@@ -88,6 +90,8 @@ _deerimg_options() {
         "edit") words="--mask --markup --input-fidelity -m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --retries --timeout --dry-run -h --help" ;;
         "info" | "config list") words="--json -h --help" ;;
         "history") words="-n --limit --search --since --usage --json -h --help" ;;
+        "tasks") words="--all --json -h --help" ;;
+        "fetch") words="-o --output -m --model --force --json --quiet --timeout -h --help" ;;
         "models") words="--all --search --family --json -h --help" ;;
         "config" | "config set" | "config unset" | "config path") words="-h --help" ;;
         "config get") words="--reveal -h --help" ;;
@@ -98,7 +102,7 @@ _deerimg_options() {
 # Sets the caller's `subs` to the subcommands of command "$1".
 _deerimg_subcommands() {
     case "$1" in
-        "") subs="generate edit info history models config" ;;
+        "") subs="generate edit info history tasks fetch models config" ;;
         "config") subs="set get unset list path" ;;
         *) subs="" ;;
     esac

@@ -6,8 +6,8 @@
 
 # The command path on the command line ("config set"), then its arguments, one a line.
 function __deerimg_state
-    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/--aspect' 'generate/--resolution' 'generate/-i' 'generate/--image' 'generate/--upscale' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--complexity' 'generate/--frames' 'generate/--frame-duration' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--markup' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/--aspect' 'edit/--resolution' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--complexity' 'edit/--frames' 'edit/--frame-duration' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'models/--search' 'models/--family'
-    set -l commands '/generate' '/edit' '/info' '/history' '/models' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
+    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/--aspect' 'generate/--resolution' 'generate/-i' 'generate/--image' 'generate/--upscale' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--complexity' 'generate/--frames' 'generate/--frame-duration' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--markup' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/--aspect' 'edit/--resolution' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--complexity' 'edit/--frames' 'edit/--frame-duration' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'fetch/-o' 'fetch/--output' 'fetch/-m' 'fetch/--model' 'fetch/--timeout' 'models/--search' 'models/--family'
+    set -l commands '/generate' '/edit' '/info' '/history' '/tasks' '/fetch' '/models' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
     set -l path
     set -l args
     set -l skip 0
@@ -77,6 +77,8 @@ complete -c deerimg -n "__deerimg_at '' 0" -a 'generate' -d 'Generate images fro
 complete -c deerimg -n "__deerimg_at '' 0" -a 'edit' -d 'Edit images with a prompt (POST /v1/images/edits); default output: PHOTO-edit.EXT'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'info' -d 'Show what images carry: deerimg\'s record, C2PA credentials, other tools\' parameters'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'history' -d 'Show the history ledger: every generation and edit, newest last'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'tasks' -d 'List the task APIs\' tasks (FLUX, Replicate, Midjourney, Kling) the ledger holds'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'fetch' -d 'Finish a task a run submitted and did not see end (or every pending one): poll it, never submit it again, and write its images where that run meant to, or to -o'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'models' -d 'List the image models DeerAPI serves (GET /v1/models): id, family, owner, created date'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'config' -d 'Read and change settings in config.toml (the API key, defaults)'
 complete -c deerimg -n "__deerimg_at ''" -l version -d 'Print the version and exit'
@@ -166,6 +168,16 @@ complete -c deerimg -n "__deerimg_at 'history'" -l since -x -d 'Only entries sin
 complete -c deerimg -n "__deerimg_at 'history'" -l usage -d 'Images and tokens per day and model'
 complete -c deerimg -n "__deerimg_at 'history'" -l json -d 'JSON on stdout'
 complete -c deerimg -n "__deerimg_at 'history'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'tasks'" -l all -d 'Finished tasks too'
+complete -c deerimg -n "__deerimg_at 'tasks'" -l json -d 'JSON on stdout'
+complete -c deerimg -n "__deerimg_at 'tasks'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'fetch'" -s o -l output -r -F -d 'Image path; \'-\' for standard output'
+complete -c deerimg -n "__deerimg_at 'fetch'" -s m -l model -x -a '(__deerimg_model_ids)' -d 'The model a task the ledger does not hold was submitted to (its route)'
+complete -c deerimg -n "__deerimg_at 'fetch'" -l force -d 'Overwrite an existing -o target'
+complete -c deerimg -n "__deerimg_at 'fetch'" -l json -d 'One JSON object per image (and per failed prompt) on standard output'
+complete -c deerimg -n "__deerimg_at 'fetch'" -l quiet -d 'Errors only on standard error'
+complete -c deerimg -n "__deerimg_at 'fetch'" -l timeout -x -d 'Seconds to wait for an answer'
+complete -c deerimg -n "__deerimg_at 'fetch'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'models'" -l all -d 'Every model the API serves, not only image models'
 complete -c deerimg -n "__deerimg_at 'models'" -l search -x -d 'Only models whose id or owner contains every word of TEXT (any case)'
 complete -c deerimg -n "__deerimg_at 'models'" -l family -x -a 'gpt-image dall-e seedream seededit gemini flux-kontext flux replicate midjourney kling generic' -d 'Only models of the families whose name holds NAME (gpt-image, seedream, seededit, dall-e, gemini, flux, flux-kontext, replicate, midjourney, kling, generic: those deerimg\'s table does not know)'

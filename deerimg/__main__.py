@@ -7,7 +7,7 @@ import sys
 from deerimg import _startup
 from deerimg._startup import leave
 
-_SENDS = frozenset({"generate", "edit", "models"})  # the commands that make an HTTP client
+_SENDS = frozenset({"generate", "edit", "models", "fetch"})  # the commands that make an HTTP client
 _HELP = frozenset({"-h", "--help"})
 
 

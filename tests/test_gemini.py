@@ -235,4 +235,7 @@ def test_a_route_deerimg_does_not_know_is_a_config_error(invoke, config_file) ->
     config_file.write_text('[routes]\n"x" = "telepathy"\n')
     result = invoke("generate", "a fox", "--dry-run")
     assert result.exit_code == 3, result
-    assert "'x' = 'telepathy' names no route (deerimg knows images, gemini, flux, replicate, midjourney, kling)" in result.stderr
+    assert (
+        "'x' = 'telepathy' names no route "
+        "(deerimg knows images, gemini, flux, replicate, midjourney, kling)" in result.stderr
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from deerimg import _startup
-from deerimg.cli import images, listings
+from deerimg.cli import images, listings, tasks
 from deerimg.cli.app import app, state
 from deerimg.cli.config import config_app
 from deerimg.errors import ExitCode
@@ -20,6 +20,8 @@ app.command(rich_help_panel="Images")(images.generate)
 app.command(rich_help_panel="Images")(images.edit)
 app.command(rich_help_panel="Images")(listings.info)
 app.command(rich_help_panel="Images")(listings.history)
+app.command(rich_help_panel="Images")(tasks.tasks)
+app.command(rich_help_panel="Images")(tasks.fetch)
 app.add_typer(config_app, name="config", rich_help_panel="Settings")
 app.command("models", rich_help_panel="Settings")(listings.models_command)
 

@@ -93,6 +93,22 @@ def show_history(entries: list[dict[str, Any]], as_json: bool, empty: str) -> No
     print_table(("TIME", "COMMAND", "MODEL", "OUTCOME", "IMAGES", "TOKENS", "PROMPT"), rows)
 
 
+def show_tasks(rows: list[dict[str, Any]], as_json: bool) -> None:
+    """The task APIs' tasks of the ledger (run/fetch.TaskRow.as_json), as a table or JSON."""
+    if as_json:
+        data(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        warn("no pending or failed task in the history ledger")
+        return
+    table = [
+        (_local_time(row), row["state"], row["route"], row["id"], _text(row, "model"),
+         _clip(_text(row, "prompt"), PROMPT_WIDTH))
+        for row in rows
+    ]  # fmt: skip
+    print_table(("SUBMITTED", "STATE", "ROUTE", "TASK ID", "MODEL", "PROMPT"), table)
+
+
 def _local_time(entry: dict[str, Any]) -> str:
     """The entry's time in the local zone, as --since and --usage read it; unreadable: blank."""
     when = history.entry_time(entry)

@@ -44,6 +44,8 @@ class Ledger:
         about = {"id": task_id, "route": task.endpoint, "targets": targets}
         if parent is not None:
             about["parent"] = parent
+        elif task.actions:
+            about["actions"] = list(task.actions)
         self._append(task, "pending", request_id=request_id, task=about)
 
     def record(

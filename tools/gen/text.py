@@ -38,6 +38,9 @@ folder), instead of the platform's user config folder.
 DEERIMG_DATA_DIR :: The folder of the history ledger (history.jsonl), instead of the platform's
 user data folder.
 
+DEERIMG_POLL_INTERVAL :: The first wait, in seconds, between the polls of a task API's task
+(FLUX, Replicate, Midjourney, Kling); it grows by half each time, to 10 s. Default: 1.
+
 DEERIMG_DEBUG :: When set to anything but 0 or empty, errors show a Python traceback, as --debug.
 
 NO_COLOR :: When set, standard error gets plain lines: no colour, spinner or progress bar (as when
