@@ -408,6 +408,7 @@ def test_mj_failure_and_refusals(fake_api: FakeDeerAPI, client: httpx.Client) ->
     fake_api.task_outcome("midjourney", "ok")
     refused = [
         imagine(client, ""),
+        imagine(client, 5),  # type: ignore[arg-type]
         imagine(client, base64Array=[PNG]),  # not a data URI
         imagine(client, botType="DALL_E"),
         client.post(
@@ -417,7 +418,7 @@ def test_mj_failure_and_refusals(fake_api: FakeDeerAPI, client: httpx.Client) ->
             "/mj/submit/action", json={"customId": "MJ::JOB::upsample::1::x", "taskId": task_id}
         ).json(),
     ]
-    assert [(r["code"], r["result"]) for r in refused] == [(4, None)] * 5
+    assert [(r["code"], r["result"]) for r in refused] == [(4, None)] * 6
     assert all(r["description"] for r in refused)
     good = imagine(client)["result"]  # not finished: its buttons cannot be used yet
     assert (

@@ -76,7 +76,7 @@ def imagine(exchange: Exchange, recorded: Recorded) -> None:
         isinstance(image, str) and decoded_image(image, data_url=True) for image in images
     ):
         refusal = "base64Array: each item must be a data:image/…;base64, URI of an image"
-    tile = ratio_size(next(iter(AR_RE.findall(prompt or "")), None))
+    tile = ratio_size(next(iter(AR_RE.findall(prompt if isinstance(prompt, str) else "")), None))
     submitted(exchange, fault, body, str(prompt), refusal, action="IMAGINE", tile=tile)
 
 
