@@ -532,8 +532,19 @@ def test_route_table_answers_405_for_an_endpoint_and_404_under_a_prefix(
         ("GET", "/files/"),
         ("POST", "/v1/images/generations"),
         ("POST", "/v1/images/edits"),
+        ("GET", "/flux/v1/get_result"),
+        ("POST", "/flux/v1/"),
         ("POST", "/v1beta/models/"),
+        ("POST", "/kling/v1/images/generations"),
+        ("GET", "/kling/v1/images/generations/"),
+        ("POST", "/mj/submit/imagine"),
+        ("POST", "/mj/submit/action"),
+        ("GET", "/mj/task/"),
+        ("GET", "/mj/image/"),
         ("GET", "/v1/models"),
+        ("POST", "/replicate/v1/models/"),
+        ("POST", "/replicate/v1/predictions"),
+        ("GET", "/replicate/v1/predictions/"),
     ]
     assert [(r.method, r.path) for r in FILES.routes] == [(None, "/files/")]
     wrong = client.delete("/v1/models")

@@ -28,7 +28,8 @@ One concern a module:
 - ``server``: the ThreadingHTTPServer of each origin, its route table (Router), the Exchange.
 - ``routes/``: one module per endpoint family, each registering its routes
   (``images``: generations and edits; ``gemini``: generateContent; ``models``; ``files``: the CDN
-  origin and its redirect).
+  origin and its redirect; the task APIs ``flux``, ``replicate``, ``midjourney``, ``kling``).
+- ``tasks``: the task APIs' TaskBook: tasks that move on one state per poll, never by time.
 - ``schema``: request bodies checked as OpenAI's images API checks them, error objects;
   ``seedream`` and ``gpt25``: the fields of Seedream and of OpenAI's November-2026 models;
   ``gemini``: Gemini's generateContent checks, answer shapes and errors.

@@ -16,6 +16,7 @@ from tests.fake.routes.images import EDITS_PATH, GENERATIONS_PATH
 from tests.fake.routes.models import default_models
 from tests.fake.schema import SIZE_RE
 from tests.fake.server import API, FILES, Server
+from tests.fake.tasks import Task, TaskBook
 
 
 class FakeDeerAPI:
@@ -23,7 +24,8 @@ class FakeDeerAPI:
 
     ``latency``, ``image_bytes`` and ``models`` are plain attributes: change them at any time;
     ``reset()`` puts back the values given to the constructor. ``faults`` (a FaultPlan),
-    ``recorder`` (a Recorder) and ``files`` (a FileStore) are what the routes use.
+    ``recorder`` (a Recorder), ``files`` (a FileStore) and ``taskbook`` (the task APIs' TaskBook)
+    are what the routes use.
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class FakeDeerAPI:
         self.faults = FaultPlan()
         self.recorder = Recorder()
         self.files = FileStore()
+        self.taskbook = TaskBook()
         self._servers: list[Server] = []
         self._threads: list[threading.Thread] = []
         self._base_url = ""
@@ -147,13 +150,24 @@ class FakeDeerAPI:
         return [r for r in self.requests if r.method == "POST" and r.path == EDITS_PATH]
 
     @property
+    def tasks(self) -> list[Task]:
+        """Snapshots of every task submitted since reset(), in order: ``route``, ``id``, ``body``
+        (the submit's JSON), ``model``, ``polls`` (seen so far), ``phase``, ``outcome``, ``urls``
+        and ``images`` (the result's links and bytes, once ended well), ``extra``."""
+        return self.taskbook.tasks
+
+    def task(self, task_id: str) -> Task | None:
+        """A snapshot of one task (a poll is not counted), or None."""
+        return self.taskbook.get(task_id)
+
+    @property
     def max_in_flight(self) -> int:
-        """The most generation, edit and Gemini requests that were being handled at once."""
+        """The most generation, edit, Gemini and task requests that were being handled at once."""
         return self.faults.max_in_flight
 
     @property
     def in_flight(self) -> int:
-        """How many generation, edit and Gemini requests are being handled now."""
+        """How many generation, edit, Gemini and task requests are being handled now."""
         return self.faults.in_flight
 
     @property
@@ -187,16 +201,20 @@ class FakeDeerAPI:
         self.recorder.clear()
         self.faults.clear()
         self.files.clear()
+        self.taskbook.clear()
         self.latency, self.image_bytes, models = self._initial
         self.models = [dict(m) for m in models]
 
     def queue(self, *faults: Mapping[str, Any] | Fault) -> None:
         """Faults for the next requests, one each, in order (``{}`` is a normal answer).
 
-        A queued fault is taken by the next generation, edit, Gemini or models request, unless
-        it names a ``route`` ("generations", "edits", "gemini" or "models"): then only a request
-        to that route takes it. Each is a Fault or a mapping of Fault's fields. On "gemini" an
-        error status is answered in Google's error body, and ``gemini_answer`` shapes one answer.
+        A queued fault is taken by the next generation, edit, Gemini, models or task request,
+        unless it names a ``route`` ("generations", "edits", "gemini", "models", a task API's
+        submits "flux", "replicate", "midjourney", "kling" or its polls "flux-poll", …): then
+        only a request to that route takes it. A poll's fault that ends a task also bends its
+        result (url_status, redirect_url, not_image, wrong_format, images, c2pa). Each is a
+        Fault or a mapping of Fault's fields. On "gemini" an error status is answered in Google's
+        error body, and ``gemini_answer`` shapes one answer.
         """
         self.faults.queue(*(f if isinstance(f, Fault) else Fault.of(f) for f in faults))
 
@@ -243,3 +261,30 @@ class FakeDeerAPI:
         happened to land on a fixed seed's cluster of failures fail for good, 1 run in 50.
         """
         self.faults.fail_randomly(rate, seed, status)
+
+    # -- the task APIs (tests/fake/tasks.py) ---------------------------------------------------
+
+    def task_polls(self, polls: int) -> None:
+        """Tasks submitted from now on end at poll POLLS + 1 (0: the first poll ends them);
+        the polls before are "queued" (the first, if POLLS >= 2) then "running". reset(): 2."""
+        self.taskbook.set_polls(polls)
+
+    def task_outcome(self, route: str, outcome: str = "ok", match: str | None = None) -> None:
+        """How ROUTE's tasks submitted from now on end (those whose prompt contains MATCH, if
+        given), until reset() or another call: "ok", or flux "Error", "Failed", "Content
+        Moderated", "Request Moderated"; replicate "failed", "canceled"; midjourney "FAILURE";
+        kling "failed". ValueError for another route or outcome."""
+        self.taskbook.set_outcome(route, outcome, match)
+
+    def mj_submit_code(self, *codes: int) -> None:
+        """The next Midjourney submits (imagine or action), one each, answer with these codes:
+        1 submitted, 21 exists, 22 queued (these three make a task), 23 queue full, 24 sensitive
+        prompt, 4 error (no task). Afterwards, 1."""
+        self.taskbook.queue_mj_codes(codes)
+
+    def replicate_output(self, shape: str | None) -> None:
+        """A succeeded prediction's ``output``: "list" of URLs, or "string" (the first URL);
+        None (reset()'s): a string for the "-turbo" models, a list for the others."""
+        if shape not in ("list", "string", None):
+            raise ValueError("shape must be 'list', 'string' or None")
+        self.taskbook.replicate_output = shape

@@ -15,9 +15,14 @@ from typing import Any
 from tests.fake import gemini
 from tests.fake.schema import error_body
 
-ROUTES = frozenset({"generations", "edits", "models", "gemini"})
-# What reject_prompts and fail_randomly apply to (gemini: POST /v1beta/models/M:generateContent)
-IMAGE_ROUTES = frozenset({"generations", "edits", "gemini"})
+# The task APIs' submits (tests/fake/tasks.py), and their polls as "<route>-poll".
+TASK_ROUTES = frozenset({"flux", "replicate", "midjourney", "kling"})
+ROUTES = frozenset(
+    {"generations", "edits", "models", "gemini", *TASK_ROUTES, *(f"{r}-poll" for r in TASK_ROUTES)}
+)
+# What reject_prompts and fail_randomly apply to (gemini: POST /v1beta/models/M:generateContent;
+# the task APIs' submits, not their polls)
+IMAGE_ROUTES = frozenset({"generations", "edits", "gemini", *TASK_ROUTES})
 
 
 class Default(enum.Enum):
@@ -37,7 +42,8 @@ class Fault:
     FakeDeerAPI's ``queue`` and ``always`` use, raises ValueError("unknown fault keys: [...]").
     """
 
-    # "generations", "edits", "models" or "gemini": only that route takes it (None: any)
+    # "generations", "edits", "models", "gemini", a task API's submits ("flux", "replicate",
+    # "midjourney", "kling") or polls ("flux-poll", …): only that route takes it (None: any)
     route: str | None = None
     # -- instead of the answer
     delay: float = 0.0  # seconds to wait first (stop() cuts it short)

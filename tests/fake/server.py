@@ -23,6 +23,7 @@ from tests.fake.schema import error_body
 if TYPE_CHECKING:
     from tests.fake.faults import FaultPlan
     from tests.fake.routes.files import FileStore
+    from tests.fake.tasks import TaskBook
 
 
 class Context(Protocol):
@@ -35,6 +36,7 @@ class Context(Protocol):
     faults: FaultPlan
     recorder: Recorder
     files: FileStore
+    taskbook: TaskBook
 
     @property
     def base_url(self) -> str: ...

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.fake.routes import files, gemini, images, models
+from tests.fake.routes import files, flux, gemini, images, kling, midjourney, models, replicate
 
-__all__ = ["files", "gemini", "images", "models"]
+__all__ = ["files", "flux", "gemini", "images", "kling", "midjourney", "models", "replicate"]

@@ -3,7 +3,9 @@
 Each link is signed the way Volcengine's TOS signs Seedream's (research/model-families.md §2.1:
 ``X-Tos-Date`` and ``X-Tos-Expires=86400``, a day) and stops working when that time is over: a
 403 ``AccessDenied`` "Request has expired", as TOS answers. ``FileStore.lifetime`` sets how long
-new links live (0: expired at once; None: an unsigned link that never expires).
+new links live (0: expired at once; None: an unsigned link that never expires). A route whose
+links live less (FLUX's ``sample``, about 10 minutes, §2.4) puts them with ``longest``, and
+``sas`` signs them as an Azure SAS (``se=`` the end, ``sig=``), the way BFL's are.
 """
 
 from __future__ import annotations
@@ -30,11 +32,24 @@ class FileStore:
         """Forget every file; names keep counting, so a stale URL never finds a new image."""
         with self._lock:
             self._files: dict[str, tuple[int, str, bytes]] = {}
-            self._issued: dict[str, tuple[float, float | None]] = {}  # name: (signed, lifetime)
+            # name: (signed, lifetime, Azure SAS rather than TOS)
+            self._issued: dict[str, tuple[float, float | None, bool]] = {}
             self.lifetime: float | None = 86400.0  # seconds a new link lives (X-Tos-Expires)
 
-    def put(self, fmt: str, data: bytes, content_type: str, status: int) -> str:
-        """Keep DATA under a new name; a STATUS other than 200 is served with its phrase instead."""
+    def put(
+        self,
+        fmt: str,
+        data: bytes,
+        content_type: str,
+        status: int,
+        *,
+        longest: float | None = None,
+        sas: bool = False,
+    ) -> str:
+        """Keep DATA under a new name; a STATUS other than 200 is served with its phrase instead.
+
+        LONGEST: the link lives at most this long, whatever ``lifetime`` says (None there too).
+        """
         with self._lock:
             self._counter += 1
             name = f"img_{self._counter:06d}.{fmt}"
@@ -42,15 +57,21 @@ class FileStore:
                 data = f"{status} {HTTPStatus(status).phrase}".encode()
                 content_type = "text/plain"
             self._files[name] = (status, content_type, data)
-            self._issued[name] = (time.time(), self.lifetime)
+            lifetime = self.lifetime
+            if longest is not None:
+                lifetime = longest if lifetime is None else min(lifetime, longest)
+            self._issued[name] = (time.time(), lifetime, sas)
         return name
 
     def query(self, name: str) -> str:
         """The signature part of NAME's link: when it was signed, and for how many seconds."""
         with self._lock:
-            signed, lifetime = self._issued.get(name, (time.time(), self.lifetime))
+            signed, lifetime, sas = self._issued.get(name, (time.time(), self.lifetime, False))
         if lifetime is None:
             return ""
+        if sas:
+            end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(signed + lifetime))
+            return f"se={end}&sp=r&sv=2024-11-04&sr=b&sig=ZmFrZS1zaWduYXR1cmU%3D"
         date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed))
         return f"X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Date={date}&X-Tos-Expires={int(lifetime)}"
 
@@ -58,7 +79,7 @@ class FileStore:
         """(status, content type, body) of a file, or None; a 403 once its link has expired."""
         with self._lock:
             stored = self._files.get(name)
-            signed, lifetime = self._issued.get(name, (0.0, None))
+            signed, lifetime, _ = self._issued.get(name, (0.0, None, False))
         if stored is not None and lifetime is not None and time.time() >= signed + lifetime:
             return 403, "application/xml", EXPIRED
         return stored

@@ -109,12 +109,12 @@ def image_of(
     return data, b64
 
 
-def url_of(context: Context, fmt: str, data: bytes, fault: Fault) -> str:
+def url_of(context: Context, fmt: str, data: bytes, fault: Fault, **signing: Any) -> str:
     """A new URL of DATA on the files server, served with FAULT's url_status (redirect_url: on
-    the API's origin, redirecting there)."""
+    the API's origin, redirecting there); SIGNING goes to FileStore.put (longest, sas)."""
     status = int(fault.url_status) if fault.url_status is not None else 200
     name = context.files.put(
-        fmt, data, CONTENT_TYPES.get(sniff_format(data) or "", "text/plain"), status
+        fmt, data, CONTENT_TYPES.get(sniff_format(data) or "", "text/plain"), status, **signing
     )
     origin = context.base_url if fault.redirect_url else context.files_url
     query = context.files.query(name)
