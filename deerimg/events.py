@@ -58,6 +58,7 @@ class ImageRecord:
     # A URL answer's link and when it stops working (wire/links.py): in --json if it was one.
     source_url: str | None = None
     url_expires: str | None = None
+    task_id: str | None = None  # a task API's task that made it: in --json if it was one
 
     def as_json(self) -> dict[str, Any]:
         record = {
@@ -75,6 +76,8 @@ class ImageRecord:
             record["svg_usage"] = self.svg_usage
         if self.source_url is not None:
             record.update(source_url=self.source_url, url_expires=self.url_expires)
+        if self.task_id is not None:
+            record["task_id"] = self.task_id
         record.update(request_id=self.request_id, elapsed_s=round(self.elapsed, 3))
         return record
 

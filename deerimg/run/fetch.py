@@ -66,7 +66,9 @@ def task_rows(entries: Sequence[Mapping[str, Any]]) -> list[TaskRow]:
                 task_id, str(about.get("route")), "pending", entry.get("time"),
                 entry.get("model"), entry.get("prompt"),
             )  # fmt: skip
-        if outcome == "pending":
+        if about.get("pending"):  # a run stopped waiting: the task goes on
+            row.error = entry.get("error") if isinstance(entry.get("error"), dict) else None
+        elif outcome == "pending":
             row.fields = dict(entry.get("fields") or {})
             row.targets = [str(t) for t in about.get("targets") or ()]
             row.actions = [str(a) for a in about.get("actions") or ()]

@@ -14,6 +14,7 @@ from deerimg.routes import recorded
 from deerimg.run.tasks import RunPolicy, Task
 from deerimg.wire import links
 from deerimg.wire.client import ApiResult
+from deerimg.wire.polling import TaskPending
 
 
 class Ledger:
@@ -69,7 +70,7 @@ class Ledger:
             request_id=result.request_id if result else (error.request_id if error else None),
             seconds=round(seconds, 3),
             error=error.as_dict() if error is not None else None,
-            task={"id": task_id, "route": task.endpoint} if task_id else None,
+            task=_about(task, task_id, error) if task_id else None,
         )
 
     def _append(self, of: Task, outcome: str, **more: Any) -> None:
@@ -88,6 +89,14 @@ class Ledger:
         except OSError as exc:
             self._broken = True
             self._warn(f"history not recorded ({exc.strerror}); --no-history turns it off")
+
+
+def _about(task: Task, task_id: str, error: DeerimgError | None) -> dict[str, Any]:
+    """The task of a run's last entry; "pending": the run stopped waiting, the task goes on."""
+    about: dict[str, Any] = {"id": task_id, "route": task.endpoint}
+    if isinstance(error, TaskPending):
+        about["pending"] = True
+    return about
 
 
 def fields_of(task: Task) -> dict[str, Any]:
@@ -119,7 +128,7 @@ def pending_tasks(entries: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         about = entry.get("task")
         if not isinstance(about, dict) or not isinstance(about.get("id"), str):
             continue
-        if entry.get("outcome") != "pending":
+        if entry.get("outcome") != "pending" and not about.get("pending"):
             ended.add(about["id"])
         elif about["id"] not in ended and "parent" not in about:
             key = _entry_key(entry.get("command"), entry.get("model"), entry.get("prompt"),

@@ -241,6 +241,7 @@ def save_image(
         svg_usage=result.svg_usage,
         source_url=source["url"] if source else None,
         url_expires=source["expires"] if source else None,
+        task_id=result.task_id,
     )
     return Saved(record, pixels, first, warning, kind, c2pa)
 

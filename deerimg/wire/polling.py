@@ -22,6 +22,12 @@ from deerimg.wire import tasks
 from deerimg.wire.client import ApiClient, ApiResult
 from deerimg.wire.payload import Payload, Uploads, encode, encode_body
 
+
+class TaskPending(DeerimgError):
+    """The run stops waiting for a task that has not ended (a poll that failed for good, or
+    --timeout): it is paid for and stays pending, for `deerimg fetch` or the same command."""
+
+
 MAX_INTERVAL = 10.0
 QUEUE_PAUSES = (2.0, 5.0, 10.0, 20.0)  # Midjourney's code 23, tried again after these
 
@@ -117,14 +123,24 @@ def _poll(
     url = tasks.poll_url(endpoint, base, task_id)
     while True:
         time.sleep(wait)  # not the stop's wait: a paid task is polled to its end
-        state = tasks.polled(endpoint, client.get_json(url, on_retry))
+        try:
+            answer = client.get_json(url, on_retry)
+        except DeerimgError as error:  # retried already: the task is paid for and left pending
+            raise TaskPending(
+                f"task {task_id} is pending, its poll failed: {error.message}",
+                hint=f"deerimg fetch {task_id} finishes it later, without paying again",
+                status=error.status,
+                code=error.code,
+                request_id=error.request_id,
+            ) from error
+        state = tasks.polled(endpoint, answer)
         on_state(task_id, state)
         if state.state == "done":
             return state
         if state.state == "failed":
             raise DeerimgError(f"task {task_id} failed: {state.message or state.status}")
         if time.monotonic() >= deadline:
-            raise DeerimgError(
+            raise TaskPending(
                 f"task {task_id} had not ended after {client.settings.timeout:g} s "
                 f"(it says {state.status}); it stays pending",
                 hint=f"deerimg fetch {task_id} finishes it later, without paying again",
