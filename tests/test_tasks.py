@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import signal
 import json
 from pathlib import Path
 
@@ -180,3 +181,27 @@ def test_dry_run_shows_each_route_s_submit(fake_api, invoke) -> None:
         "kling-v2": "kling/v1/images/generations",
     }
     assert fake_api.tasks == []
+
+
+def test_a_run_killed_after_the_submit_is_finished_by_the_same_command(
+    fake_api, invoke, monkeypatch
+) -> None:
+    """kill -9 between the submit and the first poll: the ledger holds the task, and the re-run
+    with --skip-existing takes it up: nothing is submitted again, the image is written."""
+    from tests.conftest import interrupt_when
+
+    monkeypatch.setenv("DEERIMG_POLL_INTERVAL", "10")  # the first poll is far away
+    args = ["generate", "a fox", "-m", KONTEXT, "-o", "fox.jpg"]
+
+    def submitted() -> bool:
+        return any(entry["outcome"] == "pending" for entry in ledger_entries())
+
+    killed = interrupt_when(args, submitted, sig=signal.SIGKILL)
+    assert killed.code == -signal.SIGKILL
+    (task,) = fake_api.tasks
+    assert task.polls == 0 and not Path("fox.jpg").exists()
+    monkeypatch.setenv("DEERIMG_POLL_INTERVAL", "0")
+    again = invoke(*args, "--skip-existing")
+    assert again.exit_code == 0, again
+    assert len(fake_api.tasks) == 1
+    assert pixels(Path("fox.jpg")) == pixels(fake_api.task(task.id).images[0])
