@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import signal
 import json
+import signal
 from pathlib import Path
 
 import pytest
