@@ -83,3 +83,8 @@ class DeerimgError(Exception):
 
 def usage_error(message: str, hint: str | None = None) -> DeerimgError:
     return DeerimgError(message, ExitCode.USAGE, hint=hint)
+
+
+class TaskPending(DeerimgError):
+    """A run stops waiting for a task API's task that has not ended (a poll that failed for
+    good, or --timeout): it is paid for and stays pending, for `deerimg fetch` or a re-run."""

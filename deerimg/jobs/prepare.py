@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from deerimg.errors import DeerimgError, usage_error
-from deerimg.families import GENERIC, family_of
+from deerimg.families import GENERIC, Family, family_of
 from deerimg.imaging import inputs
 from deerimg.imaging.formats import IMAGE_EXTS, sniff
 from deerimg.imaging.inputs import InputImage
-from deerimg.jobs import combinations, gemini, paths, references, request, tasks
+from deerimg.jobs import combinations, paths, references, request
 from deerimg.jobs.models import check_models
 from deerimg.jobs.prompts import Job
 from deerimg.jobs.references import Files
@@ -117,16 +117,20 @@ def prepare(
         notes: list[str] = []
         split = family.count in ("one", "requests")  # -n 3: three requests of one image
         if family.route == "gemini":  # Google's own body
+            from deerimg.jobs import gemini  # imported where used: most runs need neither
+
             body, notes = gemini.gemini_body(job_spec, family, job.prompt, overrides)
             fmt_final = None
         elif family.route in TASK_ROUTES:  # submitted, polled, downloaded
+            from deerimg.jobs import tasks
+
             body, notes = tasks.task_body(job_spec, family, job.prompt, overrides)
             fmt_final = body.get("output_format") or body.get("input", {}).get("output_format")
         else:
             body, fmt_final = _images_body(job, job_spec, overrides, output)
             if split:
                 body.pop("n", None)
-        actions = tasks.actions_of(spec.upscale, family)
+        actions = _actions(spec.upscale, family)
         count = overrides.get("n", spec.n or 1) if split else request.count_of(body)
         sent_model = body.get("model")
         if isinstance(sent_model, str) and not sent_model.strip():  # -p model="" as well
@@ -150,6 +154,14 @@ def prepare(
             Prepared(placed.body, info, placed.files, placed.endpoint, tuple(notes), split, actions)
         )
     return prepared
+
+
+def _actions(upscale: str | None, family: Family) -> tuple[str, ...]:
+    if upscale is None:
+        return ()
+    from deerimg.jobs import tasks
+
+    return tasks.actions_of(upscale, family)
 
 
 def _images_body(

@@ -8,13 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from deerimg import history
-from deerimg.errors import DeerimgError
+from deerimg.errors import DeerimgError, TaskPending
 from deerimg.events import Saved
 from deerimg.routes import recorded
 from deerimg.run.tasks import RunPolicy, Task
 from deerimg.wire import links
 from deerimg.wire.client import ApiResult
-from deerimg.wire.polling import TaskPending
 
 
 class Ledger:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Set
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deerimg.errors import DeerimgError
 from deerimg.events import Event, ImageRecord, Note, RetryEvent, Retrying, Saved, TaskUpdate
@@ -16,10 +16,12 @@ from deerimg.jobs import request
 from deerimg.jobs.paths import Target, extra_name, final_paths
 from deerimg.routes import TASK_ROUTES, recorded
 from deerimg.run.tasks import RunPolicy, Task
-from deerimg.wire import links, polling
+from deerimg.wire import links
 from deerimg.wire.client import ApiClient, ApiResult
 from deerimg.wire.responses import server_text
-from deerimg.wire.tasks import Polled
+
+if TYPE_CHECKING:
+    from deerimg.wire.tasks import Polled
 
 
 class _Slot:
@@ -120,6 +122,8 @@ def _task(
     submitted: Callable[[str, str | None], None],
 ) -> ApiResult:
     """A task API's task submitted (or taken up where an earlier run left it) and polled."""
+    from deerimg.wire import polling  # imported where used: most runs poll nothing
+
     where = task.job.where
 
     def told(task_id: str, request_id: str | None) -> None:

@@ -17,7 +17,7 @@ from deerimg.events import Retrying
 from deerimg.routes import Endpoint, sent, url_of
 from deerimg.settings.keys import KEY_RE as _KEY_RE
 from deerimg.settings.resolve import Settings
-from deerimg.wire import gemini, proxies, responses, tls
+from deerimg.wire import proxies, responses, tls
 from deerimg.wire.payload import Payload, Uploads, encode, inline
 from deerimg.wire.send import Answer, Fetch, Sender
 
@@ -141,6 +141,8 @@ class ApiClient:
     ) -> ApiResult:
         """POST Google's generateContent for BODY's model, FILES as inline_data parts; the
         answer read in the images endpoints' terms (wire/gemini.py)."""
+        from deerimg.wire import gemini  # imported where used: most runs need none of it
+
         started = time.monotonic()
         url = url_of(self._settings.api_root, "gemini", str(body.get("model")))
         payload = encode(gemini.with_inline_data(sent("gemini", body), files))

@@ -15,18 +15,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from deerimg.errors import DeerimgError
+from deerimg.errors import DeerimgError, TaskPending
 from deerimg.events import Retrying
 from deerimg.routes import Endpoint, sent, url_of
 from deerimg.wire import tasks
 from deerimg.wire.client import ApiClient, ApiResult
 from deerimg.wire.payload import Payload, Uploads, encode, encode_body
-
-
-class TaskPending(DeerimgError):
-    """The run stops waiting for a task that has not ended (a poll that failed for good, or
-    --timeout): it is paid for and stays pending, for `deerimg fetch` or the same command."""
-
 
 MAX_INTERVAL = 10.0
 QUEUE_PAUSES = (2.0, 5.0, 10.0, 20.0)  # Midjourney's code 23, tried again after these
