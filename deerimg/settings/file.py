@@ -21,7 +21,8 @@ from deerimg.errors import DeerimgError, ExitCode
 from deerimg.settings.dirs import config_dir
 from deerimg.settings.keys import KEYS
 
-TABLES = ("routes",)  # [routes]: model id → route (settings.resolve.routes_of)
+# [routes]: model id → route; [prices."MODEL"]: its price (settings.resolve.routes_of, prices_of)
+TABLES = ("routes", "prices")
 NEVER_REWRITTEN = "fix or delete the file; deerimg never rewrites a file it cannot parse"
 UNWRITABLE = "make that folder writable, or set DEERIMG_CONFIG_DIR to a folder you can write"
 

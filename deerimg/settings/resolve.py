@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deerimg import families
+from deerimg import families, prices
 from deerimg.errors import DeerimgError, ExitCode, conceal, usage_error
 from deerimg.settings import file, keys
 from deerimg.values import normalise_format
@@ -140,6 +140,7 @@ def resolve_settings(
         conceal(values["api_key"])  # whatever the server says back, the key is not shown
     routes = routes_of(file_values)
     families.use_routes(routes)
+    prices.use_prices(prices_of(file_values))
     return Settings(
         api_key=values["api_key"],
         base_url=base_url,
@@ -176,6 +177,32 @@ def routes_of(file_values: Mapping[str, Any]) -> dict[str, str]:
                 ExitCode.CONFIG,
             )
     return dict(table)
+
+
+def prices_of(file_values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The config's [prices."MODEL"] rows, checked: per_image, or per-1M-token text_in, image_in,
+    image_out, text_out; each a number of USD, 0 or more; date a string."""
+    table = file_values.get("prices", {})
+    where = f"config file {file.config_path()}: prices"
+    example = '[prices."gpt-image-2"] then image_out = 30 (USD per 1M tokens) or per_image = 0.04'
+    if not isinstance(table, dict) or not all(isinstance(row, dict) for row in table.values()):
+        raise DeerimgError(f"{where} must hold one table a model", ExitCode.CONFIG, hint=example)
+    known = ("per_image", *prices.TOKEN_FIELDS)
+    for model, row in table.items():
+        for key, value in row.items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if key == "date" and isinstance(value, str):
+                continue
+            if key not in known or not number or not 0 <= value < float("inf"):
+                raise DeerimgError(
+                    f"{where}.{model!r}: {key} = {value!r} is not a price "
+                    f"(keys: {', '.join(known)}, date; numbers of USD, 0 or more)",
+                    ExitCode.CONFIG,
+                    hint=example,
+                )
+        if not any(key in row for key in known):
+            raise DeerimgError(f"{where}.{model!r} names no price", ExitCode.CONFIG, hint=example)
+    return table
 
 
 def checked_flags(flags: Mapping[str, Any]) -> dict[str, Any]:
