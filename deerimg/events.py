@@ -59,6 +59,9 @@ class ImageRecord:
     source_url: str | None = None
     url_expires: str | None = None
     task_id: str | None = None  # a task API's task that made it: in --json if it was one
+    cost_usd: float | None = None  # its share of its answer's cost; None: unknown
+    cost_source: str = "unknown"  # "usage", "per_image" or "unknown" (prices.Cost)
+    request_cost: float | None = None  # its whole answer's, for the saved line
 
     def as_json(self) -> dict[str, Any]:
         record = {
@@ -78,6 +81,7 @@ class ImageRecord:
             record.update(source_url=self.source_url, url_expires=self.url_expires)
         if self.task_id is not None:
             record["task_id"] = self.task_id
+        record.update(cost_usd=self.cost_usd, cost_source=self.cost_source)
         record.update(request_id=self.request_id, elapsed_s=round(self.elapsed, 3))
         return record
 
@@ -138,6 +142,7 @@ class NotRun:
     prompt: str
     reason: str
     model: str | None = None
+    code: str = "not_run"  # "budget": --max-cost held it back
 
 
 @dataclass(slots=True)
@@ -168,6 +173,10 @@ class Summary:
     not_run: int = 0
     finished: int = 0  # prompts whose every image was saved
     tokens: dict[str, int] = field(default_factory=lambda: {"input": 0, "output": 0, "total": 0})
+    cost_usd: float = 0.0  # the answers whose cost is known
+    cost_unknown: int = 0  # answers whose cost is not
+    budget: float | None = None  # --max-cost, when given
+    budget_stopped: bool = False  # it held requests back
     elapsed: float = 0.0
     interrupted: bool = False
     stopped_by: int | None = None  # the signal that interrupted the run: SIGINT, SIGTERM, SIGHUP
@@ -189,6 +198,13 @@ class Summary:
         """Count COUNT of WHAT (saved, failed, skipped) for MODEL in the per-model breakdown."""
         counts = self.models.setdefault(model, {"saved": 0, "failed": 0, "skipped": 0})
         counts[what] += count
+
+    def add_cost(self, usd: float | None) -> None:
+        """One answer's cost; None: unknown (no price, or no usage to price)."""
+        if usd is None:
+            self.cost_unknown += 1
+        else:
+            self.cost_usd += usd
 
     def add_usage(
         self, usage: dict[str, Any] | None, svg_usage: dict[str, Any] | None = None

@@ -55,6 +55,7 @@ def build_entry(
     svg_usage: Mapping[str, Any] | None = None,
     sources: Sequence[Mapping[str, Any]] = (),
     task: Mapping[str, Any] | None = None,
+    cost: tuple[float | None, str] | None = None,
 ) -> dict[str, Any]:
     """One ledger line: a request with every file it wrote (usage once), or a failure.
 
@@ -63,7 +64,8 @@ def build_entry(
     svg_usage: an SVG answer's own tokens, kept beside usage. sources: where a URL answer's
     images came from, one per image ({"file", "source_url", "url_expires"}; file None: not saved).
     task: a task API's task ({"id", "route"}, and "targets" when it is just submitted: outcome
-    "pending"; "parent": the task a Midjourney action ran on).
+    "pending"; "parent": the task a Midjourney action ran on). cost: what the answer cost in
+    USD (None: unknown) and how that was found ("usage", "per_image", "unknown").
     """
     entry: dict[str, Any] = {
         "time": now_iso(time),
@@ -79,6 +81,7 @@ def build_entry(
         "seconds": round(seconds, 3) if seconds is not None else None,
         "outcome": outcome,
         **({"task": dict(task)} if task else {}),
+        **({"cost_usd": cost[0], "cost_source": cost[1]} if cost else {}),
     }
     if error:
         entry["error"] = dict(error)

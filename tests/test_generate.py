@@ -252,7 +252,11 @@ def test_json_record(fake_api, invoke):
         "usage",
         "request_id",
         "elapsed_s",
+        "cost_usd",
+        "cost_source",
     }
+    # gpt-image-2's list price: 16 text tokens at $5 and 208 image tokens at $30 per 1M
+    assert (record["cost_usd"], record["cost_source"]) == (0.00632, "usage")
     assert record["path"] == "a-boat.png"
     assert record["bytes"] == Path("a-boat.png").stat().st_size
     assert record["request_id"].startswith("req_")

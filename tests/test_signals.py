@@ -149,9 +149,9 @@ def test_a_signal_the_process_ignores_stays_ignored() -> None:
     """nohup starts deerimg with SIGHUP ignored: a hang-up must not stop its run."""
     import threading
 
-    from deerimg.run import runner
+    from deerimg.run import runner, stopping
 
-    before = {s: signal.getsignal(s) for s in runner.STOP_SIGNALS}
+    before = {s: signal.getsignal(s) for s in stopping.STOP_SIGNALS}
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         restore, _ = runner._catch_stop_signals(threading.Event(), lambda _event: None)

@@ -43,7 +43,8 @@ def test_a_png_answer_has_no_svg_usage_field(fake_api, invoke):
 def test_the_saved_line_shows_both_and_the_summary_adds_them_up(fake_api, invoke):
     one = invoke("generate", "a logo", "-m", SVG_MODEL, "-o", "logo.svg")
     assert one.exit_code == 0, one
-    assert SVG_LINE in one.stderr.splitlines()
+    # svg_usage's tokens are another model's (the one that wrote the SVG): not priced
+    assert SVG_LINE + "; cost $0.0063" in one.stderr.splitlines()
     Path("prompts.txt").write_text("a fox\nan owl\n")
     batch = invoke("generate", "-f", "prompts.txt", "-m", SVG_MODEL, "--format", "svg", "-d", "b")
     assert batch.exit_code == 0, batch

@@ -22,6 +22,7 @@ from deerimg.events import (
     TaskUpdate,
 )
 from deerimg.report import terminal
+from deerimg.report.summary import cost_text, summary_lines
 from deerimg.report.terminal import (
     DETAIL,
     ERROR,
@@ -183,7 +184,7 @@ class Report:
             self._failed_prompt(event)
         elif isinstance(event, NotRun):
             if self.json_lines:  # a script that re-runs what has an "error" gets these too
-                error = {"status": None, "message": event.reason, "code": "not_run",
+                error = {"status": None, "message": event.reason, "code": event.code,
                          "request_id": None}  # fmt: skip
                 self._failure_record(event.prompt, event.model, error)
         elif isinstance(event, Note):
@@ -262,39 +263,12 @@ class Report:
             return  # the summary has the token totals
         if event.first:
             usage = format_usage(record.usage, record.svg_usage)
-            if usage:
-                self._say(f"  {usage}", DETAIL)
+            cost = cost_text(record.request_cost or 0.0, 1 if record.request_cost is None else 0)
+            self._say(f"  {usage}; {cost}" if usage else f"  {cost}", DETAIL)
 
     def summary(self, summary: Summary) -> None:
         self.stop()
-        if not (self._batch or summary.interrupted or summary.skipped):
+        if not (self._batch or summary.interrupted or summary.skipped or summary.budget_stopped):
             return
-        parts = _saved_and_failed(summary.images, summary.failed)
-        if summary.skipped:
-            parts.append(f"{summary.skipped} skipped (already there)")
-        if summary.not_run:
-            parts.append(f"{summary.not_run} not run")
-        tokens = summary.tokens
-        text = ", ".join(parts)
-        text += f"; tokens: input {tokens['input']:,}, output {tokens['output']:,}, "
-        text += f"total {tokens['total']:,}; {summary.elapsed:.1f} s"
-        head = "interrupted: " if summary.interrupted else "done: "
-        self._say(head + text, SUMMARY)
-        for model, counts in summary.models.items():  # several -m: each model's share
-            self._say(f"  {model}: {_counts(counts)}", SUMMARY)
-
-
-def _saved_and_failed(saved: int, failed: int) -> list[str]:
-    """['3 images saved', '1 prompt failed']: the failed only when some did."""
-    parts = [f"{saved} image{'s' if saved != 1 else ''} saved"]
-    if failed:
-        parts.append(f"{failed} prompt{'s' if failed != 1 else ''} failed")
-    return parts
-
-
-def _counts(counts: dict[str, int]) -> str:
-    """'3 images saved, 1 prompt failed, 2 skipped': one model's line of the summary."""
-    parts = _saved_and_failed(counts["saved"], counts["failed"])
-    if counts["skipped"]:
-        parts.append(f"{counts['skipped']} skipped")
-    return ", ".join(parts)
+        for line in summary_lines(summary):
+            self._say(line, SUMMARY)

@@ -70,6 +70,7 @@ class Ledger:
             seconds=round(seconds, 3),
             error=error.as_dict() if error is not None else None,
             task=_about(task, task_id, error) if task_id else None,
+            cost=(result.cost.usd, result.cost.source) if result and result.cost else None,
         )
 
     def _append(self, of: Task, outcome: str, **more: Any) -> None:

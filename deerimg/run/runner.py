@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
 
 from deerimg._startup import one_malloc_arena
 from deerimg.errors import DeerimgError, ExitCode
-from deerimg.events import Event, Failed, Note, NotRun, Saved, Started, StoppedAtOnce, Summary
+from deerimg.events import Event, Failed, Note, NotRun, Saved, Started, Summary
 from deerimg.imaging import writer
 from deerimg.routes import TASK_ROUTES
+from deerimg.run.budget import Budget, OverBudget, cost_of
 from deerimg.run.ledger import Ledger
 from deerimg.run.save import send_task
+from deerimg.run.stopping import catch_stop_signals as _catch_stop_signals
+from deerimg.run.stopping import waiting_note as _waiting_note
 from deerimg.run.tasks import RunPolicy, Task
 from deerimg.settings.resolve import Settings
 from deerimg.wire.client import ApiClient, ApiResult
@@ -37,7 +38,8 @@ def run(
     policy = policy or RunPolicy()
     emit = _drawn(emit)
     fail_fast = policy.fail_fast
-    summary = Summary(prompts=len(tasks) + skipped, skipped=skipped)
+    summary = Summary(prompts=len(tasks) + skipped, skipped=skipped, budget=policy.max_cost)
+    budget = Budget(policy.max_cost)
     ledger = Ledger(policy, emit_warning=lambda text: emit(Note(text)))
     started = time.monotonic()
     stop = threading.Event()
@@ -66,6 +68,12 @@ def run(
         if task.endpoint in TASK_ROUTES and task.resume is None:
             task.resume = ledger.pending(task)  # never pay twice for what a run left pending
 
+        reserved: list[float] = []  # its estimate, counted against --max-cost while in flight
+
+        def sending() -> None:
+            sent.add(task.number)
+            reserved.append(budget.reserve(task))  # OverBudget: not sent, nor any after it
+
         def submitted(task_id: str, request_id: str | None) -> None:
             ledger.submitted(task, task_id, request_id, ids[0] if ids else task.resume)
             ids.append(task_id)
@@ -74,24 +82,28 @@ def run(
             # Counted when the answer is in, before any image is written: an image that then
             # fails was paid for all the same.
             answered.append(result)
+            cost = cost_of(task, result)
+            result.cost = cost
+            budget.settle(reserved.pop() if reserved else 0.0, cost)
             with lock:
                 summary.add_usage(result.usage, result.svg_usage)
+                summary.add_cost(cost.usd)
 
         try:
-            sending = send_task(
-                client, task, slots, policy, emit, paid, lambda: sent.add(task.number), submitted
-            )
-            for event in sending:
+            sending_images = send_task(client, task, slots, policy, emit, paid, sending, submitted)
+            for event in sending_images:
                 with lock:
                     summary.images += 1
                     if policy.by_model:
                         summary.tally(task.model, "saved")
                 saved.append(event)
                 emit(event)
-        except Cancelled:
+        except (Cancelled, OverBudget):
             sent.discard(task.number)  # stopped before its request went out, or between retries
-            raise
+            budget.settle(reserved.pop() if reserved else 0.0, None)
+            raise Cancelled from None
         except Exception as exc:
+            budget.settle(reserved.pop() if reserved else 0.0, None)  # no answer: not paid
             error = as_error(exc)
             if fail_fast or error.exit_code == ExitCode.CONFIG:
                 stop.set()  # here, before this worker can take the next task
@@ -158,16 +170,20 @@ def run(
             restore_handlers()
     not_run = [task for task in tasks if task.number not in ended]
     summary.not_run = len(not_run)
+    summary.budget_stopped = budget.stopped
     if not_run:
         reason = (
-            "not run: interrupted"
+            f"not run: it would pass --max-cost {budget.limit:g} (spent {budget.spent:.4f})"
+            if budget.stopped and budget.limit is not None
+            else "not run: interrupted"
             if summary.interrupted
             else "not run: the API key was refused"
             if summary.fatal is not None
             else "not run: --fail-fast stopped the run"
         )
+        code = "budget" if budget.stopped else "not_run"
         for task in not_run:
-            emit(NotRun(task.job.prompt, reason, task.model))
+            emit(NotRun(task.job.prompt, reason, task.model, code))
     return summary
 
 
@@ -210,84 +226,3 @@ def as_error(exc: Exception) -> DeerimgError:
 
 # The signals that stop a run as Ctrl-C does: kill's SIGTERM (timeout, systemd, a cancelled CI
 # job) and the SIGHUP of a closed terminal or a dropped ssh session. Windows has no SIGHUP.
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-
-
-def _waiting_note(signum: int, under_way: int) -> str:
-    if signum == signal.SIGINT:
-        what, again = "interrupted", "Ctrl-C again"
-    else:
-        name = signal.Signals(signum).name
-        what, again = f"stopped by {name}", f"{name} again"
-    return (
-        f"{what}: waiting for the {under_way} prompt(s) under way (what is in flight is paid "
-        f"for); {again} to stop at once"
-    )
-
-
-def _catch_stop_signals(
-    interrupted: threading.Event, emit: Callable[[Event], None]
-) -> tuple[Callable[[], None], list[int]]:
-    """Ctrl-C, SIGTERM and SIGHUP set INTERRUPTED instead of ending the process where it is.
-
-    Their default actions would leave finished, paid images as hidden temporary files (SIGTERM,
-    SIGHUP) or raise KeyboardInterrupt wherever the main thread is (Ctrl-C):
-    concurrent.futures.wait() holds the lock of every pending future while it sets up; a
-    KeyboardInterrupt raised there leaves them held, the workers block on them for ever, and
-    pool.shutdown(wait=True) never returns. The loop checks the flag instead. A signal the
-    process was started ignoring (nohup, a background job) stays ignored.
-
-    Returns a function that puts the previous handlers back, and the list the first signal's
-    number is appended to.
-    """
-    caught: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None, caught
-    terminals = [fd for fd in (1, 2) if _is_terminal(fd)]
-
-    def on_signal(signum: int, _frame: object) -> None:
-        if signum == getattr(signal, "SIGHUP", None):
-            _leave_terminal(terminals)
-        if interrupted.is_set():
-            # A second signal leaves at once, still removing every temporary file first.
-            writer.remove_temporary_files()
-            emit(StoppedAtOnce())
-            os._exit(128 + signum)
-        caught.append(signum)
-        interrupted.set()
-
-    previous: dict[int, Any] = {}
-    for signum in STOP_SIGNALS:
-        handler = signal.getsignal(signum)
-        if handler != signal.SIG_IGN:
-            previous[signum] = signal.signal(signum, on_signal)
-
-    def restore() -> None:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-
-    return restore, caught
-
-
-def _is_terminal(fd: int) -> bool:
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False
-
-
-def _leave_terminal(fds: Sequence[int]) -> None:
-    """A hang-up: the terminal is gone, and every write to it would fail (EIO), turning a saved
-    image into a failed prompt. What was written to it goes to the null device from here."""
-    if not fds:
-        return
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-    except OSError:
-        return
-    for fd in fds:
-        with contextlib.suppress(OSError):
-            os.dup2(null, fd)
-    os.close(null)

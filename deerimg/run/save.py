@@ -60,8 +60,8 @@ def send_task(
     # The slot is given back as soon as the answer is in: the next request goes out while this
     # thread parses, decodes and writes (they hold the interpreter lock for about 12 ms an image).
     slot = _Slot(slots)
-    sending()
     try:
+        sending()  # may hold the request back (--max-cost): the slot is given back all the same
         if task.endpoint == "edits":
             result = client.edit(task.body, task.files, on_retry=on_retry, received=slot.release)
         elif task.endpoint == "gemini":
@@ -246,8 +246,18 @@ def save_image(
         source_url=source["url"] if source else None,
         url_expires=source["expires"] if source else None,
         task_id=result.task_id,
+        **_cost_fields(result),
     )
     return Saved(record, pixels, first, warning, kind, c2pa)
+
+
+def _cost_fields(result: ApiResult) -> dict[str, Any]:
+    """An image's share of its answer's cost (counted by the runner when the answer came)."""
+    cost = result.cost
+    if cost is None or cost.usd is None:
+        return {"cost_source": "unknown"}
+    share = round(cost.usd / max(1, len(result.data)), 6)
+    return {"cost_usd": share, "cost_source": cost.source, "request_cost": cost.usd}
 
 
 def _image_bytes(

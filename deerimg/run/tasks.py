@@ -26,6 +26,7 @@ class Task:
     endpoint: Endpoint = "generations"  # where it goes: "edits" when it uploads files
     resume: str | None = None  # a task API's task an earlier run submitted: polled, not sent
     actions: tuple[str, ...] = ()  # Midjourney: the buttons run on the grid (U1…U4)
+    estimate_usd: float | None = None  # what it should cost (prices.estimate_of); None: unknown
 
     @property
     def model(self) -> str:
@@ -48,6 +49,7 @@ class RunPolicy:
     metadata: bool = True  # embed provenance (XMP), or a sidecar where embedding can't be done
     sidecar: bool = False  # always write FILE.json as well
     history: bool = True  # --no-history, or config history = false
+    max_cost: float | None = None  # --max-cost USD (or config max-cost): never passed
     # Every path the run's prompts may end at, skipped ones too: an image beyond those asked for
     # is kept under none of them, or a --skip-existing re-run would take it for that prompt's.
     planned: frozenset[Path] = frozenset()

@@ -39,6 +39,7 @@ class ApiResult:
     svg_usage: dict[str, Any] | None = None  # the tokens of SVG output, beside usage
     received: float = field(default_factory=time.time)  # when the answer came: URL lifetimes
     task_id: str | None = None  # a task API's task, submitted then polled
+    cost: Any = None  # what the run found it cost (prices.Cost), once it is counted
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
