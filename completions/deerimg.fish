@@ -6,7 +6,7 @@
 
 # The command path on the command line ("config set"), then its arguments, one a line.
 function __deerimg_state
-    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/--aspect' 'generate/--resolution' 'generate/-i' 'generate/--image' 'generate/--upscale' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--complexity' 'generate/--frames' 'generate/--frame-duration' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--markup' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/--aspect' 'edit/--resolution' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--complexity' 'edit/--frames' 'edit/--frame-duration' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'fetch/-o' 'fetch/--output' 'fetch/-m' 'fetch/--model' 'fetch/--timeout' 'models/--search' 'models/--family'
+    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/--aspect' 'generate/--resolution' 'generate/-i' 'generate/--image' 'generate/--upscale' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--complexity' 'generate/--frames' 'generate/--frame-duration' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--max-cost' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--markup' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/--aspect' 'edit/--resolution' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--complexity' 'edit/--frames' 'edit/--frame-duration' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--max-cost' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'fetch/-o' 'fetch/--output' 'fetch/-m' 'fetch/--model' 'fetch/--timeout' 'models/--search' 'models/--family'
     set -l commands '/generate' '/edit' '/info' '/history' '/tasks' '/fetch' '/models' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
     set -l path
     set -l args
@@ -118,6 +118,7 @@ complete -c deerimg -n "__deerimg_at 'generate'" -l no-history -d 'Do not append
 complete -c deerimg -n "__deerimg_at 'generate'" -s f -l file -r -F -d 'Prompt file: one prompt a line, \'#\' comments, JSON lines; \'-\' for standard input'
 complete -c deerimg -n "__deerimg_at 'generate'" -s j -l jobs -x -d 'Requests at once, 1-32'
 complete -c deerimg -n "__deerimg_at 'generate'" -l fail-fast -d 'Stop at the first failed prompt'
+complete -c deerimg -n "__deerimg_at 'generate'" -l max-cost -x -d 'Budget in USD, never passed: a request is sent only while what was spent, what is in flight and its own estimate stay within it (deerimg prices)'
 complete -c deerimg -n "__deerimg_at 'generate'" -l retries -x -d 'Retries of 408/409/429/5xx and network errors, 0-20'
 complete -c deerimg -n "__deerimg_at 'generate'" -l timeout -x -d 'Seconds to wait for an answer'
 complete -c deerimg -n "__deerimg_at 'generate'" -l dry-run -d 'Print each request as JSON instead of sending it (no key needed)'
@@ -154,6 +155,7 @@ complete -c deerimg -n "__deerimg_at 'edit'" -l no-history -d 'Do not append thi
 complete -c deerimg -n "__deerimg_at 'edit'" -s f -l file -r -F -d 'Prompt file: one prompt a line, \'#\' comments, JSON lines; \'-\' for standard input'
 complete -c deerimg -n "__deerimg_at 'edit'" -s j -l jobs -x -d 'Requests at once, 1-32'
 complete -c deerimg -n "__deerimg_at 'edit'" -l fail-fast -d 'Stop at the first failed prompt'
+complete -c deerimg -n "__deerimg_at 'edit'" -l max-cost -x -d 'Budget in USD, never passed: a request is sent only while what was spent, what is in flight and its own estimate stay within it (deerimg prices)'
 complete -c deerimg -n "__deerimg_at 'edit'" -l retries -x -d 'Retries of 408/409/429/5xx and network errors, 0-20'
 complete -c deerimg -n "__deerimg_at 'edit'" -l timeout -x -d 'Seconds to wait for an answer'
 complete -c deerimg -n "__deerimg_at 'edit'" -l dry-run -d 'Print each request as JSON instead of sending it (no key needed)'
@@ -190,13 +192,13 @@ complete -c deerimg -n "__deerimg_at 'config' 0" -a 'list' -d 'Show every settin
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'path' -d 'Print the path of config.toml (set DEERIMG_CONFIG_DIR to move its folder)'
 complete -c deerimg -n "__deerimg_at 'config'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'config set'" -s h -l help -d 'Show this message and exit'
-complete -c deerimg -n "__deerimg_at 'config set' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history'
+complete -c deerimg -n "__deerimg_at 'config set' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history max-cost'
 complete -c deerimg -n "__deerimg_at 'config set' 1" -a '(__deerimg_config_value)'
 complete -c deerimg -n "__deerimg_at 'config get'" -l reveal -d 'Print the API key unmasked'
 complete -c deerimg -n "__deerimg_at 'config get'" -s h -l help -d 'Show this message and exit'
-complete -c deerimg -n "__deerimg_at 'config get' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history'
+complete -c deerimg -n "__deerimg_at 'config get' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history max-cost'
 complete -c deerimg -n "__deerimg_at 'config unset'" -s h -l help -d 'Show this message and exit'
-complete -c deerimg -n "__deerimg_at 'config unset' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history'
+complete -c deerimg -n "__deerimg_at 'config unset' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history max-cost'
 complete -c deerimg -n "__deerimg_at 'config list'" -l json -d 'One JSON object: key → value, source, env_var'
 complete -c deerimg -n "__deerimg_at 'config list'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'config path'" -s h -l help -d 'Show this message and exit'

@@ -150,6 +150,7 @@ class Note:
     """Something a person should know once, such as a history ledger that cannot be written."""
 
     text: str
+    plain: bool = False  # information, not a warning: a line of its own, no "warning:"
 
 
 @dataclass(slots=True)

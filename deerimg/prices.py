@@ -152,7 +152,8 @@ def estimate_of(model: str, size: str | None, quality: str | None, images: int) 
     assumed = []
     if quality not in OUTPUT_TOKENS:
         factor = BEYOND_HIGH.get(quality or "auto", 1.0)
-        assumed.append(f"{quality or 'auto'} quality counted as {factor:g}x high")
+        times = "" if factor == 1 else f"{factor:g} times "
+        assumed.append(f"{quality or 'auto'} quality counted as {times}high")
     if match is None:
         assumed.append(f"size {size or 'auto'} counted as 1536x1024")
     note = f" ({'; '.join(assumed)})" if assumed else ""

@@ -287,7 +287,11 @@ def test_dry_run_needs_no_key_and_sends_nothing(fake_api, invoke, monkeypatch):
         "url": f"{fake_api.base_url}/v1/images/generations",
         "body": {"model": "gpt-image-2", "prompt": "a boat", "output_format": "jpeg"},
         "outputs": ["b.jpg"],
+        "estimate_usd": 0.1877,
+        "estimate": "6,240 output tokens an image (auto quality counted as high; size auto "
+        "counted as 1536x1024)",
     }
+    assert "estimated cost of 1 request(s): $0.1877" in result.stderr
     assert fake_api.requests == []
 
 

@@ -42,6 +42,7 @@ class ImageFlags:
     file: str | None
     jobs: int | None
     fail_fast: bool
+    max_cost: float | None
     retries: int | None
     timeout: float | None
     dry_run: bool

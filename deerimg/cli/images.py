@@ -18,6 +18,7 @@ from deerimg.cli.family_options import (
     Watermark,
 )
 from deerimg.cli.flags import ImageFlags
+from deerimg.cli.money import MaxCost
 from deerimg.cli.options import (
     Aspect,
     Background,
@@ -102,6 +103,7 @@ def generate(
     file: File = None,
     jobs: Jobs = None,
     fail_fast: FailFast = False,
+    max_cost: MaxCost = None,
     retries: Retries = None,
     timeout: Timeout = None,
     dry_run: DryRun = False,
@@ -163,6 +165,7 @@ def edit(
     file: File = None,
     jobs: Jobs = None,
     fail_fast: FailFast = False,
+    max_cost: MaxCost = None,
     retries: Retries = None,
     timeout: Timeout = None,
     dry_run: DryRun = False,
@@ -203,6 +206,7 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
             "output_dir": flags.output_dir,
             "jobs": flags.jobs,
             "retries": flags.retries,
+            "max_cost": flags.max_cost,
             "timeout": flags.timeout,
         }
     )
@@ -249,6 +253,7 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
         metadata=not flags.no_metadata,
         sidecar=flags.sidecar,
         history=not flags.no_history and settings.history,
+        max_cost=settings.max_cost,
     )
     return settings, spec, policy
 

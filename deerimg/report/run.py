@@ -187,6 +187,8 @@ class Report:
                 error = {"status": None, "message": event.reason, "code": event.code,
                          "request_id": None}  # fmt: skip
                 self._failure_record(event.prompt, event.model, error)
+        elif isinstance(event, Note) and event.plain:
+            self._say(event.text, DETAIL)
         elif isinstance(event, Note):
             self.warn(event.text)
         elif isinstance(event, Starting):

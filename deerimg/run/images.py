@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from deerimg import prices
 from deerimg.errors import ExitCode, usage_error
 from deerimg.events import DryRun, Event, Finished, Note, Starting, Summary
 from deerimg.families import family_of
@@ -23,6 +24,7 @@ from deerimg.jobs.prepare import (
 )
 from deerimg.jobs.prompts import Job
 from deerimg.jobs.request import RequestSpec
+from deerimg.prices import Estimate
 from deerimg.run import runner
 from deerimg.run.tasks import RunPolicy, Task
 from deerimg.settings.resolve import Settings
@@ -66,16 +68,23 @@ def run_images(
             emit(Note(f"{retired}; sent as asked"))
     for note in dict.fromkeys(note for p in prepared for note in p.notes):
         emit(Note(note))
+    requests = list(_requests(jobs, prepared, plans))
+    estimates = [_estimate(p, made) for _job, p, made in requests]
     if policy.dry_run:
-        for _job, p, made in _requests(jobs, prepared, plans):
-            emit(DryRun(dry_run_record(settings.api_root, p, made)))
+        for (_job, p, made), estimate in zip(requests, estimates, strict=True):
+            record = dry_run_record(settings.api_root, p, made)
+            record.update(estimate_usd=estimate.usd, estimate=estimate.how)
+            emit(DryRun(record))
+        emit(Note(estimate_line(estimates), plain=True))
         return ExitCode.OK
+    if policy.max_cost is not None:
+        _refuse_unknown_estimates(requests, estimates)
     targets = [t.path for plan in plans for t in plan.targets if t.path is not None]
     disk.check_writable(
         t.path.parent for plan in plans if not plan.skip for t in plan.targets if t.path
     )
     _clear_what_runs_left(plans, targets, started, emit, skip_existing=policy.skip_existing)
-    return _run(settings, spec, jobs, prepared, plans, policy, emit)
+    return _run(settings, spec, jobs, prepared, requests, estimates, plans, policy, emit)
 
 
 def _requests(
@@ -92,6 +101,40 @@ def _requests(
             yield from ((job, p, targets[k : k + size]) for k in range(0, len(targets), size))
         else:
             yield job, p, plan.targets
+
+
+def _estimate(prepared: Prepared, targets: Sequence[Target]) -> Estimate:
+    """What the request that makes TARGETS should cost (prices.estimate_of)."""
+    body = prepared.body
+    size, quality = body.get("size"), body.get("quality")
+    return prices.estimate_of(
+        str(body.get("model")),
+        size if isinstance(size, str) else None,
+        quality if isinstance(quality, str) else None,
+        len(targets),
+    )
+
+
+def estimate_line(estimates: Sequence[Estimate]) -> str:
+    """The dry run's last word: the estimated total, and what has no estimate."""
+    known = [e.usd for e in estimates if e.usd is not None]
+    line = f"estimated cost of {len(estimates)} request(s): ${sum(known):.4f}"
+    if len(known) < len(estimates):
+        line += f" + {len(estimates) - len(known)} with no estimate (no price: deerimg prices)"
+    return line
+
+
+def _refuse_unknown_estimates(
+    requests: Sequence[tuple[Job, Prepared, tuple[Target, ...]]], estimates: Sequence[Estimate]
+) -> None:
+    """--max-cost can only keep a budget it can count: every request needs an estimate."""
+    for (_job, p, _targets), estimate in zip(requests, estimates, strict=True):
+        if estimate.usd is None:
+            model = str(p.body.get("model"))
+            raise usage_error(
+                f"--max-cost needs an estimate of every request: {model} has none ({estimate.how})",
+                hint=f'set its price in the config file: [prices."{model}"] per_image = …',
+            )
 
 
 def _clear_what_runs_left(
@@ -121,6 +164,8 @@ def _run(
     spec: RequestSpec,
     jobs: Sequence[Job],
     prepared: Sequence[Prepared],
+    requests: Sequence[tuple[Job, Prepared, tuple[Target, ...]]],
+    estimates: Sequence[Estimate],
     plans: Sequence[paths.Planned],
     policy: RunPolicy,
     emit: Callable[[Event], None],
@@ -135,10 +180,13 @@ def _run(
             p.files,
             p.endpoint,
             actions=p.actions,
+            estimate_usd=estimate.usd,
         )
-        for number, (job, p, targets) in enumerate(_requests(jobs, prepared, plans), start=1)
+        for number, ((job, p, targets), estimate) in enumerate(
+            zip(requests, estimates, strict=True), start=1
+        )
     ]
-    skipped = len(plans) - len(tasks)
+    skipped = sum(1 for plan in plans if plan.skip)
     by_model = any(job.model is not None for job in jobs)  # -m given more than once
     if not tasks:
         summary = Summary(prompts=skipped, skipped=skipped)

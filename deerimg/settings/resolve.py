@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 300.0,  # high-quality images can take over two minutes
     "retries": 3,
     "history": True,  # append each request to the history ledger
+    "max_cost": None,  # no budget
 }
 ENV_VARS: dict[str, str] = {"api_key": "DEERAPI_KEY", "base_url": "DEERIMG_BASE_URL"}
 
@@ -46,6 +47,7 @@ class Settings:
     retries: int
     history: bool = True
     routes: Mapping[str, str] = field(default_factory=dict)  # config [routes]: model id → route
+    max_cost: float | None = None  # --max-cost or config max-cost: a run's budget in USD
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     # What a person should hear of these settings (a config file others can read, plain http):
     # the command shows them, or not with --quiet.
@@ -154,6 +156,7 @@ def resolve_settings(
         retries=int(values["retries"]),
         history=bool(values["history"]),
         routes=routes,
+        max_cost=float(values["max_cost"]) if values["max_cost"] is not None else None,
         sources={key: source for key, (_, source) in resolved.items()},
         warnings=tuple(warnings),
     )
