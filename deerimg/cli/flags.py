@@ -43,6 +43,7 @@ class ImageFlags:
     jobs: int | None
     fail_fast: bool
     retries: int | None
+    retry_timeouts: bool
     timeout: float | None
     dry_run: bool
     aspect: str | None

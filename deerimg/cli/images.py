@@ -45,6 +45,7 @@ from deerimg.cli.options import (
     Resolution,
     ResponseFormat,
     Retries,
+    RetryTimeouts,
     Sidecar,
     Size,
     SkipExisting,
@@ -103,6 +104,7 @@ def generate(
     jobs: Jobs = None,
     fail_fast: FailFast = False,
     retries: Retries = None,
+    retry_timeouts: RetryTimeouts = False,
     timeout: Timeout = None,
     dry_run: DryRun = False,
 ) -> None:
@@ -164,6 +166,7 @@ def edit(
     jobs: Jobs = None,
     fail_fast: FailFast = False,
     retries: Retries = None,
+    retry_timeouts: RetryTimeouts = False,
     timeout: Timeout = None,
     dry_run: DryRun = False,
 ) -> None:
@@ -203,6 +206,7 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
             "output_dir": flags.output_dir,
             "jobs": flags.jobs,
             "retries": flags.retries,
+            "retry_timeouts": flags.retry_timeouts or None,  # the flag only turns it on
             "timeout": flags.timeout,
         }
     )

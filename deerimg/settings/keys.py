@@ -147,6 +147,12 @@ KEYS: dict[str, Key] = {
         # at most 20: with the 8 s back-off cap, a prompt already waits minutes at 20
         Key("retries", _int_range(0, 20), "retries of a transient failure, 0-20"),
         Key("history", _bool, "record each request in the history ledger", ("true", "false")),
+        Key(
+            "retry_timeouts",
+            _bool,
+            "retry a paid request whose answer timed out once sent (it may pay twice)",
+            ("true", "false"),
+        ),
     )
 }
 

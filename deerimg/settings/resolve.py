@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 300.0,  # high-quality images can take over two minutes
     "retries": 3,
     "history": True,  # append each request to the history ledger
+    "retry_timeouts": False,  # a paid request sent, then timed out, may be billed: not resent
 }
 ENV_VARS: dict[str, str] = {"api_key": "DEERAPI_KEY", "base_url": "DEERIMG_BASE_URL"}
 
@@ -45,6 +46,7 @@ class Settings:
     timeout: float
     retries: int
     history: bool = True
+    retry_timeouts: bool = False  # --retry-timeouts, or config retry-timeouts: wire/send.py
     routes: Mapping[str, str] = field(default_factory=dict)  # config [routes]: model id → route
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     # What a person should hear of these settings (a config file others can read, plain http):
@@ -152,6 +154,7 @@ def resolve_settings(
         timeout=float(values["timeout"]),
         retries=int(values["retries"]),
         history=bool(values["history"]),
+        retry_timeouts=bool(values["retry_timeouts"]),
         routes=routes,
         sources={key: source for key, (_, source) in resolved.items()},
         warnings=tuple(warnings),
