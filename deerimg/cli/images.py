@@ -9,14 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deerimg.cli.app import state
-from deerimg.cli.family_options import (
-    Complexity,
-    FrameDuration,
-    Frames,
-    Markup,
-    Upscale,
-    Watermark,
-)
+from deerimg.cli.family_options import Complexity, FrameDuration, Frames, Markup, Upscale, Watermark
 from deerimg.cli.flags import ImageFlags
 from deerimg.cli.options import (
     Aspect,
