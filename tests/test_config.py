@@ -427,7 +427,7 @@ def test_list_json_masks_key_and_types_values(invoke, no_env_key):
 
 def test_list_without_any_key(invoke, no_env_key):
     result = invoke("config", "list")
-    assert "api-key     (not set)" in result.stdout
+    assert re.search(r"^api-key +\(not set\) +default$", result.stdout, re.MULTILINE), result
 
 
 def test_key_never_shown_unmasked_without_reveal(invoke, fake_api, config_file, monkeypatch):

@@ -83,8 +83,9 @@ class Row:
 QUOTED_KEY = f"Unavailable for key {TEST_KEY}"
 CONCEALED_ID = "id-<the API key>"
 
-# (fault, requests seen, retried?) per the contract: 408, 409, 429, 5xx, connection errors and
-# read time-outs are retried; any other answer is final. A 200 that is not a usable image is
+# (fault, requests seen, retried?) per the contract: 408, 409, 429, 5xx and connection errors are
+# retried; any other answer is final, and so is a read time-out of a generation that was sent
+# (it may have been billed: tests/test_retry_timeouts.py). A 200 that is not a usable image is
 # final too: the image was paid for, and asking again would pay twice. So is a 200 whose body is
 # cut off, stalls or is not whole within --timeout.
 MATRIX = {
@@ -276,12 +277,12 @@ def test_html_body_names_the_status_once(fake_api: FakeDeerAPI, invoke: Any) -> 
             "peer closed connection",
             id="503-cut-off-mid-body",
         ),
-        pytest.param(
+        pytest.param(  # asked for: by default it is final (tests/test_retry_timeouts.py)
             "timeout",
             {"delay": 0.6},
-            ("--timeout", "0.2"),
+            ("--timeout", "0.2", "--retry-timeouts"),
             "no answer within 0.2 s (ReadTimeout)",
-            id="read-timeout",
+            id="read-timeout-with-retry-timeouts",
         ),
     ],
 )
@@ -336,7 +337,7 @@ def test_connection_refused_is_retried(
         pytest.param([{"status": 429, "retry_after": "0"}], 2, id="429-once"),
         pytest.param([{"drop": True}], 2, id="dropped-once"),
         pytest.param([{"status": 503, "truncate": True}], 2, id="503-cut-off-once"),
-        pytest.param([{"delay": 2.5}], 2, id="timeout-once"),
+        # a read time-out recovers only with --retry-timeouts: tests/test_retry_timeouts.py
     ],
 )
 @pytest.mark.usefixtures("fast_backoff")

@@ -44,6 +44,7 @@ class ImageFlags:
     fail_fast: bool
     max_cost: float | None
     retries: int | None
+    retry_timeouts: bool
     timeout: float | None
     dry_run: bool
     aspect: str | None

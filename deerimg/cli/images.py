@@ -9,14 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deerimg.cli.app import state
-from deerimg.cli.family_options import (
-    Complexity,
-    FrameDuration,
-    Frames,
-    Markup,
-    Upscale,
-    Watermark,
-)
+from deerimg.cli.family_options import Complexity, FrameDuration, Frames, Markup, Upscale, Watermark
 from deerimg.cli.flags import ImageFlags
 from deerimg.cli.money import MaxCost
 from deerimg.cli.options import (
@@ -46,6 +39,7 @@ from deerimg.cli.options import (
     Resolution,
     ResponseFormat,
     Retries,
+    RetryTimeouts,
     Sidecar,
     Size,
     SkipExisting,
@@ -105,6 +99,7 @@ def generate(
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
     retries: Retries = None,
+    retry_timeouts: RetryTimeouts = False,
     timeout: Timeout = None,
     dry_run: DryRun = False,
 ) -> None:
@@ -167,6 +162,7 @@ def edit(
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
     retries: Retries = None,
+    retry_timeouts: RetryTimeouts = False,
     timeout: Timeout = None,
     dry_run: DryRun = False,
 ) -> None:
@@ -207,6 +203,7 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
             "jobs": flags.jobs,
             "retries": flags.retries,
             "max_cost": flags.max_cost,
+            "retry_timeouts": flags.retry_timeouts or None,  # the flag only turns it on
             "timeout": flags.timeout,
         }
     )

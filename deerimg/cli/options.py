@@ -255,6 +255,15 @@ Timeout = Annotated[
         metavar="SECONDS",
     ),
 ]
+RetryTimeouts = Annotated[
+    bool,
+    typer.Option(
+        "--retry-timeouts",
+        help="Retry a generation that timed out once sent: it may have been billed, so each "
+        "retry may pay twice. Default: off, or config retry-timeouts.",
+        rich_help_panel=CONNECTION,
+    ),
+]
 DryRun = Annotated[
     bool,
     typer.Option(
@@ -263,7 +272,6 @@ DryRun = Annotated[
         rich_help_panel=CONNECTION,
     ),
 ]
-
 
 Style = Annotated[
     str | None,

@@ -148,6 +148,12 @@ KEYS: dict[str, Key] = {
         Key("retries", _int_range(0, 20), "retries of a transient failure, 0-20"),
         Key("history", _bool, "record each request in the history ledger", ("true", "false")),
         Key("max_cost", _positive, "a run's budget in USD, never passed (--max-cost)"),
+        Key(
+            "retry_timeouts",
+            _bool,
+            "retry a paid request whose answer timed out once sent (it may pay twice)",
+            ("true", "false"),
+        ),
     )
 }
 

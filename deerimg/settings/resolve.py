@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "retries": 3,
     "history": True,  # append each request to the history ledger
     "max_cost": None,  # no budget
+    "retry_timeouts": False,  # a paid request sent, then timed out, may be billed: not resent
 }
 ENV_VARS: dict[str, str] = {"api_key": "DEERAPI_KEY", "base_url": "DEERIMG_BASE_URL"}
 
@@ -46,6 +47,7 @@ class Settings:
     timeout: float
     retries: int
     history: bool = True
+    retry_timeouts: bool = False  # --retry-timeouts, or config retry-timeouts: wire/send.py
     routes: Mapping[str, str] = field(default_factory=dict)  # config [routes]: model id → route
     max_cost: float | None = None  # --max-cost or config max-cost: a run's budget in USD
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -155,6 +157,7 @@ def resolve_settings(
         timeout=float(values["timeout"]),
         retries=int(values["retries"]),
         history=bool(values["history"]),
+        retry_timeouts=bool(values["retry_timeouts"]),
         routes=routes,
         max_cost=float(values["max_cost"]) if values["max_cost"] is not None else None,
         sources={key: source for key, (_, source) in resolved.items()},

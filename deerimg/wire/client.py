@@ -91,6 +91,7 @@ class ApiClient:
             stop=self.stop,
             rand=sleep_rand,
             via=proxies.via,
+            retry_timeouts=settings.retry_timeouts,
         )
 
     def close(self) -> None:

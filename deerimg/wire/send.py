@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import httpx
 
 _SLOW_HINT = "raise --timeout; large or high-quality images can take minutes"
+_TWICE = "possibly billed: this retry may pay twice (--retry-timeouts)"
 
 
 class Cancelled(Exception):
@@ -94,6 +95,7 @@ class Broken:
     """No usable answer: a time-out, a dropped or cut-off connection."""
 
     error: DeerimgError
+    billed: bool = False  # a paid request sent whole, then no answer: it may have been charged
 
 
 class Sender:
@@ -108,11 +110,13 @@ class Sender:
         stop: threading.Event,
         rand: Callable[[], float],
         via: Callable[[str], str] = lambda _url: "",
+        retry_timeouts: bool = False,
     ) -> None:
         self.client = client
         self.via = via  # " via proxy P (VARIABLE)" for a URL sent through a proxy
         self.timeout = timeout
         self.retries = retries
+        self.retry_timeouts = retry_timeouts  # --retry-timeouts: a billed time-out is sent again
         self.stop = stop
         self.gate = Gate(stop)
         self._rand = rand
@@ -144,13 +148,7 @@ class Sender:
         except CutOff as cut:
             return self._cut_off(cut, fetch)
         except httpx.TimeoutException as exc:
-            return Broken(
-                DeerimgError(
-                    f"{failed}no answer within {self.timeout:g} s ({type(exc).__name__})"
-                    f"{self.via(fetch.url)}",
-                    hint=_SLOW_HINT,
-                )
-            )
+            return self._timed_out(exc, fetch)
         except httpx.UnsupportedProtocol as exc:
             raise DeerimgError(f"{failed}{describe(exc)}") from None  # no retry mends it
         except httpx.TransportError as exc:
@@ -166,6 +164,29 @@ class Sender:
         if not retry.should_retry(response.status_code):
             raise fetch.make_error(response)
         return Refused(response)
+
+    def _timed_out(self, exc: httpx.TimeoutException, fetch: Fetch) -> Broken:
+        """No answer in time; final, unless --retry-timeouts, when a paid request was sent.
+
+        A read time-out comes after the request went out whole: the server may be making the
+        image and charge for it (OpenAI takes no idempotency key), so another try could pay
+        twice. A connect, pool or write time-out comes before the request was whole: retried.
+        """
+        import httpx
+
+        message = (
+            f"{fetch.failed()}no answer within {self.timeout:g} s ({type(exc).__name__})"
+            f"{self.via(fetch.url)}"
+        )
+        billed = fetch.charges and isinstance(exc, httpx.ReadTimeout)
+        if billed and not self.retry_timeouts:
+            raise DeerimgError(
+                f"{message}: the request was sent, so it may have been billed; it is not sent "
+                "again, since another try could pay twice; --skip-existing re-runs the prompt",
+                hint=f"{_SLOW_HINT}; --retry-timeouts sends such a request again, which may "
+                "pay twice",
+            )
+        return Broken(DeerimgError(message, hint=_SLOW_HINT), billed=billed)
 
     def _cut_off(self, cut: CutOff, fetch: Fetch) -> Broken:
         """An answer whose body broke after its status: final when it was charged for."""
@@ -236,7 +257,8 @@ class Sender:
         if isinstance(outcome, Broken):
             wait = retry.backoff(attempt, self._rand())
             error = outcome.error
-            info = Retrying(error.message, error.request_id, wait, attempt + 1, self.retries)
+            reason = f"{error.message}, {_TWICE}" if outcome.billed else error.message
+            info = Retrying(reason, error.request_id, wait, attempt + 1, self.retries)
         else:
             failure = outcome.response
             wait = retry.delay(attempt, failure.headers, time.time(), self._rand())

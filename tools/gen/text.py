@@ -23,8 +23,11 @@ Standard output carries data only: the path of each saved image, one a line, or 
 --json, or the image bytes with -o -. Progress, the revised prompt, token usage, warnings and
 errors go to standard error.
 
-Failed requests with status 408, 409, 429 or 5xx, dropped connections and read time-outs are
-retried with exponential back-off, honouring Retry-After. The API key is never printed.
+Failed requests with status 408, 409, 429 or 5xx, dropped connections and time-outs are
+retried with exponential back-off, honouring Retry-After; but a generation that was sent and then
+timed out may have been billed, so it is retried only with --retry-timeouts (or config
+retry-timeouts): otherwise the prompt fails, and --skip-existing re-runs it. The API key is never
+printed.
 """
 
 ENVIRONMENT = """
