@@ -165,3 +165,47 @@ def _count(value: Any) -> int:
 
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def readable(row: Price) -> str:
+    """ROW's models as a person reads them: a config row's id as written; a table row's pattern
+    as the ids it matches, `*` for "and what follows" and [optional] parts: `(doubao-)?seedream-
+    (4-0|3-0)` is "[doubao-]seedream-4-0*, [doubao-]seedream-3-0*". A pattern beyond that: as is."""
+    if any(row is configured for configured in _configured.values()):
+        return row.pattern
+    found = _spelled(row.pattern)
+    return ", ".join(f"{text}*" for text in found) if found else row.pattern
+
+
+def _spelled(pattern: str) -> list[str] | None:
+    """The texts a pattern of literals, `\\.`, `(a|b)` and `(a)?` stands for; None beyond that."""
+    at = 0
+
+    def alternatives() -> list[str] | None:
+        nonlocal at
+        done: list[str] = []
+        texts = [""]
+        while at < len(pattern) and pattern[at] != ")":
+            char, at = pattern[at], at + 1
+            if char == "|":
+                done, texts = done + texts, [""]
+                continue
+            if char == "\\" and at < len(pattern) and not pattern[at].isalnum():
+                pieces, at = [pattern[at]], at + 1
+            elif char == "(":
+                inner = alternatives()
+                if inner is None or at >= len(pattern):
+                    return None
+                at += 1  # the ")"
+                optional = pattern.startswith("?", at)
+                at += optional
+                pieces = [f"[{'|'.join(inner)}]"] if optional else inner
+            elif char in "\\.*+?[]{}^$":
+                return None
+            else:
+                pieces = [char]
+            texts = [text + piece for text in texts for piece in pieces]
+        return done + texts
+
+    found = alternatives()
+    return found if found is not None and at == len(pattern) else None
