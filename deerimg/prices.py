@@ -167,6 +167,24 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def cost_of_entry(entry: Mapping[str, Any]) -> Cost | None:
+    """What a history ledger ENTRY's request cost: its own cost_usd when it holds one, else
+    counted now from its model, usage and images with the prices in force (older ledgers); None
+    when no answer came (a failure, a task still pending): nothing known to be billed."""
+    recorded = entry.get("cost_usd")
+    if isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and recorded >= 0:
+        source = entry.get("cost_source")
+        return Cost(float(recorded), source if isinstance(source, str) else "ledger")
+    usage = entry.get("usage") if isinstance(entry.get("usage"), Mapping) else None
+    if entry.get("outcome") != "ok" and usage is None:
+        return None
+    model, files, sources = entry.get("model"), entry.get("files"), entry.get("sources")
+    if not isinstance(model, str):
+        return Cost(None, "unknown")
+    answered = len(sources) if isinstance(sources, list) and sources else None
+    return cost_of(model, usage, len(files) if isinstance(files, list) else 0, answered=answered)
+
+
 def readable(row: Price) -> str:
     """ROW's models as a person reads them: a config row's id as written; a table row's pattern
     as the ids it matches, `*` for "and what follows" and [optional] parts: `(doubao-)?seedream-

@@ -109,7 +109,7 @@ def test_a_model_with_no_price_is_cost_unknown(invoke) -> None:
 def test_a_broken_price_row_is_a_config_error(invoke, config_file, row: str) -> None:
     config_file.parent.mkdir(parents=True, exist_ok=True)
     config_file.write_text(row)
-    for args in (["prices"], ["prices", "--json"]):
+    for args in (["prices"], ["prices", "--json"], ["history", "--usage"]):
         shown = invoke(*args)
         assert shown.exit_code == 3, (args, shown)
         assert "prices" in shown.stderr and "Traceback" not in shown.stderr

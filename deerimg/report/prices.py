@@ -1,4 +1,4 @@
-"""The price table of `deerimg prices`: one line a row in force, or its JSON."""
+"""The price table of `deerimg prices`, and money as every listing writes it."""
 
 from __future__ import annotations
 
@@ -39,3 +39,11 @@ def show_prices(rows: Sequence[Price], as_json: bool, model: str | None = None) 
 def price(usd: float | None) -> str:
     """A list price as written: $0.04, $30, $2.5; blank when the row has none."""
     return f"${usd:g}" if usd is not None else ""
+
+
+def cost(usd: float | None, unknown: int = 0) -> str:
+    """A cost to 4 decimals; `$0.1200 + 2 unknown` when some costs are unknown, never 0."""
+    if usd is None:
+        return "unknown"
+    known = f"${usd:.4f}"
+    return f"{known} + {unknown} unknown" if unknown else known
