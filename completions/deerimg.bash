@@ -45,7 +45,8 @@ _deerimg_takes_value() {
             "edit/-f" | "edit/--file" | "edit/-j" | "edit/--jobs" | "edit/--max-cost" | \
             "edit/--retries" | "edit/--timeout" | "history/-n" | "history/--limit" | \
             "history/--search" | "history/--since" | "fetch/-o" | "fetch/--output" | "fetch/-m" | \
-            "fetch/--model" | "fetch/--timeout" | "models/--search" | "models/--family") return 0 ;;
+            "fetch/--model" | "fetch/--timeout" | "models/--search" | "models/--family" | \
+            "prices/-m" | "prices/--model") return 0 ;;
     esac
     return 1
 }
@@ -54,7 +55,7 @@ _deerimg_takes_value() {
 _deerimg_option_kind() {
     case "$1/$2" in
         "generate/-m" | "generate/--model" | "edit/-m" | "edit/--model" | "fetch/-m" | \
-            "fetch/--model") kind="@models" ;;
+            "fetch/--model" | "prices/-m" | "prices/--model") kind="@models" ;;
         "generate/-s" | "generate/--size" | "generate/--aspect" | "generate/--upscale" | \
             "generate/-n" | "generate/--count" | "generate/--compression" | "generate/--frames" | \
             "generate/--frame-duration" | "generate/--user" | "generate/-p" | "generate/--param" | \
@@ -94,6 +95,7 @@ _deerimg_options() {
         "tasks") words="--all --json -h --help" ;;
         "fetch") words="-o --output -m --model --force --json --quiet --timeout -h --help" ;;
         "models") words="--all --search --family --json -h --help" ;;
+        "prices") words="-m --model --json -h --help" ;;
         "config" | "config set" | "config unset" | "config path") words="-h --help" ;;
         "config get") words="--reveal -h --help" ;;
         *) words="" ;;
@@ -103,7 +105,7 @@ _deerimg_options() {
 # Sets the caller's `subs` to the subcommands of command "$1".
 _deerimg_subcommands() {
     case "$1" in
-        "") subs="generate edit info history tasks fetch models config" ;;
+        "") subs="generate edit info history tasks fetch models prices config" ;;
         "config") subs="set get unset list path" ;;
         *) subs="" ;;
     esac

@@ -6,8 +6,8 @@
 
 # The command path on the command line ("config set"), then its arguments, one a line.
 function __deerimg_state
-    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/--aspect' 'generate/--resolution' 'generate/-i' 'generate/--image' 'generate/--upscale' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--complexity' 'generate/--frames' 'generate/--frame-duration' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--max-cost' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--markup' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/--aspect' 'edit/--resolution' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--complexity' 'edit/--frames' 'edit/--frame-duration' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--max-cost' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'fetch/-o' 'fetch/--output' 'fetch/-m' 'fetch/--model' 'fetch/--timeout' 'models/--search' 'models/--family'
-    set -l commands '/generate' '/edit' '/info' '/history' '/tasks' '/fetch' '/models' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
+    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/--aspect' 'generate/--resolution' 'generate/-i' 'generate/--image' 'generate/--upscale' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--complexity' 'generate/--frames' 'generate/--frame-duration' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--max-cost' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--markup' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/--aspect' 'edit/--resolution' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--complexity' 'edit/--frames' 'edit/--frame-duration' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--max-cost' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'fetch/-o' 'fetch/--output' 'fetch/-m' 'fetch/--model' 'fetch/--timeout' 'models/--search' 'models/--family' 'prices/-m' 'prices/--model'
+    set -l commands '/generate' '/edit' '/info' '/history' '/tasks' '/fetch' '/models' '/prices' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
     set -l path
     set -l args
     set -l skip 0
@@ -78,10 +78,11 @@ complete -c deerimg -f
 complete -c deerimg -n "__deerimg_at '' 0" -a 'generate' -d 'Generate images from a prompt or a prompt file'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'edit' -d 'Edit images with a prompt (POST /v1/images/edits); default output: PHOTO-edit.EXT'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'info' -d 'Show what images carry: deerimg\'s record, C2PA credentials, other tools\' parameters'
-complete -c deerimg -n "__deerimg_at '' 0" -a 'history' -d 'Show the history ledger: every generation and edit, newest last'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'history' -d 'Show the history ledger: every generation and edit, newest last, with what each cost'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'tasks' -d 'List the task APIs\' tasks (FLUX, Replicate, Midjourney, Kling) the ledger holds'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'fetch' -d 'Finish a task a run submitted and did not see end (or every pending one): poll it, never submit it again, and write its images where that run meant to, or to -o'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'models' -d 'List the image models DeerAPI serves (GET /v1/models): id, family, owner, created date'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'prices' -d 'Show the prices in force: the config file\'s own rows first, then deerimg\'s table'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'config' -d 'Read and change settings in config.toml (the API key, defaults)'
 complete -c deerimg -n "__deerimg_at ''" -l version -d 'Print the version and exit'
 complete -c deerimg -n "__deerimg_at ''" -l debug -d 'Show Python tracebacks (also DEERIMG_DEBUG=1)'
@@ -171,7 +172,7 @@ complete -c deerimg -n "__deerimg_at 'info'" -F
 complete -c deerimg -n "__deerimg_at 'history'" -s n -l limit -x -d 'How many of the latest entries'
 complete -c deerimg -n "__deerimg_at 'history'" -l search -x -d 'Only entries whose prompt, model or files contain TEXT'
 complete -c deerimg -n "__deerimg_at 'history'" -l since -x -d 'Only entries since a date (YYYY-MM-DD), a time (ISO 8601) or a span ago (3d, 12h, 2w)'
-complete -c deerimg -n "__deerimg_at 'history'" -l usage -d 'Images and tokens per day and model'
+complete -c deerimg -n "__deerimg_at 'history'" -l usage -d 'Images, tokens and cost per day and model'
 complete -c deerimg -n "__deerimg_at 'history'" -l json -d 'JSON on stdout'
 complete -c deerimg -n "__deerimg_at 'history'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'tasks'" -l all -d 'Finished tasks too'
@@ -189,6 +190,9 @@ complete -c deerimg -n "__deerimg_at 'models'" -l search -x -d 'Only models whos
 complete -c deerimg -n "__deerimg_at 'models'" -l family -x -a 'gpt-image dall-e seedream seededit gemini flux-kontext flux replicate midjourney kling generic' -d 'Only models of the families whose name holds NAME (gpt-image, seedream, seededit, dall-e, gemini, flux, flux-kontext, replicate, midjourney, kling, generic: those deerimg\'s table does not know)'
 complete -c deerimg -n "__deerimg_at 'models'" -l json -d 'The API\'s model objects, each with its "family", as one JSON array'
 complete -c deerimg -n "__deerimg_at 'models'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'prices'" -s m -l model -x -a '(__deerimg_model_ids)' -d 'Only the row in force for this model id'
+complete -c deerimg -n "__deerimg_at 'prices'" -l json -d 'The rows as one JSON array on stdout'
+complete -c deerimg -n "__deerimg_at 'prices'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'set' -d 'Save a setting in config.toml (mode 0600), after checking its value'
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'get' -d 'Print the value deerimg uses for a setting: environment, else config file, else default'
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'unset' -d 'Remove a setting from config.toml, so its default applies again'

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from deerimg.events import token_counts
+from deerimg.prices import cost_of_entry
 from deerimg.settings.dirs import data_dir
 from deerimg.values import non_finite
 
@@ -260,31 +261,37 @@ class UsageRow:
     input_tokens: int
     output_tokens: int
     total_tokens: int
+    cost_usd: float | None = 0.0  # the known costs' sum; None: only unknown costs
+    cost_unknown: int = 0  # answers of unknown cost (then cost_usd is a lower bound)
 
 
 def usage_by_day_and_model(
     entries: Iterable[Mapping[str, Any]], tz: tzinfo | None = None
 ) -> list[UsageRow]:
-    """Images and tokens per day (in TZ, local by default) and model, sorted by day then model.
+    """Images, tokens and cost per day (in TZ, local by default) and model, by day then model.
 
     One entry is one request, so its usage counts once however many files it lists, its
     svg_usage with it. A total missing from either is input plus output, as the run summary
-    counts it.
+    counts it. Its cost: prices.cost_of_entry (a failure without an answer costs nothing).
     """
-    sums: dict[tuple[str, str], list[int]] = {}
+    rows: dict[tuple[str, str], UsageRow] = {}
     for entry in entries:
         day = _day(entry_time(entry), tz)
         named = entry.get("model")
         model = named if isinstance(named, str) else "unknown"
-        row = sums.setdefault((day, model), [0] * 6)
-        if entry.get("outcome") == "ok":
-            row[0] += 1
-        else:
-            row[1] += 1
+        row = rows.setdefault((day, model), UsageRow(day, model, 0, 0, 0, 0, 0, 0))
+        ok = entry.get("outcome") == "ok"
+        row.requests, row.failed = row.requests + ok, row.failed + (not ok)
         files = entry.get("files")
-        row[2] += len(files) if isinstance(files, list) else 0
+        row.images += len(files) if isinstance(files, list) else 0
         given_in, given_out, total = token_counts(entry.get("usage"), entry.get("svg_usage"))
-        row[3] += given_in
-        row[4] += given_out
-        row[5] += total
-    return [UsageRow(day, model, *values) for (day, model), values in sorted(sums.items())]
+        row.input_tokens += given_in
+        row.output_tokens += given_out
+        row.total_tokens += total
+        cost = cost_of_entry(entry)
+        if cost is not None:
+            row.cost_unknown += cost.usd is None
+            row.cost_usd = round((row.cost_usd or 0) + (cost.usd or 0), 6)
+    for row in rows.values():  # only unknown costs: unknown, never 0
+        row.cost_usd = None if row.cost_unknown and not row.cost_usd else row.cost_usd
+    return [rows[key] for key in sorted(rows)]

@@ -116,6 +116,8 @@ def cost_of(
         return Cost(round(price.per_image * count, 6), "per_image")
     if not isinstance(usage, Mapping) or price.image_out is None:
         return Cost(None, "unknown")
+    if not _whole(usage.get("output_tokens")):  # no count to price: unknown, never $0
+        return Cost(None, "unknown")
     details = usage.get("input_tokens_details")
     details = details if isinstance(details, Mapping) else {}
     text, image = _count(details.get("text_tokens")), _count(details.get("image_tokens"))
@@ -166,3 +168,65 @@ def _count(value: Any) -> int:
 
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def cost_of_entry(entry: Mapping[str, Any]) -> Cost | None:
+    """What a history ledger ENTRY's request cost: its own cost_usd when it holds one, else
+    counted now from its model, usage and images with the prices in force (older ledgers); None
+    when no answer came (a failure, a task still pending): nothing known to be billed."""
+    recorded = entry.get("cost_usd")
+    if isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and recorded >= 0:
+        source = entry.get("cost_source")
+        return Cost(float(recorded), source if isinstance(source, str) else "ledger")
+    usage = entry.get("usage") if isinstance(entry.get("usage"), Mapping) else None
+    if entry.get("outcome") != "ok" and usage is None:
+        return None
+    model, files, sources = entry.get("model"), entry.get("files"), entry.get("sources")
+    if not isinstance(model, str):
+        return Cost(None, "unknown")
+    answered = len(sources) if isinstance(sources, list) and sources else None
+    return cost_of(model, usage, len(files) if isinstance(files, list) else 0, answered=answered)
+
+
+def readable(row: Price) -> str:
+    """ROW's models as a person reads them: a config row's id as written; a table row's pattern
+    as the ids it matches, `*` for "and what follows" and [optional] parts: `(doubao-)?seedream-
+    (4-0|3-0)` is "[doubao-]seedream-4-0*, [doubao-]seedream-3-0*". A pattern beyond that: as is."""
+    if any(row is configured for configured in _configured.values()):
+        return row.pattern
+    found = _spelled(row.pattern)
+    return ", ".join(f"{text}*" for text in found) if found else row.pattern
+
+
+def _spelled(pattern: str) -> list[str] | None:
+    """The texts a pattern of literals, `\\.`, `(a|b)` and `(a)?` stands for; None beyond that."""
+    at = 0
+
+    def alternatives() -> list[str] | None:
+        nonlocal at
+        done: list[str] = []
+        texts = [""]
+        while at < len(pattern) and pattern[at] != ")":
+            char, at = pattern[at], at + 1
+            if char == "|":
+                done, texts = done + texts, [""]
+                continue
+            if char == "\\" and at < len(pattern) and not pattern[at].isalnum():
+                pieces, at = [pattern[at]], at + 1
+            elif char == "(":
+                inner = alternatives()
+                if inner is None or at >= len(pattern):
+                    return None
+                at += 1  # the ")"
+                optional = pattern.startswith("?", at)
+                at += optional
+                pieces = [f"[{'|'.join(inner)}]"] if optional else inner
+            elif char in "\\.*+?[]{}^$":
+                return None
+            else:
+                pieces = [char]
+            texts = [text + piece for text in texts for piece in pieces]
+        return done + texts
+
+    found = alternatives()
+    return found if found is not None and at == len(pattern) else None

@@ -299,10 +299,10 @@ def test_usage_sums_images_and_tokens_per_day_and_model() -> None:
     ]
     rows = history.usage_by_day_and_model(entries, tz=UTC)
     assert rows == [
-        history.UsageRow("2026-11-20", "dall-e-3", 1, 0, 1, 0, 0, 0),
-        history.UsageRow("2026-11-20", "gpt-image-2", 2, 1, 4, 15, 107, 122),
-        history.UsageRow("2026-11-21", "gpt-image-2", 1, 0, 1, 0, 0, 0),
-        history.UsageRow("unknown", "unknown", 0, 1, 0, 0, 0, 0),
+        history.UsageRow("2026-11-20", "dall-e-3", 1, 0, 1, 0, 0, 0, None, 1),  # no price
+        history.UsageRow("2026-11-20", "gpt-image-2", 2, 1, 4, 15, 107, 122, 0.003285),
+        history.UsageRow("2026-11-21", "gpt-image-2", 1, 0, 1, 0, 0, 0, None, 1),  # no counts
+        history.UsageRow("unknown", "unknown", 0, 1, 0, 0, 0, 0, None, 1),
     ]
 
 

@@ -80,3 +80,7 @@ def test_the_config_file_s_rows_are_checked(invoke, config_file) -> None:
     assert "image_out = -1 is not a price" in result.stderr
     config_file.write_text('[prices."gpt-image-2"]\nper_image = 0.05\n')
     assert invoke("generate", "a fox", "--dry-run").exit_code == 0
+
+
+def test_usage_without_token_counts_is_unknown_never_0() -> None:
+    assert cost_of("gpt-image-2", {"total_tokens": 5}, 1) == prices.Cost(None, "unknown")

@@ -61,15 +61,18 @@ def history(
         ),
     ] = None,
     usage: Annotated[
-        bool, typer.Option("--usage", help="Images and tokens per day and model.")
+        bool, typer.Option("--usage", help="Images, tokens and cost per day and model.")
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
-    """Show the history ledger: every generation and edit, newest last.
+    """Show the history ledger: every generation and edit, newest last, with what each cost.
+
+    A cost is the one the ledger holds, else counted from the usage with `deerimg prices`.
 
     Example: deerimg history --usage --since 7d
     """
     from deerimg import history as ledger
+    from deerimg.cli.prices import use_config_prices
     from deerimg.errors import DeerimgError, ExitCode
     from deerimg.report.listings import show_history, show_usage
     from deerimg.report.terminal import warn
@@ -83,6 +86,8 @@ def history(
         start = ledger.parse_since(since) if since else None
     except ValueError as exc:
         raise DeerimgError(f"invalid --since {since!r}: {exc}", ExitCode.USAGE) from None
+    if usage or not json_out:  # costs shown: the config's prices count
+        use_config_prices()
     chosen = ledger.filter_entries(entries, n=None if usage else limit, search=search, since=start)
     if usage:
         show_usage(ledger.usage_by_day_and_model(chosen), json_out)

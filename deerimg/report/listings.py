@@ -8,7 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from deerimg import history
+from deerimg import history, prices
+from deerimg.report.prices import cost
 from deerimg.report.terminal import data, note, print_table, warn
 from deerimg.settings import keys
 from deerimg.settings.resolve import Origin
@@ -78,6 +79,7 @@ def show_history(entries: list[dict[str, Any]], as_json: bool, empty: str) -> No
         known = [t for t in totals if t is not None]
         tokens = sum(known) if known else None
         files = entry.get("files")
+        spent = prices.cost_of_entry(entry)  # None: no answer, nothing billed
         rows.append((
             _local_time(entry),
             _text(entry, "command"),
@@ -85,12 +87,14 @@ def show_history(entries: list[dict[str, Any]], as_json: bool, empty: str) -> No
             _text(entry, "outcome"),
             str(len(files) if isinstance(files, list) else 0),
             f"{tokens:,}" if tokens is not None else "",
+            cost(spent.usd) if spent is not None else "",
             _clip(_text(entry, "prompt"), PROMPT_WIDTH),
         ))  # fmt: skip
     if not rows:
         warn(empty)
         return
-    print_table(("TIME", "COMMAND", "MODEL", "OUTCOME", "IMAGES", "TOKENS", "PROMPT"), rows)
+    headers = ("TIME", "COMMAND", "MODEL", "OUTCOME", "IMAGES", "TOKENS", "COST", "PROMPT")
+    print_table(headers, rows)
 
 
 def show_tasks(rows: list[dict[str, Any]], as_json: bool) -> None:
@@ -126,22 +130,30 @@ def _text(entry: dict[str, Any], key: str) -> str:
 
 
 def show_usage(table: Sequence[history.UsageRow], as_json: bool) -> None:
-    """Requests, images and tokens per day and model, and their total."""
+    """Requests, images, tokens and cost per day and model, and their total."""
     if as_json:
         data(json.dumps([asdict(row) for row in table]))
         return
     rows = [
-        (r.day, r.model, str(r.requests), str(r.failed), str(r.images),
-         f"{r.input_tokens:,}", f"{r.output_tokens:,}", f"{r.total_tokens:,}")
+        (r.day, r.model, str(r.requests), str(r.failed), str(r.images), f"{r.input_tokens:,}",
+         f"{r.output_tokens:,}", f"{r.total_tokens:,}", cost(r.cost_usd, r.cost_unknown))
         for r in table
     ]  # fmt: skip
     if table:
+        known = [r.cost_usd for r in table if r.cost_usd is not None]
         rows.append((
             "total", "", str(sum(r.requests for r in table)), str(sum(r.failed for r in table)),
             str(sum(r.images for r in table)), f"{sum(r.input_tokens for r in table):,}",
             f"{sum(r.output_tokens for r in table):,}", f"{sum(r.total_tokens for r in table):,}",
+            cost(sum(known) if known else None, sum(r.cost_unknown for r in table)),
         ))  # fmt: skip
-    print_table(("DAY", "MODEL", "REQUESTS", "FAILED", "IMAGES", "INPUT", "OUTPUT", "TOTAL"), rows)
+    headers = ("DAY", "MODEL", "REQUESTS", "FAILED", "IMAGES", "INPUT", "OUTPUT", "TOTAL", "COST")
+    print_table(headers, rows)
+    if any(r.cost_unknown for r in table):
+        note(
+            "unknown: requests whose cost is not known (no price for the model, or no usage in "
+            'the answer); [prices."MODEL"] in the config file sets a price, counted from then on'
+        )
 
 
 def show_settings(origins: Sequence[Origin], path: Path, as_json: bool) -> None:
