@@ -23,6 +23,7 @@ class Retrying:
     attempt: int  # 1-based number of this retry
     retries: int
     status: int | None = None
+    billed: bool = False  # the request it sends again may have been charged (--retry-timeouts)
 
 
 def token_counts(*usages: Any) -> tuple[int, int, int]:

@@ -239,3 +239,19 @@ def test_a_paid_read_time_out_is_final_unless_asked() -> None:
     asked = attempt(httpx.ReadTimeout("read"), retry_timeouts=True)
     assert isinstance(asked, Broken) and asked.billed
     assert asked.error.message == "no answer within 0.2 s (ReadTimeout)"
+
+
+def test_a_retry_that_may_pay_twice_counts_against_max_cost(
+    fake_api: FakeDeerAPI, invoke: Any, config_file: Path
+) -> None:
+    """Issue 20: the try a --retry-timeouts retry replaces is counted at its estimate."""
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text('[prices."gpt-image-2"]\nper_image = 0.01\n')
+    Path("p.txt").write_text("one\ntwo\nthree\n")
+    fake_api.queue(STALLED)
+    outcome = invoke("generate", "-f", "p.txt", "-d", "out", "-j", "1", "--timeout", "1",
+                     "--retry-timeouts", "--max-cost", "0.025")  # fmt: skip
+    # 0.01 possibly paid by the first try, 0.01 by its retry: the next 0.01 would pass 0.025
+    assert outcome.exit_code == 1, outcome
+    assert len(fake_api.generation_requests()) == 2
+    assert "the budget (--max-cost 0.025) stopped the run" in outcome.stderr

@@ -48,6 +48,12 @@ class Budget:
             self._in_flight += estimate
             return estimate
 
+    def maybe_paid(self, task: Task) -> None:
+        """A request sent again after a time-out that may have been billed (--retry-timeouts):
+        the first try is counted at its estimate, as spent."""
+        with self._lock:
+            self.spent += task.estimate_usd or 0.0
+
     def settle(self, reserved: float, cost: Cost | None) -> None:
         """An answer came (COST), or none did (None: its request was not paid for)."""
         with self._lock:

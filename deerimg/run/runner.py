@@ -11,7 +11,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from deerimg._startup import one_malloc_arena
 from deerimg.errors import DeerimgError, ExitCode
-from deerimg.events import Event, Failed, Note, NotRun, Saved, Started, Summary
+from deerimg.events import Event, Failed, Note, NotRun, RetryEvent, Saved, Started, Summary
 from deerimg.imaging import writer
 from deerimg.routes import TASK_ROUTES
 from deerimg.run.budget import Budget, OverBudget, cost_of
@@ -74,6 +74,11 @@ def run(
             sent.add(task.number)
             reserved.append(budget.reserve(task))  # OverBudget: not sent, nor any after it
 
+        def told(event: Event) -> None:
+            if isinstance(event, RetryEvent) and event.retry.billed:
+                budget.maybe_paid(task)  # the try it replaces may have been charged
+            emit(event)
+
         def submitted(task_id: str, request_id: str | None) -> None:
             ledger.submitted(task, task_id, request_id, ids[0] if ids else task.resume)
             ids.append(task_id)
@@ -90,7 +95,7 @@ def run(
                 summary.add_cost(cost.usd)
 
         try:
-            sending_images = send_task(client, task, slots, policy, emit, paid, sending, submitted)
+            sending_images = send_task(client, task, slots, policy, told, paid, sending, submitted)
             for event in sending_images:
                 with lock:
                     summary.images += 1

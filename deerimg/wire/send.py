@@ -258,7 +258,9 @@ class Sender:
             wait = retry.backoff(attempt, self._rand())
             error = outcome.error
             reason = f"{error.message}, {_TWICE}" if outcome.billed else error.message
-            info = Retrying(reason, error.request_id, wait, attempt + 1, self.retries)
+            info = Retrying(
+                reason, error.request_id, wait, attempt + 1, self.retries, billed=outcome.billed
+            )
         else:
             failure = outcome.response
             wait = retry.delay(attempt, failure.headers, time.time(), self._rand())
