@@ -23,6 +23,12 @@ Standard output carries data only: the path of each saved image, one a line, or 
 --json, or the image bytes with -o -. Progress, the revised prompt, token usage, warnings and
 errors go to standard error.
 
+Every answer's cost comes from the price table in force (deerimg prices; the config file's
+[prices."MODEL"] rows override it): on the saved line, in --json (cost_usd, cost_source), in the
+summary and the history ledger; a model with no price is "cost unknown", never $0. --dry-run
+estimates each request and the total. --max-cost USD is a budget that is never passed: a request
+goes out only while what was spent, what is in flight and its own estimate stay within it.
+
 Failed requests with status 408, 409, 429 or 5xx, dropped connections and time-outs are
 retried with exponential back-off, honouring Retry-After; but a generation that was sent and then
 timed out may have been billed, so it is retried only with --retry-timeouts (or config
