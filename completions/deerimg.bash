@@ -87,7 +87,7 @@ _deerimg_option_kind() {
 # Sets the caller's `words` to the options of command "$1".
 _deerimg_options() {
     case "$1" in
-        "") words="--version --debug --install-completion --show-completion -h --help" ;;
+        "") words="--version --debug -h --help" ;;
         "generate") words="-m --model -s --size --aspect --resolution -i --image --upscale -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --max-cost --retries --retry-timeouts --timeout --dry-run -h --help" ;;
         "edit") words="--mask --markup --input-fidelity -m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --max-cost --retries --retry-timeouts --timeout --dry-run -h --help" ;;
         "info" | "config list") words="--json -h --help" ;;
@@ -96,7 +96,7 @@ _deerimg_options() {
         "fetch") words="-o --output -m --model --force --json --quiet --timeout -h --help" ;;
         "models") words="--all --search --family --json -h --help" ;;
         "prices") words="-m --model --json -h --help" ;;
-        "config" | "config set" | "config unset" | "config path") words="-h --help" ;;
+        "completion" | "config" | "config set" | "config unset" | "config path") words="-h --help" ;;
         "config get") words="--reveal -h --help" ;;
         *) words="" ;;
     esac
@@ -105,7 +105,7 @@ _deerimg_options() {
 # Sets the caller's `subs` to the subcommands of command "$1".
 _deerimg_subcommands() {
     case "$1" in
-        "") subs="generate edit info history tasks fetch models prices config" ;;
+        "") subs="generate edit info history tasks fetch models prices completion config" ;;
         "config") subs="set get unset list path" ;;
         *) subs="" ;;
     esac
@@ -115,6 +115,7 @@ _deerimg_subcommands() {
 _deerimg_argument_kind() {
     case "$1/$2" in
         "edit/"* | "info/"*) kind="@files" ;;
+        "completion/0") kind="bash zsh fish" ;;
         "config set/0" | "config get/0" | "config unset/0") kind="api-key base-url model size quality format output-dir jobs timeout retries history max-cost retry-timeouts" ;;
         "config set/1") __deerimg_config_value "$3" ;;
         *) kind=@none ;;

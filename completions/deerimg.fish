@@ -7,7 +7,7 @@
 # The command path on the command line ("config set"), then its arguments, one a line.
 function __deerimg_state
     set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/--aspect' 'generate/--resolution' 'generate/-i' 'generate/--image' 'generate/--upscale' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--complexity' 'generate/--frames' 'generate/--frame-duration' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--max-cost' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--markup' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/--aspect' 'edit/--resolution' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--complexity' 'edit/--frames' 'edit/--frame-duration' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--max-cost' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'fetch/-o' 'fetch/--output' 'fetch/-m' 'fetch/--model' 'fetch/--timeout' 'models/--search' 'models/--family' 'prices/-m' 'prices/--model'
-    set -l commands '/generate' '/edit' '/info' '/history' '/tasks' '/fetch' '/models' '/prices' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
+    set -l commands '/generate' '/edit' '/info' '/history' '/tasks' '/fetch' '/models' '/prices' '/completion' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
     set -l path
     set -l args
     set -l skip 0
@@ -83,11 +83,10 @@ complete -c deerimg -n "__deerimg_at '' 0" -a 'tasks' -d 'List the task APIs\' t
 complete -c deerimg -n "__deerimg_at '' 0" -a 'fetch' -d 'Finish a task a run submitted and did not see end (or every pending one): poll it, never submit it again, and write its images where that run meant to, or to -o'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'models' -d 'List the image models DeerAPI serves (GET /v1/models): id, family, owner, created date'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'prices' -d 'Show the prices in force: the config file\'s own rows first, then deerimg\'s table'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'completion' -d 'Print the completion script for SHELL'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'config' -d 'Read and change settings in config.toml (the API key, defaults)'
 complete -c deerimg -n "__deerimg_at ''" -l version -d 'Print the version and exit'
 complete -c deerimg -n "__deerimg_at ''" -l debug -d 'Show Python tracebacks (also DEERIMG_DEBUG=1)'
-complete -c deerimg -n "__deerimg_at ''" -l install-completion -d 'Install completion for the current shell'
-complete -c deerimg -n "__deerimg_at ''" -l show-completion -d 'Show completion for the current shell, to copy it or customize the installation'
 complete -c deerimg -n "__deerimg_at ''" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'generate'" -s m -l model -x -a '(__deerimg_model_ids)' -d 'Model id; repeatable: each prompt runs on each model, in the order given'
 complete -c deerimg -n "__deerimg_at 'generate'" -s s -l size -x -d 'WxH (such as 1024x1536), a tier (2K: Seedream) or auto, as the model\'s family takes it'
@@ -193,6 +192,8 @@ complete -c deerimg -n "__deerimg_at 'models'" -s h -l help -d 'Show this messag
 complete -c deerimg -n "__deerimg_at 'prices'" -s m -l model -x -a '(__deerimg_model_ids)' -d 'Only the row in force for this model id'
 complete -c deerimg -n "__deerimg_at 'prices'" -l json -d 'The rows as one JSON array on stdout'
 complete -c deerimg -n "__deerimg_at 'prices'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'completion'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'completion' 0" -a 'bash zsh fish'
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'set' -d 'Save a setting in config.toml (mode 0600), after checking its value'
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'get' -d 'Print the value deerimg uses for a setting: environment, else config file, else default'
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'unset' -d 'Remove a setting from config.toml, so its default applies again'

@@ -190,8 +190,13 @@ def test_new_user_sets_key_then_generates(invoke, fake_api, no_env_key):
 
 
 def test_get_prints_effective_value_and_exit_1_when_unset(invoke):
-    assert invoke("config", "get", "model").stdout == "gpt-image-2\n"  # the default
-    assert invoke("config", "get", "jobs").stdout == "4\n"
+    """The contract: a key set nowhere exits 1, stdout empty; stderr names the default."""
+    for key, default in (("model", "gpt-image-2"), ("jobs", "4")):
+        unset = invoke("config", "get", key)
+        assert (unset.exit_code, unset.stdout) == (1, "")
+        assert f"error: {key} is not set; the default applies: {default}" in unset.stderr
+    invoke("config", "set", "jobs", "6")
+    assert invoke("config", "get", "jobs").stdout == "6\n"
     result = invoke("config", "get", "size")
     assert (result.exit_code, result.stdout) == (1, "")
     assert "error: size is not set" in result.stderr
@@ -210,7 +215,7 @@ def test_unset_removes_only_that_line(invoke, config_file):
     assert result.exit_code == 0
     assert f"removed model from {config_file}" in result.stderr
     assert config_file.read_text() == "# my settings\njobs = 8\n"
-    assert invoke("config", "get", "model").stdout == "gpt-image-2\n"
+    assert invoke("config", "get", "model").exit_code == 1  # back to the default
     again = invoke("config", "unset", "model")
     assert again.exit_code == 0
     assert "model is not set in" in again.stderr
@@ -348,8 +353,8 @@ def test_readable_file_warns_and_set_makes_it_private(invoke, config_file):
 def test_unknown_key_in_file_warns(invoke, config_file):
     config_file.parent.mkdir(mode=0o700)
     config_file.write_text('api-key = "x"\nmodle = "y"\n')
-    result = invoke("config", "get", "model")
-    assert result.exit_code == 0
+    result = invoke("config", "get", "jobs")
+    assert result.exit_code == 1  # set nowhere
     assert "unknown key 'api-key' ignored; write it api_key" in result.stderr
     assert "unknown key 'modle' ignored; valid keys: api_key, base_url" in result.stderr
 

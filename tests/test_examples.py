@@ -196,6 +196,8 @@ def run_line(line: str, invoke, fake_api) -> None:
                 assert done.returncode == 0, (line, done)
                 out = done.stdout
             if command.stdout:
+                # the folder a skipped set-up line (mkdir -p) would have made
+                Path(command.stdout).parent.mkdir(parents=True, exist_ok=True)
                 with Path(command.stdout).open("ab" if command.append else "wb") as handle:
                     handle.write(out)
                 data = None

@@ -570,18 +570,28 @@ def test_value_sets_are_named_in_the_help():
                 assert all(word in opt.help for word in opt.values.words), (cmd.key, opt.names)
 
 
-def test_install_completion_still_works(invoke, monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
-    result = invoke("--install-completion", "bash")
+def test_typer_s_dynamic_completion_is_gone(invoke):
+    """Issue 22: `deerimg completion SHELL` prints the static scripts; Typer's own options, which
+    started Python on every TAB, are not offered any more."""
+    assert invoke("--install-completion", "bash").exit_code == 2
+    assert "--install-completion" not in invoke("--help").stdout
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_prints_the_shipped_script_byte_for_byte(invoke, shell):
+    from deerimg.shipped import SCRIPTS
+
+    result = invoke("completion", shell)
     assert result.exit_code == 0, result
-    assert (
-        "_DEERIMG_COMPLETE=complete_bash" in (tmp_path / ".bash_completions/deerimg.sh").read_text()
-    )
-    answer = invoke(
-        env={"_DEERIMG_COMPLETE": "complete_bash", "COMP_WORDS": "deerimg gen", "COMP_CWORD": "1"}
-    )
-    assert (answer.exit_code, answer.stdout) == (0, "generate\n")
+    assert result.stdout_bytes == (ROOT / "completions" / SCRIPTS[shell]).read_bytes()
+
+
+def test_completion_help_shows_the_line_to_install_it_in_each_shell(invoke):
+    shown = invoke("completion", "--help").stdout
+    for line in ("deerimg completion bash >", "deerimg completion zsh >",
+                 "deerimg completion fish > ~/.config/fish/completions/deerimg.fish"):  # fmt: skip
+        assert line in " ".join(shown.split()), line
+    assert invoke("completion", "tcsh").exit_code == 2
 
 
 # -- issue 17: the family table's model ids, offered by -m TAB before `deerimg models` ran ---------

@@ -83,7 +83,7 @@ def test_a_closed_stdout_in_a_batch_fails_no_prompt(
         ("models", "--json"),
         ("config", "list"),
         ("config", "list", "--json"),
-        ("config", "get", "model"),
+        ("config", "get", "base-url"),  # set by the environment: printed
         ("config", "path"),
         ("generate", "x", "--dry-run"),
     ],

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from deerimg import _startup
-from deerimg.cli import images, listings, prices, tasks
+from deerimg.cli import completion, images, listings, prices, tasks
 from deerimg.cli.app import app, state
 from deerimg.cli.config import config_app
 from deerimg.errors import ExitCode
@@ -25,6 +25,7 @@ app.command(rich_help_panel="Images")(tasks.fetch)
 app.add_typer(config_app, name="config", rich_help_panel="Settings")
 app.command("models", rich_help_panel="Settings")(listings.models_command)
 app.command("prices", rich_help_panel="Settings")(prices.prices_command)
+app.command(rich_help_panel="Settings")(completion.completion)
 
 
 def run() -> None:
@@ -33,6 +34,10 @@ def run() -> None:
 
     steady_streams()  # `>&-`, `2>&-`, PYTHONIOENCODING=ascii: no writer fails on them
     state.debug = state.debug or os.environ.get("DEERIMG_DEBUG", "") not in ("", "0")
+    args, lifted = debug_lifted(sys.argv[1:])
+    if lifted:  # `deerimg generate x --debug`, as `deerimg --debug generate x` (the contract)
+        sys.argv[1:] = args
+        state.debug = True
     # Ctrl-C is KeyboardInterrupt again once a command runs; before, it leaves at once (issue 16).
     groups = [app, *(g.typer_instance for g in app.registered_groups if g.typer_instance)]
     _startup.interrupts_within(
@@ -48,6 +53,17 @@ def run() -> None:
 
             stdout_to_devnull()
         sys.exit(ExitCode.FAILURE)
+
+
+def debug_lifted(args: list[str]) -> tuple[list[str], bool]:
+    """ARGS without a --debug given after the command (and before `--`), and whether one was.
+    Before the command, --debug is the app's own option and stays where it is."""
+    command = next((k for k, arg in enumerate(args) if not arg.startswith("-")), None)
+    end = args.index("--") if "--" in args else len(args)
+    if command is None:
+        return args, False
+    kept = [a for k, a in enumerate(args) if not (command < k < end and a == "--debug")]
+    return kept, len(kept) != len(args)
 
 
 def only(name: str | None) -> typer.Typer:

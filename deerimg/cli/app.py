@@ -47,10 +47,14 @@ class _Group(HelpGroup):
         try:
             return super().invoke(ctx)
         except DeerimgError as error:
-            if state.debug:
-                raise
             from deerimg.report.terminal import print_error
 
+            if state.debug:  # the traceback, then the same line and exit code as without
+                import traceback
+
+                from deerimg.report.terminal import note
+
+                note("".join(traceback.format_exception(error)).rstrip("\n"))
             print_error(error)
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
@@ -71,7 +75,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,  # locals hold the key
     context_settings={"help_option_names": ["-h", "--help"]},
-    add_completion=True,
+    # `deerimg completion SHELL` prints the shipped static scripts: Typer's dynamic completion
+    # (--install-completion) started Python on every TAB.
+    add_completion=False,
 )
 
 

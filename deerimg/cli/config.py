@@ -139,12 +139,18 @@ def get_setting(name: str, reveal: bool) -> None:
     origins, warnings = explain()
     _warn(warnings)
     origin = next(o for o in origins if o.key == key)
-    if origin.value is None:
-        # A hint that runs as given: a VALUE to fill in, but none for the key, which
-        # `config set api-key` asks for hidden rather than from the command line.
+    if origin.source == "default":
+        # Set nowhere: exit 1 with nothing on stdout (the contract), the default named. A hint
+        # that runs as given: a VALUE to fill in, but none for the key, which `config set
+        # api-key` asks for hidden rather than from the command line.
         value = "" if key == "api_key" else " VALUE"
         hint = f"set it with `deerimg config set {keys.dashed(key)}{value}`"
-        raise DeerimgError(f"{keys.dashed(key)} is not set", ExitCode.FAILURE, hint=hint)
+        default = (
+            f"; the default applies: {keys.display_value(key, origin.value, reveal)}"
+            if origin.value is not None
+            else ""
+        )
+        raise DeerimgError(f"{keys.dashed(key)} is not set{default}", ExitCode.FAILURE, hint=hint)
     data(keys.display_value(key, origin.value, reveal))
 
 
