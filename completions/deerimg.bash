@@ -45,8 +45,9 @@ _deerimg_takes_value() {
             "edit/-f" | "edit/--file" | "edit/-j" | "edit/--jobs" | "edit/--max-cost" | \
             "edit/--retries" | "edit/--timeout" | "history/-n" | "history/--limit" | \
             "history/--search" | "history/--since" | "fetch/-o" | "fetch/--output" | "fetch/-m" | \
-            "fetch/--model" | "fetch/--timeout" | "models/--search" | "models/--family" | \
-            "prices/-m" | "prices/--model") return 0 ;;
+            "fetch/--model" | "fetch/--timeout" | "gallery/--dir" | "gallery/--since" | \
+            "gallery/--search" | "gallery/-o" | "gallery/--output" | "models/--search" | \
+            "models/--family" | "prices/-m" | "prices/--model") return 0 ;;
     esac
     return 1
 }
@@ -65,11 +66,12 @@ _deerimg_option_kind() {
             "edit/--user" | "edit/-p" | "edit/--param" | "edit/-j" | "edit/--jobs" | \
             "edit/--max-cost" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
             "history/--limit" | "history/--search" | "history/--since" | "fetch/--timeout" | \
-            "models/--search") kind="@none" ;;
+            "gallery/--since" | "gallery/--search" | "models/--search") kind="@none" ;;
         "generate/--resolution" | "edit/--resolution") kind="512px 1K 2K 3K 4K" ;;
         "generate/-i" | "generate/--image" | "generate/-o" | "generate/--output" | "generate/-f" | \
             "generate/--file" | "edit/--mask" | "edit/--markup" | "edit/-o" | "edit/--output" | \
-            "edit/-f" | "edit/--file" | "fetch/-o" | "fetch/--output") kind="@files" ;;
+            "edit/-f" | "edit/--file" | "fetch/-o" | "fetch/--output" | "gallery/--dir" | \
+            "gallery/-o" | "gallery/--output") kind="@files" ;;
         "generate/-q" | "generate/--quality" | "edit/-q" | "edit/--quality") kind="auto low medium high xhigh max standard hd" ;;
         "generate/--format" | "edit/--format") kind="png jpeg webp gif svg" ;;
         "generate/--background" | "edit/--background") kind="transparent opaque auto" ;;
@@ -94,6 +96,7 @@ _deerimg_options() {
         "history") words="-n --limit --search --since --usage --json -h --help" ;;
         "tasks") words="--all --json -h --help" ;;
         "fetch") words="-o --output -m --model --force --json --quiet --timeout -h --help" ;;
+        "gallery") words="--last --dir --since --search -o --output --open -h --help" ;;
         "models") words="--all --search --family --json -h --help" ;;
         "prices") words="-m --model --json -h --help" ;;
         "completion" | "config" | "config set" | "config unset" | "config path") words="-h --help" ;;
@@ -105,7 +108,7 @@ _deerimg_options() {
 # Sets the caller's `subs` to the subcommands of command "$1".
 _deerimg_subcommands() {
     case "$1" in
-        "") subs="generate edit info history tasks fetch models prices completion config" ;;
+        "") subs="generate edit info history tasks fetch gallery models prices completion config" ;;
         "config") subs="set get unset list path" ;;
         *) subs="" ;;
     esac
@@ -114,7 +117,7 @@ _deerimg_subcommands() {
 # Sets the caller's `kind` for argument $2 (from 0) of command "$1"; $3 is its first argument.
 _deerimg_argument_kind() {
     case "$1/$2" in
-        "edit/"* | "info/"*) kind="@files" ;;
+        "edit/"* | "info/"* | "gallery/"*) kind="@files" ;;
         "completion/0") kind="bash zsh fish" ;;
         "config set/0" | "config get/0" | "config unset/0") kind="api-key base-url model size quality format output-dir jobs timeout retries history max-cost retry-timeouts" ;;
         "config set/1") __deerimg_config_value "$3" ;;

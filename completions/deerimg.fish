@@ -6,8 +6,8 @@
 
 # The command path on the command line ("config set"), then its arguments, one a line.
 function __deerimg_state
-    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/--aspect' 'generate/--resolution' 'generate/-i' 'generate/--image' 'generate/--upscale' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--complexity' 'generate/--frames' 'generate/--frame-duration' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--max-cost' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--markup' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/--aspect' 'edit/--resolution' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--complexity' 'edit/--frames' 'edit/--frame-duration' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--max-cost' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'fetch/-o' 'fetch/--output' 'fetch/-m' 'fetch/--model' 'fetch/--timeout' 'models/--search' 'models/--family' 'prices/-m' 'prices/--model'
-    set -l commands '/generate' '/edit' '/info' '/history' '/tasks' '/fetch' '/models' '/prices' '/completion' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
+    set -l valued 'generate/-m' 'generate/--model' 'generate/-s' 'generate/--size' 'generate/--aspect' 'generate/--resolution' 'generate/-i' 'generate/--image' 'generate/--upscale' 'generate/-q' 'generate/--quality' 'generate/-n' 'generate/--count' 'generate/--format' 'generate/--compression' 'generate/--background' 'generate/--moderation' 'generate/--complexity' 'generate/--frames' 'generate/--frame-duration' 'generate/--style' 'generate/--response-format' 'generate/--user' 'generate/-p' 'generate/--param' 'generate/-o' 'generate/--output' 'generate/-d' 'generate/--output-dir' 'generate/-f' 'generate/--file' 'generate/-j' 'generate/--jobs' 'generate/--max-cost' 'generate/--retries' 'generate/--timeout' 'edit/--mask' 'edit/--markup' 'edit/--input-fidelity' 'edit/-m' 'edit/--model' 'edit/-s' 'edit/--size' 'edit/--aspect' 'edit/--resolution' 'edit/-q' 'edit/--quality' 'edit/-n' 'edit/--count' 'edit/--format' 'edit/--compression' 'edit/--background' 'edit/--moderation' 'edit/--complexity' 'edit/--frames' 'edit/--frame-duration' 'edit/--response-format' 'edit/--user' 'edit/-p' 'edit/--param' 'edit/-o' 'edit/--output' 'edit/-d' 'edit/--output-dir' 'edit/-f' 'edit/--file' 'edit/-j' 'edit/--jobs' 'edit/--max-cost' 'edit/--retries' 'edit/--timeout' 'history/-n' 'history/--limit' 'history/--search' 'history/--since' 'fetch/-o' 'fetch/--output' 'fetch/-m' 'fetch/--model' 'fetch/--timeout' 'gallery/--dir' 'gallery/--since' 'gallery/--search' 'gallery/-o' 'gallery/--output' 'models/--search' 'models/--family' 'prices/-m' 'prices/--model'
+    set -l commands '/generate' '/edit' '/info' '/history' '/tasks' '/fetch' '/gallery' '/models' '/prices' '/completion' '/config' 'config/set' 'config/get' 'config/unset' 'config/list' 'config/path'
     set -l path
     set -l args
     set -l skip 0
@@ -81,6 +81,7 @@ complete -c deerimg -n "__deerimg_at '' 0" -a 'info' -d 'Show what images carry:
 complete -c deerimg -n "__deerimg_at '' 0" -a 'history' -d 'Show the history ledger: every generation and edit, newest last, with what each cost'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'tasks' -d 'List the task APIs\' tasks (FLUX, Replicate, Midjourney, Kling) the ledger holds'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'fetch' -d 'Finish a task a run submitted and did not see end (or every pending one): poll it, never submit it again, and write its images where that run meant to, or to -o'
+complete -c deerimg -n "__deerimg_at '' 0" -a 'gallery' -d 'Write an HTML contact sheet of images: prompt, model, size, cost, date, request id'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'models' -d 'List the image models DeerAPI serves (GET /v1/models): id, family, owner, created date'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'prices' -d 'Show the prices in force: the config file\'s own rows first, then deerimg\'s table'
 complete -c deerimg -n "__deerimg_at '' 0" -a 'completion' -d 'Print the completion script for SHELL'
@@ -184,6 +185,14 @@ complete -c deerimg -n "__deerimg_at 'fetch'" -l json -d 'One JSON object per im
 complete -c deerimg -n "__deerimg_at 'fetch'" -l quiet -d 'Errors only on standard error'
 complete -c deerimg -n "__deerimg_at 'fetch'" -l timeout -x -d 'Seconds to wait for an answer'
 complete -c deerimg -n "__deerimg_at 'fetch'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'gallery'" -l last -d 'The images of the last run (generate or edit)'
+complete -c deerimg -n "__deerimg_at 'gallery'" -l dir -r -F -d 'The images of a folder (not its subfolders)'
+complete -c deerimg -n "__deerimg_at 'gallery'" -l since -x -d 'The images of history entries since a date (YYYY-MM-DD), a time (ISO 8601) or a span ago (3d, 12h, 2w)'
+complete -c deerimg -n "__deerimg_at 'gallery'" -l search -x -d 'The images of history entries whose prompt, model or files contain TEXT'
+complete -c deerimg -n "__deerimg_at 'gallery'" -s o -l output -r -F -d 'Where the page goes (a file, or a folder for its gallery.html)'
+complete -c deerimg -n "__deerimg_at 'gallery'" -l open -d 'Open the page with the system\'s viewer'
+complete -c deerimg -n "__deerimg_at 'gallery'" -s h -l help -d 'Show this message and exit'
+complete -c deerimg -n "__deerimg_at 'gallery'" -F
 complete -c deerimg -n "__deerimg_at 'models'" -l all -d 'Every model the API serves, not only image models'
 complete -c deerimg -n "__deerimg_at 'models'" -l search -x -d 'Only models whose id or owner contains every word of TEXT (any case)'
 complete -c deerimg -n "__deerimg_at 'models'" -l family -x -a 'gpt-image dall-e seedream seededit gemini flux-kontext flux replicate midjourney kling generic' -d 'Only models of the families whose name holds NAME (gpt-image, seedream, seededit, dall-e, gemini, flux, flux-kontext, replicate, midjourney, kling, generic: those deerimg\'s table does not know)'

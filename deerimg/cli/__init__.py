@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from deerimg import _startup
-from deerimg.cli import completion, images, listings, prices, tasks
+from deerimg.cli import completion, gallery, images, listings, prices, tasks
 from deerimg.cli.app import app, state
 from deerimg.cli.config import config_app
 from deerimg.errors import ExitCode
@@ -22,6 +22,7 @@ app.command(rich_help_panel="Images")(listings.info)
 app.command(rich_help_panel="Images")(listings.history)
 app.command(rich_help_panel="Images")(tasks.tasks)
 app.command(rich_help_panel="Images")(tasks.fetch)
+app.command(rich_help_panel="Images")(gallery.gallery)
 app.add_typer(config_app, name="config", rich_help_panel="Settings")
 app.command("models", rich_help_panel="Settings")(listings.models_command)
 app.command("prices", rich_help_panel="Settings")(prices.prices_command)

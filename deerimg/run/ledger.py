@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from deerimg import history
@@ -25,6 +27,8 @@ class Ledger:
         self._broken = False
         self._pending: dict[str, str] | None = None  # a task's key → its pending task id
         self._lock = threading.Lock()
+        # Which run wrote an entry, and from where (its files may be relative): `gallery --last`.
+        self._run = {"run": secrets.token_hex(6), "cwd": _cwd()}
 
     def pending(self, task: Task) -> str | None:
         """The task an earlier run submitted for exactly TASK (command, model, prompt, fields,
@@ -84,11 +88,19 @@ class Ledger:
             outcome=outcome,
             **more,
         )
+        entry.update((k, v) for k, v in self._run.items() if v is not None)
         try:
             history.append(entry)
         except OSError as exc:
             self._broken = True
             self._warn(f"history not recorded ({exc.strerror}); --no-history turns it off")
+
+
+def _cwd() -> str | None:
+    try:
+        return str(Path.cwd())
+    except OSError:  # the folder was removed under the run
+        return None
 
 
 def _about(task: Task, task_id: str, error: DeerimgError | None) -> dict[str, Any]:
