@@ -90,8 +90,8 @@ _deerimg_option_kind() {
 _deerimg_options() {
     case "$1" in
         "") words="--version --debug -h --help" ;;
-        "generate") words="-m --model -s --size --aspect --resolution -i --image --upscale -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --max-cost --retries --retry-timeouts --timeout --dry-run -h --help" ;;
-        "edit") words="--mask --markup --input-fidelity -m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --max-cost --retries --retry-timeouts --timeout --dry-run -h --help" ;;
+        "generate") words="-m --model -s --size --aspect --resolution -i --image --upscale -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --max-cost --preview --retries --retry-timeouts --timeout --dry-run -h --help" ;;
+        "edit") words="--mask --markup --input-fidelity -m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --fail-fast --max-cost --preview --retries --retry-timeouts --timeout --dry-run -h --help" ;;
         "info" | "config list") words="--json -h --help" ;;
         "history") words="-n --limit --search --since --usage --json -h --help" ;;
         "tasks") words="--all --json -h --help" ;;
@@ -119,7 +119,7 @@ _deerimg_argument_kind() {
     case "$1/$2" in
         "edit/"* | "info/"* | "gallery/"*) kind="@files" ;;
         "completion/0") kind="bash zsh fish" ;;
-        "config set/0" | "config get/0" | "config unset/0") kind="api-key base-url model size quality format output-dir jobs timeout retries history max-cost retry-timeouts" ;;
+        "config set/0" | "config get/0" | "config unset/0") kind="api-key base-url model size quality format output-dir jobs timeout retries history max-cost retry-timeouts preview" ;;
         "config set/1") __deerimg_config_value "$3" ;;
         *) kind=@none ;;
     esac
@@ -132,7 +132,7 @@ __deerimg_config_value() {
         quality) kind="auto low medium high xhigh max standard hd" ;;
         format) kind="png jpeg webp" ;;
         output-dir | output_dir) kind="@dirs" ;;
-        history | retry-timeouts | retry_timeouts) kind="true false" ;;
+        history | retry-timeouts | retry_timeouts | preview) kind="true false" ;;
         *) kind=@none ;;
     esac
 }

@@ -71,6 +71,8 @@ function __deerimg_config_value
             printf '%s\n' true false
         case retry-timeouts retry_timeouts
             printf '%s\n' true false
+        case preview
+            printf '%s\n' true false
     end
 end
 
@@ -122,6 +124,7 @@ complete -c deerimg -n "__deerimg_at 'generate'" -s f -l file -r -F -d 'Prompt f
 complete -c deerimg -n "__deerimg_at 'generate'" -s j -l jobs -x -d 'Requests at once, 1-32'
 complete -c deerimg -n "__deerimg_at 'generate'" -l fail-fast -d 'Stop at the first failed prompt'
 complete -c deerimg -n "__deerimg_at 'generate'" -l max-cost -x -d 'Budget in USD, never passed: a request is sent only while what was spent, what is in flight and its own estimate stay within it (deerimg prices)'
+complete -c deerimg -n "__deerimg_at 'generate'" -l preview -d 'Show each saved image in the terminal, on standard error (Kitty, Ghostty, WezTerm, iTerm2; inside tmux too)'
 complete -c deerimg -n "__deerimg_at 'generate'" -l retries -x -d 'Retries of 408/409/429/5xx and network errors, 0-20'
 complete -c deerimg -n "__deerimg_at 'generate'" -l retry-timeouts -d 'Retry a generation that timed out once sent: it may have been billed, so each retry may pay twice'
 complete -c deerimg -n "__deerimg_at 'generate'" -l timeout -x -d 'Seconds to wait for an answer'
@@ -160,6 +163,7 @@ complete -c deerimg -n "__deerimg_at 'edit'" -s f -l file -r -F -d 'Prompt file:
 complete -c deerimg -n "__deerimg_at 'edit'" -s j -l jobs -x -d 'Requests at once, 1-32'
 complete -c deerimg -n "__deerimg_at 'edit'" -l fail-fast -d 'Stop at the first failed prompt'
 complete -c deerimg -n "__deerimg_at 'edit'" -l max-cost -x -d 'Budget in USD, never passed: a request is sent only while what was spent, what is in flight and its own estimate stay within it (deerimg prices)'
+complete -c deerimg -n "__deerimg_at 'edit'" -l preview -d 'Show each saved image in the terminal, on standard error (Kitty, Ghostty, WezTerm, iTerm2; inside tmux too)'
 complete -c deerimg -n "__deerimg_at 'edit'" -l retries -x -d 'Retries of 408/409/429/5xx and network errors, 0-20'
 complete -c deerimg -n "__deerimg_at 'edit'" -l retry-timeouts -d 'Retry a generation that timed out once sent: it may have been billed, so each retry may pay twice'
 complete -c deerimg -n "__deerimg_at 'edit'" -l timeout -x -d 'Seconds to wait for an answer'
@@ -210,13 +214,13 @@ complete -c deerimg -n "__deerimg_at 'config' 0" -a 'list' -d 'Show every settin
 complete -c deerimg -n "__deerimg_at 'config' 0" -a 'path' -d 'Print the path of config.toml (set DEERIMG_CONFIG_DIR to move its folder)'
 complete -c deerimg -n "__deerimg_at 'config'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'config set'" -s h -l help -d 'Show this message and exit'
-complete -c deerimg -n "__deerimg_at 'config set' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history max-cost retry-timeouts'
+complete -c deerimg -n "__deerimg_at 'config set' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history max-cost retry-timeouts preview'
 complete -c deerimg -n "__deerimg_at 'config set' 1" -a '(__deerimg_config_value)'
 complete -c deerimg -n "__deerimg_at 'config get'" -l reveal -d 'Print the API key unmasked'
 complete -c deerimg -n "__deerimg_at 'config get'" -s h -l help -d 'Show this message and exit'
-complete -c deerimg -n "__deerimg_at 'config get' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history max-cost retry-timeouts'
+complete -c deerimg -n "__deerimg_at 'config get' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history max-cost retry-timeouts preview'
 complete -c deerimg -n "__deerimg_at 'config unset'" -s h -l help -d 'Show this message and exit'
-complete -c deerimg -n "__deerimg_at 'config unset' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history max-cost retry-timeouts'
+complete -c deerimg -n "__deerimg_at 'config unset' 0" -a 'api-key base-url model size quality format output-dir jobs timeout retries history max-cost retry-timeouts preview'
 complete -c deerimg -n "__deerimg_at 'config list'" -l json -d 'One JSON object: key → value, source, env_var'
 complete -c deerimg -n "__deerimg_at 'config list'" -s h -l help -d 'Show this message and exit'
 complete -c deerimg -n "__deerimg_at 'config path'" -s h -l help -d 'Show this message and exit'

@@ -43,6 +43,7 @@ class ImageFlags:
     jobs: int | None
     fail_fast: bool
     max_cost: float | None
+    preview: bool  # --preview; off: the environment's or config's
     retries: int | None
     retry_timeouts: bool
     timeout: float | None

@@ -11,7 +11,7 @@ import typer
 from deerimg.cli.app import state
 from deerimg.cli.family_options import Complexity, FrameDuration, Frames, Markup, Upscale, Watermark
 from deerimg.cli.flags import ImageFlags
-from deerimg.cli.money import MaxCost
+from deerimg.cli.money import MaxCost, Preview
 from deerimg.cli.options import (
     Aspect,
     Background,
@@ -98,6 +98,7 @@ def generate(
     jobs: Jobs = None,
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
+    preview: Preview = False,
     retries: Retries = None,
     retry_timeouts: RetryTimeouts = False,
     timeout: Timeout = None,
@@ -161,6 +162,7 @@ def edit(
     jobs: Jobs = None,
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
+    preview: Preview = False,
     retries: Retries = None,
     retry_timeouts: RetryTimeouts = False,
     timeout: Timeout = None,
@@ -203,6 +205,7 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
             "jobs": flags.jobs,
             "retries": flags.retries,
             "max_cost": flags.max_cost,
+            "preview": flags.preview or None,  # the flag only turns it on
             "retry_timeouts": flags.retry_timeouts or None,  # the flag only turns it on
             "timeout": flags.timeout,
         }
@@ -282,6 +285,7 @@ def _run(
         quiet=policy.quiet,
         paths_on_stdout=policy.output != "-",
         debug=policy.debug,
+        preview=settings.sources.get("preview") if settings.preview else None,
     )
     with report:
         return run_images(

@@ -1,10 +1,12 @@
-"""The option about money of the image commands: --max-cost, the run's budget."""
+"""Options of the image commands kept out of images.py: --max-cost and --preview."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from deerimg.cli.options import BATCH, opt
+import typer
+
+from deerimg.cli.options import BATCH, OUTPUT, opt
 
 MaxCost = Annotated[
     float | None,
@@ -15,5 +17,15 @@ MaxCost = Annotated[
         "in flight and its own estimate stay within it (deerimg prices). Default: none, or "
         "config max-cost.",
         metavar="USD",
+    ),
+]
+Preview = Annotated[
+    bool,
+    typer.Option(
+        "--preview",
+        help="Show each saved image in the terminal, on standard error (Kitty, Ghostty, WezTerm, "
+        "iTerm2; inside tmux too). Default: off, or DEERIMG_PREVIEW=1, or config preview.",
+        rich_help_panel=OUTPUT,
+        show_default=False,
     ),
 ]

@@ -36,6 +36,7 @@ from deerimg.report.terminal import (
     to_devnull,
     use_rich,
 )
+from deerimg.report.thumbnails import Thumbnails
 from deerimg.report.tokens import format_usage
 
 
@@ -51,6 +52,7 @@ class Report:
         debug: bool = False,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
+        preview: str | None = None,
     ) -> None:
         # A process started without them (`>&-`) has None: a reader that went away (terminal.py).
         self.stdout = stdout or terminal.stdout()
@@ -69,6 +71,9 @@ class Report:
         self._batch = False
         self._failed = 0
         self._told_c2pa = False
+        # --preview, PREVIEW naming where it was asked (flag, env, config): on a terminal only
+        shown = preview is not None and not quiet and terminal.is_terminal(self.stderr)
+        self._thumbnails = Thumbnails(preview) if preview is not None and shown else None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -237,10 +242,22 @@ class Report:
             elif not (self._console is not None and self._stdout_tty):
                 # On a terminal the "saved" line below names the path already.
                 self._data(record.path)
+        thumbnails = self._thumbnails
+        shown, note = thumbnails.of(record.path, event.pixels) if thumbnails else (None, None)
         with self._lock:  # its lines together, never split by another image's (one lock hold)
             if self._progress is not None and event.first:
                 self._progress.update(self._bar, advance=1)
             self._saved_lines(event)
+            if note:
+                self._say(note, DETAIL)
+            if shown:
+                self._show(shown)
+
+    def _show(self, sequence: str) -> None:
+        """SEQUENCE on stderr's terminal as _data writes a line: the live frame erased first."""
+        with terminal.refreshes_held(self._progress):
+            self.stderr.write(terminal.clear_frame(self._progress) + sequence + "\n")
+            self.stderr.flush()
 
     def _saved_lines(self, event: Saved) -> None:
         record = event.record

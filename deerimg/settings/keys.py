@@ -154,6 +154,9 @@ KEYS: dict[str, Key] = {
             "retry a paid request whose answer timed out once sent (it may pay twice)",
             ("true", "false"),
         ),
+        Key(
+            "preview", _bool, "show each saved image in the terminal (--preview)", ("true", "false")
+        ),
     )
 }
 

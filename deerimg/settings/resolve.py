@@ -30,8 +30,13 @@ DEFAULTS: dict[str, Any] = {
     "history": True,  # append each request to the history ledger
     "max_cost": None,  # no budget
     "retry_timeouts": False,  # a paid request sent, then timed out, may be billed: not resent
+    "preview": False,  # thumbnails on stderr's terminal (report/preview.py)
 }
-ENV_VARS: dict[str, str] = {"api_key": "DEERAPI_KEY", "base_url": "DEERIMG_BASE_URL"}
+ENV_VARS: dict[str, str] = {
+    "api_key": "DEERAPI_KEY",
+    "base_url": "DEERIMG_BASE_URL",
+    "preview": "DEERIMG_PREVIEW",
+}
 
 
 @dataclass(slots=True)
@@ -50,6 +55,7 @@ class Settings:
     retry_timeouts: bool = False  # --retry-timeouts, or config retry-timeouts: wire/send.py
     routes: Mapping[str, str] = field(default_factory=dict)  # config [routes]: model id → route
     max_cost: float | None = None  # --max-cost or config max-cost: a run's budget in USD
+    preview: bool = False  # --preview, DEERIMG_PREVIEW or config preview: thumbnails
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     # What a person should hear of these settings (a config file others can read, plain http):
     # the command shows them, or not with --quiet.
@@ -160,6 +166,7 @@ def resolve_settings(
         retry_timeouts=bool(values["retry_timeouts"]),
         routes=routes,
         max_cost=float(values["max_cost"]) if values["max_cost"] is not None else None,
+        preview=bool(values["preview"]),
         sources={key: source for key, (_, source) in resolved.items()},
         warnings=tuple(warnings),
     )
