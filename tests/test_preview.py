@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import struct
 import subprocess
@@ -280,3 +281,14 @@ def test_off_a_terminal_nothing_is_sent(fake_api: Any, cli_subprocess: Any) -> N
     for stream in (done.stdout, done.stderr):
         assert b"\x1b_G" not in stream and b"\x1b]1337" not in stream
     assert b"no preview" not in done.stderr
+
+
+@posix_only
+def test_json_keeps_the_preview_on_stderr_and_stdout_clean(fake_api: Any) -> None:
+    code, seen, out = at_terminal(
+        ["generate", "a fox", "-o", "fox.png", "--preview", "--json"], {"TERM": "xterm-kitty"}
+    )
+    assert code == 0, seen
+    data = Path("fox.png").read_bytes()
+    assert kitty_sequence(data, *fit(png_pixels(data))).encode() in seen
+    assert json.loads(out)["path"] == "fox.png" and b"\x1b" not in out
