@@ -40,7 +40,8 @@ class ImageFlags:
     sidecar: bool
     no_history: bool
     file: str | None
-    jobs: int | None
+    jobs: str | None
+    max_jobs: int | None
     fail_fast: bool
     max_cost: float | None
     retries: int | None

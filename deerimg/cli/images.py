@@ -24,7 +24,6 @@ from deerimg.cli.options import (
     Format,
     Image,
     InputFidelity,
-    Jobs,
     Json,
     Mask,
     Model,
@@ -47,6 +46,7 @@ from deerimg.cli.options import (
     Timeout,
     User,
 )
+from deerimg.cli.pacing_options import Jobs, MaxJobs
 
 if TYPE_CHECKING:  # imported where they run: `deerimg generate --help` needs none of them
     from deerimg.jobs.prepare import Uploads
@@ -96,6 +96,7 @@ def generate(
     no_history: NoHistory = False,
     file: File = None,
     jobs: Jobs = None,
+    max_jobs: MaxJobs = None,
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
     retries: Retries = None,
@@ -159,6 +160,7 @@ def edit(
     no_history: NoHistory = False,
     file: File = None,
     jobs: Jobs = None,
+    max_jobs: MaxJobs = None,
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
     retries: Retries = None,
@@ -201,6 +203,7 @@ def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, Reques
             "format": flags.fmt,
             "output_dir": flags.output_dir,
             "jobs": flags.jobs,
+            "max_jobs": flags.max_jobs,
             "retries": flags.retries,
             "max_cost": flags.max_cost,
             "retry_timeouts": flags.retry_timeouts or None,  # the flag only turns it on
