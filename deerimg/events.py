@@ -174,6 +174,13 @@ class DryRun:
 
 
 @dataclass(slots=True)
+class Paced:
+    """-j auto's rate now, in requests a minute, for the progress line."""
+
+    per_minute: float
+
+
+@dataclass(slots=True)
 class StoppedAtOnce:
     """A second Ctrl-C: the process leaves now, without a summary."""
 
@@ -238,5 +245,5 @@ class Finished:
 
 Event = (
     Starting | Started | RetryEvent | TaskUpdate | Saved | Failed | NotRun | Note | DryRun
-    | StoppedAtOnce | Finished
+    | StoppedAtOnce | Finished | Paced
 )  # fmt: skip

@@ -11,7 +11,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from deerimg._startup import one_malloc_arena
 from deerimg.errors import DeerimgError, ExitCode
-from deerimg.events import Event, Failed, Note, NotRun, RetryEvent, Saved, Started, Summary
+from deerimg.events import (
+    Event,
+    Failed,
+    Note,
+    NotRun,
+    Paced,
+    RetryEvent,
+    Saved,
+    Started,
+    Summary,
+)
 from deerimg.imaging import writer
 from deerimg.routes import TASK_ROUTES
 from deerimg.run.budget import Budget, OverBudget, cost_of
@@ -148,6 +158,8 @@ def run(
     try:
         pending = {pool.submit(one, task): task for task in tasks}
         while pending and not interrupted.is_set():
+            if pacer is not None:
+                emit(Paced(pacer.per_minute()))  # the progress line's rate
             done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             for future in done:
                 settle(future)
