@@ -26,6 +26,18 @@ class Retrying:
     billed: bool = False  # the request it sends again may have been charged (--retry-timeouts)
 
 
+@dataclass(slots=True)
+class RateSignal:
+    """What one answer says of the rate limit: its status, Retry-After, x-ratelimit-*-requests."""
+
+    status: int
+    retry_after: float | None = None  # seconds
+    exact: bool = False  # RETRY_AFTER to the millisecond (retry-after-ms, or a fraction)
+    limit: float | None = None  # x-ratelimit-limit-requests: requests a minute
+    remaining: float | None = None  # x-ratelimit-remaining-requests
+    reset: float | None = None  # x-ratelimit-reset-requests, in seconds
+
+
 def token_counts(*usages: Any) -> tuple[int, int, int]:
     """(input, output, total) tokens of one answer's usage objects added up: its `usage` and its
     `svg_usage` (OpenAI's SVG output, November 2026). In each, a missing total is input + output;
@@ -162,6 +174,13 @@ class DryRun:
 
 
 @dataclass(slots=True)
+class Paced:
+    """-j auto's rate now, in requests a minute, for the progress line."""
+
+    per_minute: float
+
+
+@dataclass(slots=True)
 class StoppedAtOnce:
     """A second Ctrl-C: the process leaves now, without a summary."""
 
@@ -185,6 +204,8 @@ class Summary:
     fatal: DeerimgError | None = None
     # With several -m (issue 17): model → {"saved": images, "failed": prompts, "skipped": …}.
     models: dict[str, dict[str, int]] = field(default_factory=dict)
+    # -j auto: (requests accepted a minute, first to last or None, the paced rate at the end, 429s)
+    pace: tuple[float | None, float, int] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -224,5 +245,5 @@ class Finished:
 
 Event = (
     Starting | Started | RetryEvent | TaskUpdate | Saved | Failed | NotRun | Note | DryRun
-    | StoppedAtOnce | Finished
+    | StoppedAtOnce | Finished | Paced
 )  # fmt: skip

@@ -17,6 +17,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,9 +190,11 @@ def run_line(line: str, invoke, fake_api) -> None:
             else:
                 if shutil.which(command.argv[0]) is None:
                     pytest.skip(f"{command.argv[0]} is not installed")
+                # A program that runs deerimg itself (xargs, parallel) finds this one.
+                path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
                 done = subprocess.run(
                     command.argv, input=stdin, capture_output=True, timeout=30, check=False,
-                    env={**os.environ, **command.env},
+                    env={**os.environ, "PATH": path, **command.env},
                 )  # fmt: skip
                 assert done.returncode == 0, (line, done)
                 out = done.stdout

@@ -1,10 +1,15 @@
-"""The flags of `generate` and `edit` gathered into one typed record, from a command's locals()."""
+"""The flags of `generate` and `edit` as one record, and the settings and policy they make."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where they run: `deerimg generate --help` needs none of them
+    from deerimg.jobs.request import RequestSpec
+    from deerimg.run.tasks import Endpoint, RunPolicy
+    from deerimg.settings.resolve import Settings
 
 
 class ImageFlags:
@@ -40,7 +45,8 @@ class ImageFlags:
     sidecar: bool
     no_history: bool
     file: str | None
-    jobs: int | None
+    jobs: str | None
+    max_jobs: int | None
     fail_fast: bool
     max_cost: float | None
     preview: bool  # --preview; off: the environment's or config's
@@ -73,3 +79,77 @@ class ImageFlags:
         for name in cls.names():
             setattr(flags, name, values.get(name) if name in cls.ONLY_ONE else values[name])
         return flags
+
+
+def request_of(flags: ImageFlags, endpoint: Endpoint) -> tuple[Settings, RequestSpec, RunPolicy]:
+    """Flags → settings (flag > env > config > default), the request spec and the run policy."""
+    from deerimg.cli.app import state
+    from deerimg.jobs.models import repeated
+    from deerimg.jobs.request import RequestSpec, parse_param
+    from deerimg.report.terminal import warn
+    from deerimg.run.tasks import RunPolicy
+    from deerimg.settings.resolve import resolve_settings
+
+    models = flags.model or []  # several -m replace the config's one model
+    settings = resolve_settings(
+        {
+            "model": models[0] if models else None,
+            "size": flags.size,
+            "quality": flags.quality,
+            "format": flags.fmt,
+            "output_dir": flags.output_dir,
+            "jobs": flags.jobs,
+            "max_jobs": flags.max_jobs,
+            "retries": flags.retries,
+            "max_cost": flags.max_cost,
+            "preview": flags.preview or None,  # the flag only turns it on
+            "retry_timeouts": flags.retry_timeouts or None,  # the flag only turns it on
+            "timeout": flags.timeout,
+        }
+    )
+    if not flags.quiet:  # --quiet: errors only, the config's warnings included
+        for warning in settings.warnings:
+            warn(warning)
+        for model in repeated(models):
+            warn(f"-m {model} is given more than once; it runs once")
+    spec = RequestSpec(
+        model=settings.model,
+        n=flags.count,
+        size=settings.size,
+        quality=settings.quality,
+        output_format=settings.format,
+        format_from_flag=flags.fmt is not None,
+        output_compression=flags.compression,
+        background=flags.background,
+        moderation=flags.moderation,
+        complexity=flags.complexity,
+        frame_count=flags.frames,
+        frame_duration_ms=flags.frame_duration,
+        watermark=flags.watermark or None,
+        upscale=flags.upscale,
+        style=flags.style,
+        response_format=flags.response_format,
+        user=flags.user,
+        input_fidelity=flags.input_fidelity,
+        params=dict(parse_param(p) for p in flags.param or ()),
+        aspect=flags.aspect,
+        resolution=flags.resolution,
+    )
+    if flags.size is not None and (flags.aspect or flags.resolution) and not flags.quiet:
+        warn("-s is sent as given; --aspect and --resolution make a size only without it")
+    policy = RunPolicy(
+        endpoint=endpoint,
+        output=flags.output,
+        force=flags.force,
+        skip_existing=flags.skip_existing,
+        fail_fast=flags.fail_fast,
+        dry_run=flags.dry_run,
+        json_lines=flags.json_lines,
+        quiet=flags.quiet,
+        debug=state.debug,
+        metadata=not flags.no_metadata,
+        sidecar=flags.sidecar,
+        history=not flags.no_history and settings.history,
+        max_cost=settings.max_cost,
+    )
+    return settings, spec, policy

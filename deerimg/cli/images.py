@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deerimg.cli.app import state
 from deerimg.cli.family_options import Complexity, FrameDuration, Frames, Markup, Upscale, Watermark
-from deerimg.cli.flags import ImageFlags
+from deerimg.cli.flags import ImageFlags, request_of
 from deerimg.cli.money import MaxCost, Preview
 from deerimg.cli.options import (
     Aspect,
@@ -24,7 +23,6 @@ from deerimg.cli.options import (
     Format,
     Image,
     InputFidelity,
-    Jobs,
     Json,
     Mask,
     Model,
@@ -47,12 +45,13 @@ from deerimg.cli.options import (
     Timeout,
     User,
 )
+from deerimg.cli.pacing_options import Jobs, MaxJobs
 
 if TYPE_CHECKING:  # imported where they run: `deerimg generate --help` needs none of them
     from deerimg.jobs.prepare import Uploads
     from deerimg.jobs.prompts import Job
     from deerimg.jobs.request import RequestSpec
-    from deerimg.run.tasks import Endpoint, RunPolicy
+    from deerimg.run.tasks import RunPolicy
     from deerimg.settings.resolve import Settings
 
 
@@ -96,6 +95,7 @@ def generate(
     no_history: NoHistory = False,
     file: File = None,
     jobs: Jobs = None,
+    max_jobs: MaxJobs = None,
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
     preview: Preview = False,
@@ -109,7 +109,7 @@ def generate(
     Example: deerimg generate "A paper boat floating on calm water at sunrise." -o boat.jpg
     """
     flags = ImageFlags.of(locals())
-    settings, spec, policy = _request(flags, "generations")
+    settings, spec, policy = request_of(flags, "generations")
     uploads = None
     if image:
         from deerimg.jobs.prepare import references_of
@@ -160,6 +160,7 @@ def edit(
     no_history: NoHistory = False,
     file: File = None,
     jobs: Jobs = None,
+    max_jobs: MaxJobs = None,
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
     preview: Preview = False,
@@ -175,7 +176,7 @@ def edit(
     from deerimg.jobs.prepare import check_edit_prompt, uploads_of
 
     flags = ImageFlags.of(locals())
-    settings, spec, policy = _request(flags, "edits")
+    settings, spec, policy = request_of(flags, "edits")
     args = args or []
     if file is None and len(args) < 2:
         raise typer.BadParameter("give the image(s) to edit, then the prompt", param_hint="ARGS")
@@ -184,78 +185,6 @@ def edit(
         check_edit_prompt(prompt)
     uploads = uploads_of(images, mask, markup)
     raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads))
-
-
-def _request(flags: ImageFlags, endpoint: "Endpoint") -> "tuple[Settings, RequestSpec, RunPolicy]":
-    """Flags → settings (flag > env > config > default), the request spec and the run policy."""
-    from deerimg.jobs.models import repeated
-    from deerimg.jobs.request import RequestSpec, parse_param
-    from deerimg.report.terminal import warn
-    from deerimg.run.tasks import RunPolicy
-    from deerimg.settings.resolve import resolve_settings
-
-    models = flags.model or []  # several -m replace the config's one model
-    settings = resolve_settings(
-        {
-            "model": models[0] if models else None,
-            "size": flags.size,
-            "quality": flags.quality,
-            "format": flags.fmt,
-            "output_dir": flags.output_dir,
-            "jobs": flags.jobs,
-            "retries": flags.retries,
-            "max_cost": flags.max_cost,
-            "preview": flags.preview or None,  # the flag only turns it on
-            "retry_timeouts": flags.retry_timeouts or None,  # the flag only turns it on
-            "timeout": flags.timeout,
-        }
-    )
-    if not flags.quiet:  # --quiet: errors only, the config's warnings included
-        for warning in settings.warnings:
-            warn(warning)
-        for model in repeated(models):
-            warn(f"-m {model} is given more than once; it runs once")
-    spec = RequestSpec(
-        model=settings.model,
-        n=flags.count,
-        size=settings.size,
-        quality=settings.quality,
-        output_format=settings.format,
-        format_from_flag=flags.fmt is not None,
-        output_compression=flags.compression,
-        background=flags.background,
-        moderation=flags.moderation,
-        complexity=flags.complexity,
-        frame_count=flags.frames,
-        frame_duration_ms=flags.frame_duration,
-        watermark=flags.watermark or None,
-        upscale=flags.upscale,
-        style=flags.style,
-        response_format=flags.response_format,
-        user=flags.user,
-        input_fidelity=flags.input_fidelity,
-        params=dict(parse_param(p) for p in flags.param or ()),
-        aspect=flags.aspect,
-        resolution=flags.resolution,
-    )
-    if flags.size is not None and (flags.aspect or flags.resolution) and not flags.quiet:
-        warn("-s is sent as given; --aspect and --resolution make a size only without it")
-    policy = RunPolicy(
-        endpoint=endpoint,
-        output=flags.output,
-        force=flags.force,
-        skip_existing=flags.skip_existing,
-        fail_fast=flags.fail_fast,
-        dry_run=flags.dry_run,
-        json_lines=flags.json_lines,
-        quiet=flags.quiet,
-        debug=state.debug,
-        metadata=not flags.no_metadata,
-        sidecar=flags.sidecar,
-        history=not flags.no_history and settings.history,
-        max_cost=settings.max_cost,
-    )
-    return settings, spec, policy
 
 
 def _jobs(prompt: str | None, flags: ImageFlags) -> "list[Job]":

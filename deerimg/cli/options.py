@@ -223,16 +223,6 @@ File = Annotated[
         metavar="FILE",
     ),
 ]
-Jobs = Annotated[
-    int | None,
-    opt(
-        "-j",
-        "--jobs",
-        panel=BATCH,
-        help="Requests at once, 1-32. Default: 4, or config jobs.",
-        metavar="N",
-    ),
-]
 FailFast = Annotated[
     bool,
     typer.Option("--fail-fast", help="Stop at the first failed prompt.", rich_help_panel=BATCH),

@@ -14,6 +14,7 @@ from deerimg.events import (
     Finished,
     Note,
     NotRun,
+    Paced,
     RetryEvent,
     Saved,
     Starting,
@@ -100,6 +101,7 @@ class Report:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("[red]{task.fields[failed]}"),
+                TextColumn("{task.fields[rate]}"),  # -j auto's pace
                 TimeElapsedColumn(),
                 TextColumn("eta"),
                 TimeRemainingColumn(),
@@ -110,7 +112,7 @@ class Report:
             shown = first_prompt if len(first_prompt) <= 50 else first_prompt[:49] + "…"
             description = f"Generating “{shown}” with {model}"
         self._progress = Progress(*columns, console=self._console, transient=True)
-        self._bar = self._progress.add_task(description, total=total, failed="")
+        self._bar = self._progress.add_task(description, total=total, failed="", rate="")
         self._progress.start()
 
     def stop(self) -> None:
@@ -202,6 +204,9 @@ class Report:
             self._data(json.dumps(event.request, ensure_ascii=False))
         elif isinstance(event, Finished):
             self.summary(event.summary)
+        elif isinstance(event, Paced) and self._progress is not None:
+            with self._lock:
+                self._progress.update(self._bar, rate=f"{event.per_minute:.0f}/min")
         elif isinstance(event, StoppedAtOnce):
             # From a signal handler: not this report's lock, which the interrupted thread or a
             # worker may hold for as long as a slow terminal takes.

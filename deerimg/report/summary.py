@@ -20,6 +20,12 @@ def summary_lines(summary: Summary) -> list[str]:
     head = "interrupted: " if summary.interrupted else "done: "
     lines = [head + text]
     lines += [f"  {model}: {_counts(counts)}" for model, counts in summary.models.items()]
+    if summary.pace is not None:
+        reached, paced, refused = summary.pace
+        rate = f"{reached:.0f} requests a minute accepted" if reached else "rate not measured"
+        lines.append(
+            f"  -j auto: {rate}, paced at {paced:.0f}/min at the end, {refused} answered 429"
+        )
     if summary.budget_stopped and summary.budget is not None:
         lines.append(
             f"  the budget (--max-cost {summary.budget:g}) stopped the run: "

@@ -11,11 +11,22 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from deerimg._startup import one_malloc_arena
 from deerimg.errors import DeerimgError, ExitCode
-from deerimg.events import Event, Failed, Note, NotRun, RetryEvent, Saved, Started, Summary
+from deerimg.events import (
+    Event,
+    Failed,
+    Note,
+    NotRun,
+    Paced,
+    RetryEvent,
+    Saved,
+    Started,
+    Summary,
+)
 from deerimg.imaging import writer
 from deerimg.routes import TASK_ROUTES
 from deerimg.run.budget import Budget, OverBudget, cost_of
 from deerimg.run.ledger import Ledger
+from deerimg.run.pacing import Pacer
 from deerimg.run.save import send_task
 from deerimg.run.stopping import catch_stop_signals as _catch_stop_signals
 from deerimg.run.stopping import waiting_note as _waiting_note
@@ -47,7 +58,9 @@ def run(
     workers = max(1, min(settings.jobs, len(tasks)))
     if len(tasks) > 1:
         one_malloc_arena()  # before the worker threads start
-    client = ApiClient(settings, stop=stop, connections=workers)
+    # -j auto: up to --max-jobs in flight (settings.jobs), each start paced to the learned rate.
+    pacer = Pacer() if settings.jobs_auto else None
+    client = ApiClient(settings, stop=stop, connections=workers, pacer=pacer)
     # -j requests at once, and one thread more: a thread whose answer is in parses, decodes and
     # writes it while the next request takes its slot. One more, not -j more: each thread that
     # holds an answer holds its buffer, and a long batch would line up more of them at once than
@@ -145,6 +158,8 @@ def run(
     try:
         pending = {pool.submit(one, task): task for task in tasks}
         while pending and not interrupted.is_set():
+            if pacer is not None:
+                emit(Paced(pacer.per_minute()))  # the progress line's rate
             done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             for future in done:
                 settle(future)
@@ -171,6 +186,8 @@ def run(
         client.close()
         writer.remove_temporary_files()
         summary.elapsed = time.monotonic() - started
+        if pacer is not None:
+            summary.pace = (pacer.reached(), pacer.per_minute(), pacer.refused)
         if not summary.interrupted:
             restore_handlers()
     not_run = [task for task in tasks if task.number not in ended]

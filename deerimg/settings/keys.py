@@ -84,6 +84,20 @@ def _int_range(low: int, high: int | None) -> Callable[[Any], int]:
     return check
 
 
+def _jobs(value: Any) -> int | str:
+    """A number of requests at once, 1-32, or "auto" (-j auto: paced to the rate limit)."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _int_range(1, 32)(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, or auto") from None
+
+
+# --max-jobs, a flag only: with -j auto, the most requests in flight.
+check_max_jobs = _int_range(1, 256)
+
+
 def _positive(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("must be a number of seconds")
@@ -142,7 +156,7 @@ KEYS: dict[str, Key] = {
         Key("quality", _quality, "default quality"),
         Key("format", _format, "default output format", FORMATS),
         Key("output_dir", _text, "folder for images with default names"),
-        Key("jobs", _int_range(1, 32), "requests at once in a batch, 1-32"),
+        Key("jobs", _jobs, "requests at once in a batch, 1-32, or auto (paced to the rate limit)"),
         Key("timeout", _positive, "seconds to wait for one answer"),
         # at most 20: with the 8 s back-off cap, a prompt already waits minutes at 20
         Key("retries", _int_range(0, 20), "retries of a transient failure, 0-20"),

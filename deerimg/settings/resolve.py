@@ -52,6 +52,8 @@ class Settings:
     timeout: float
     retries: int
     history: bool = True
+    jobs_auto: bool = False  # -j auto: the starts paced to the rate limit (run/pacing.py)
+    max_jobs: int = 32  # with -j auto, the most requests in flight
     retry_timeouts: bool = False  # --retry-timeouts, or config retry-timeouts: wire/send.py
     routes: Mapping[str, str] = field(default_factory=dict)  # config [routes]: model id → route
     max_cost: float | None = None  # --max-cost or config max-cost: a run's budget in USD
@@ -129,7 +131,9 @@ def resolve_settings(
     env: Mapping[str, str] | None = None,
     file_values: Mapping[str, Any] | None = None,
 ) -> Settings:
-    flags = checked_flags(flags or {})  # before the file: a bad flag is told first
+    flags = dict(flags or {})
+    max_jobs = _max_jobs(flags.pop("max_jobs", None))
+    flags = checked_flags(flags)  # before the file: a bad flag is told first
     warnings: list[str] = []
     if file_values is None:
         path = file.config_path()
@@ -159,7 +163,9 @@ def resolve_settings(
         quality=values["quality"],
         format=values["format"],
         output_dir=Path(values["output_dir"]).expanduser(),
-        jobs=int(values["jobs"]),
+        jobs=max_jobs if values["jobs"] == "auto" else int(values["jobs"]),
+        jobs_auto=values["jobs"] == "auto",
+        max_jobs=max_jobs,
         timeout=float(values["timeout"]),
         retries=int(values["retries"]),
         history=bool(values["history"]),
@@ -216,6 +222,14 @@ def prices_of(file_values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if not any(key in row for key in known):
             raise DeerimgError(f"{where}.{model!r} names no price", ExitCode.CONFIG, hint=example)
     return table
+
+
+def _max_jobs(value: Any) -> int:
+    """--max-jobs (exit 2 when out of range); 32 when not given."""
+    try:
+        return 32 if value is None else keys.check_max_jobs(value)
+    except ValueError as exc:
+        raise usage_error(f"invalid value for --max-jobs: {exc}") from None
 
 
 def checked_flags(flags: Mapping[str, Any]) -> dict[str, Any]:

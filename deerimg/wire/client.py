@@ -19,7 +19,7 @@ from deerimg.settings.keys import KEY_RE as _KEY_RE
 from deerimg.settings.resolve import Settings
 from deerimg.wire import proxies, responses, tls
 from deerimg.wire.payload import Payload, Uploads, encode, inline
-from deerimg.wire.send import Answer, Fetch, Sender
+from deerimg.wire.send import Answer, Fetch, Pacing, Sender
 
 if TYPE_CHECKING:
     import httpx
@@ -63,6 +63,7 @@ class ApiClient:
         stop: threading.Event | None = None,
         connections: int = 4,
         sleep_rand: Callable[[], float] = random.random,
+        pacer: Pacing | None = None,
     ) -> None:
         import httpx
 
@@ -92,6 +93,7 @@ class ApiClient:
             rand=sleep_rand,
             via=proxies.via,
             retry_timeouts=settings.retry_timeouts,
+            pacer=pacer,
         )
 
     def close(self) -> None:

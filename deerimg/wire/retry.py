@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
+
+from deerimg.events import RateSignal
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_HONOURED_WAIT = 120.0  # a longer Retry-After means an exhausted quota, not a busy server
@@ -97,4 +100,40 @@ def quota_hint(wait: float, now: float | None = None) -> str:
     return (
         f"the server asks to wait {asked}, more than {MAX_HONOURED_WAIT:.0f} s: "
         "likely an exhausted quota; try again later"
+    )
+
+
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)")
+_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def duration(text: str | None) -> float | None:
+    """Seconds in a Go duration as x-ratelimit-reset-* write it ("120ms", "6m0s", "1h2m3.5s");
+    a bare number is seconds; None for anything else."""
+    text = (text or "").strip().lower()
+    if not text:
+        return None
+    bare = _seconds(text)
+    if bare is not None:
+        return bare if bare >= 0 and math.isfinite(bare) else None
+    parts = _DURATION_RE.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    return sum(float(number) * _UNIT[unit] for number, unit in parts)
+
+
+def rate_signal(status: int, headers: Mapping[str, str], now: float) -> RateSignal:
+    """What an answer says of the rate limit: Retry-After, and x-ratelimit-*-requests if sent."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    wait = retry_after(lowered, now) if status == 429 else None
+    exact = wait is not None and ("retry-after-ms" in lowered or not float(wait).is_integer())
+    limit = _seconds(lowered.get("x-ratelimit-limit-requests"))
+    remaining = _seconds(lowered.get("x-ratelimit-remaining-requests"))
+    return RateSignal(
+        status,
+        wait,
+        exact,
+        limit if limit is not None and limit > 0 and math.isfinite(limit) else None,
+        remaining,
+        duration(lowered.get("x-ratelimit-reset-requests")),
     )

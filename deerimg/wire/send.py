@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from deerimg.errors import DeerimgError, concealed
 from deerimg.events import Retrying
 from deerimg.wire import retry
+from deerimg.wire.gate import Cancelled, Gate, Pacing
 from deerimg.wire.payload import Payload, open_upload
 from deerimg.wire.reading import CutOff, receive
 from deerimg.wire.responses import describe, error_from_response, request_id_of, server_text
@@ -27,32 +28,6 @@ if TYPE_CHECKING:
 
 _SLOW_HINT = "raise --timeout; large or high-quality images can take minutes"
 _TWICE = "possibly billed: this retry may pay twice (--retry-timeouts)"
-
-
-class Cancelled(Exception):
-    """The run was stopped (Ctrl-C, --fail-fast, an authentication failure) while waiting."""
-
-
-class Gate:
-    """One pause shared by every worker: a 429 stops the whole pool, not just one request."""
-
-    def __init__(self, stop: threading.Event) -> None:
-        self._until = 0.0
-        self._lock = threading.Lock()
-        self._stop = stop
-
-    def pause(self, seconds: float) -> None:
-        with self._lock:
-            self._until = max(self._until, time.monotonic() + seconds)
-
-    def wait(self) -> None:
-        while True:
-            with self._lock:
-                remaining = self._until - time.monotonic()
-            if remaining <= 0:
-                return
-            if self._stop.wait(remaining):
-                raise Cancelled
 
 
 @dataclass(slots=True)
@@ -111,8 +86,10 @@ class Sender:
         rand: Callable[[], float],
         via: Callable[[str], str] = lambda _url: "",
         retry_timeouts: bool = False,
+        pacer: Pacing | None = None,
     ) -> None:
         self.client = client
+        self.pacer = pacer  # -j auto: it spaces the API's requests, and 429s do not pause all
         self.via = via  # " via proxy P (VARIABLE)" for a URL sent through a proxy
         self.timeout = timeout
         self.retries = retries
@@ -124,17 +101,35 @@ class Sender:
     def send(self, fetch: Fetch, on_retry: Callable[[Retrying], None]) -> Answer:
         """Send FETCH once, and again on transient failures: the same body, announced, back-off."""
         for attempt in range(self.retries + 1):
+            paced = self.pacer if not fetch.paid else None
+            started = 0.0
             if not fetch.paid:
                 self.gate.wait()
+                started = self._paced(paced)
                 if self.stop.is_set():
                     raise Cancelled
             outcome = self.attempt(fetch)
+            if paced is not None and isinstance(outcome, (Answer, Refused)):
+                response = outcome.response
+                paced.observed(
+                    started, retry.rate_signal(response.status_code, response.headers, time.time())
+                )
             if isinstance(outcome, Answer):
                 return outcome
             if attempt == self.retries:
                 raise self._final_error(outcome, fetch)
             self._wait(outcome, attempt, fetch, on_retry)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _paced(self, pacer: Pacing | None) -> float:
+        """Wait for the pacer's turn (-j auto); the start's time on its clock."""
+        while pacer is not None:
+            ready, value = pacer.reserve()
+            if ready:
+                return value
+            if self.stop.wait(value):
+                raise Cancelled
+        return 0.0
 
     def attempt(self, fetch: Fetch) -> Answer | Refused | Broken:
         """One try; an error no retry can mend is raised."""
@@ -279,7 +274,7 @@ class Sender:
                 self.retries,
                 failure.status_code,
             )
-            if failure.status_code == 429 and not fetch.paid:
+            if failure.status_code == 429 and not fetch.paid and self.pacer is None:
                 self.gate.pause(wait)  # the API's pool; an image host's limits are its own
         on_retry(info)
         if fetch.paid:

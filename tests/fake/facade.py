@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ssl
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tests.fake import gemini, routes  # noqa: F401 - importing routes registers every route
 from tests.fake.faults import Fault, FaultPlan
 from tests.fake.images import cached_image, pixel_size
+from tests.fake.ratelimit import RateLimit
 from tests.fake.recorder import Recorded, Recorder
 from tests.fake.routes.files import FileStore
 from tests.fake.routes.images import EDITS_PATH, GENERATIONS_PATH
@@ -50,6 +52,7 @@ class FakeDeerAPI:
         self.recorder = Recorder()
         self.files = FileStore()
         self.taskbook = TaskBook()
+        self.limiter: RateLimit | None = None  # rate_limit(): a token bucket on paid routes
         self._servers: list[Server] = []
         self._threads: list[threading.Thread] = []
         self._base_url = ""
@@ -202,8 +205,24 @@ class FakeDeerAPI:
         self.faults.clear()
         self.files.clear()
         self.taskbook.clear()
+        self.limiter = None
         self.latency, self.image_bytes, models = self._initial
         self.models = [dict(m) for m in models]
+
+    def rate_limit(
+        self,
+        per_minute: float,
+        *,
+        burst: float = 2.0,
+        headers: bool = False,
+        clock: Callable[[], float] | None = None,
+    ) -> RateLimit:
+        """Let PER_MINUTE generations, edits, Gemini or task requests through a minute (a token
+        bucket of BURST), answering the rest 429 with Retry-After (and retry-after-ms) at once;
+        HEADERS: every such answer carries x-ratelimit-limit/-remaining/-reset-requests. Until
+        reset(); the bucket's log says when each request came and whether it got through."""
+        self.limiter = RateLimit(per_minute, burst, headers, clock or time.monotonic)
+        return self.limiter
 
     def queue(self, *faults: Mapping[str, Any] | Fault) -> None:
         """Faults for the next requests, one each, in order (``{}`` is a normal answer).

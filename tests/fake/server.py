@@ -196,6 +196,7 @@ class Exchange(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     _answered: Callable[[], None] = staticmethod(lambda: None)  # ends a counted route's count
+    _limit_headers: dict[str, str] | None = None  # the rate limit's x-ratelimit-* for this answer
     server_version = "FakeDeerAPI/1.0"
     sys_version = ""
     # Headers and body are separate writes: without TCP_NODELAY, Nagle's algorithm and the
@@ -240,7 +241,7 @@ class Exchange(BaseHTTPRequestHandler):
         request_id = self._request_id if fault.request_id is None else fault.request_id
         if request_id:
             self.send_header("x-request-id", request_id)
-        for name, value in (headers or {}).items():
+        for name, value in {**(self._limit_headers or {}), **(headers or {})}.items():
             self.send_header(name, value)
         if fault.truncate:
             self.send_header("Connection", "close")
@@ -367,4 +368,13 @@ class Exchange(BaseHTTPRequestHandler):
         if route.auth and recorded.headers.get("authorization") != f"Bearer {self.context.api_key}":
             self.send_json(401, error_body(401))
             return
+        limiter = getattr(self.context, "limiter", None)
+        self._limit_headers = None
+        if route.counted and limiter is not None:
+            prompt = recorded.json.get("prompt") if isinstance(recorded.json, dict) else None
+            accepted, self._limit_headers = limiter.take(prompt if isinstance(prompt, str) else "")
+            if not accepted:
+                message = "Rate limit reached for requests. Please try again later."
+                self.send_json(429, error_body(429, message, code="rate_limit_exceeded"))
+                return
         route.answer(self, recorded)
