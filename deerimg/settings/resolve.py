@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deerimg import families, prices
+from deerimg import families
 from deerimg.errors import DeerimgError, ExitCode, conceal, usage_error
 from deerimg.settings import file, keys
 from deerimg.values import normalise_format
@@ -154,7 +155,10 @@ def resolve_settings(
         conceal(values["api_key"])  # whatever the server says back, the key is not shown
     routes = routes_of(file_values)
     families.use_routes(routes)
-    prices.use_prices(prices_of(file_values))
+    if "prices" in file_values or "deerimg.prices" in sys.modules:  # imported when there is use
+        from deerimg import prices
+
+        prices.use_prices(prices_of(file_values))
     return Settings(
         api_key=values["api_key"],
         base_url=base_url,
@@ -206,7 +210,9 @@ def prices_of(file_values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     example = '[prices."gpt-image-2"] then image_out = 30 (USD per 1M tokens) or per_image = 0.04'
     if not isinstance(table, dict) or not all(isinstance(row, dict) for row in table.values()):
         raise DeerimgError(f"{where} must hold one table a model", ExitCode.CONFIG, hint=example)
-    known = ("per_image", *prices.TOKEN_FIELDS)
+    from deerimg.prices import TOKEN_FIELDS
+
+    known = ("per_image", *TOKEN_FIELDS)
     for model, row in table.items():
         for key, value in row.items():
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
