@@ -202,3 +202,18 @@ def test_links_are_relative_and_percent_encoded(tmp_path) -> None:
     image = tmp_path / "sub dir" / "a#b?.png"
     assert link(image, tmp_path) == "sub%20dir/a%23b%3F.png"
     assert link(image, tmp_path / "pages") == "../sub%20dir/a%23b%3F.png"
+
+
+def test_generate_open_hands_each_saved_image_to_the_viewer(fake_api, invoke, monkeypatch) -> None:
+    """Issue 21: generate --open opens the images of the run, once it has ended."""
+    opened: list = []
+    monkeypatch.setattr("deerimg.run.viewer.view", lambda path: opened.append(path.name) or True)
+    result = invoke("generate", "a fox", "-n", "2", "-o", "fox.png", "--open")
+    assert result.exit_code == 0, result
+    assert sorted(opened) == ["fox-1.png", "fox-2.png"]
+    opened.clear()
+    assert invoke("generate", "an owl", "-o", "owl.png").exit_code == 0
+    assert opened == []  # only when asked
+    monkeypatch.setattr("deerimg.run.viewer.view", lambda path: False)
+    none = invoke("generate", "a cat", "-o", "cat.png", "--open")
+    assert none.exit_code == 0 and "no viewer could be started" in none.stderr

@@ -10,7 +10,7 @@ import typer
 
 from deerimg.cli.family_options import Complexity, FrameDuration, Frames, Markup, Upscale, Watermark
 from deerimg.cli.flags import ImageFlags, request_of
-from deerimg.cli.money import MaxCost, Preview
+from deerimg.cli.money import MaxCost, Open, Preview
 from deerimg.cli.options import (
     Aspect,
     Background,
@@ -48,6 +48,7 @@ from deerimg.cli.options import (
 from deerimg.cli.pacing_options import Jobs, MaxJobs
 
 if TYPE_CHECKING:  # imported where they run: `deerimg generate --help` needs none of them
+    from deerimg.events import Event
     from deerimg.jobs.prepare import Uploads
     from deerimg.jobs.prompts import Job
     from deerimg.jobs.request import RequestSpec
@@ -99,6 +100,7 @@ def generate(
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
     preview: Preview = False,
+    open_images: Open = False,
     retries: Retries = None,
     retry_timeouts: RetryTimeouts = False,
     timeout: Timeout = None,
@@ -115,7 +117,7 @@ def generate(
         from deerimg.jobs.prepare import references_of
 
         uploads = references_of(image)
-    raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads))
+    raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads, open_images))
 
 
 def edit(
@@ -164,6 +166,7 @@ def edit(
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
     preview: Preview = False,
+    open_images: Open = False,
     retries: Retries = None,
     retry_timeouts: RetryTimeouts = False,
     timeout: Timeout = None,
@@ -184,7 +187,7 @@ def edit(
     if prompt is not None:
         check_edit_prompt(prompt)
     uploads = uploads_of(images, mask, markup)
-    raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads))
+    raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads, open_images))
 
 
 def _jobs(prompt: str | None, flags: ImageFlags) -> "list[Job]":
@@ -203,8 +206,11 @@ def _run(
     jobs: "list[Job]",
     policy: "RunPolicy",
     uploads: "Uploads | None" = None,
+    open_images: bool = False,
 ) -> int:
-    """Run the images, drawn by one Report for people and scripts; the exit code."""
+    """Run the images, drawn by one Report for people and scripts; the exit code. --open: each
+    saved image handed to the system's viewer when the run ends."""
+    from deerimg.events import Saved
     from deerimg.report import terminal
     from deerimg.report.run import Report
     from deerimg.run.images import run_images
@@ -216,13 +222,29 @@ def _run(
         debug=policy.debug,
         preview=settings.sources.get("preview") if settings.preview else None,
     )
+    saved: list[str] = []
+
+    def told(event: "Event") -> None:
+        if isinstance(event, Saved) and event.record.path is not None:
+            saved.append(event.record.path)
+        report(event)
+
     with report:
-        return run_images(
+        code = run_images(
             settings,
             spec,
             jobs,
             policy,
-            report,
+            told if open_images else report,
             uploads=uploads,
             stdout_is_terminal=terminal.stdout_is_terminal(),
         )
+    if saved:
+        from pathlib import Path
+
+        from deerimg.run import viewer
+
+        opened = [viewer.view(Path(path)) for path in saved]  # each one, whatever the others do
+        if not all(opened):
+            terminal.warn("no viewer could be started: open the saved images yourself")
+    return code

@@ -1,4 +1,4 @@
-"""Options of the image commands kept out of images.py: --max-cost and --preview."""
+"""Options of the image commands kept out of images.py: --max-cost, --preview and --open."""
 
 from __future__ import annotations
 
@@ -25,6 +25,15 @@ Preview = Annotated[
         "--preview",
         help="Show each saved image in the terminal, on standard error (Kitty, Ghostty, WezTerm, "
         "iTerm2; inside tmux too). Default: off, or DEERIMG_PREVIEW=1, or config preview.",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+    ),
+]
+Open = Annotated[
+    bool,
+    typer.Option(
+        "--open",
+        help="Open each saved image with the system's viewer when the run ends.",
         rich_help_panel=OUTPUT,
         show_default=False,
     ),
