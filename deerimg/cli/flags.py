@@ -50,6 +50,7 @@ class ImageFlags:
     fail_fast: bool
     max_cost: float | None
     preview: bool  # --preview; off: the environment's or config's
+    open_images: bool  # --open: the saved images shown by the system's viewer at the end
     retries: int | None
     retry_timeouts: bool
     timeout: float | None

@@ -117,7 +117,7 @@ def generate(
         from deerimg.jobs.prepare import references_of
 
         uploads = references_of(image)
-    raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads, open_images))
+    raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads, flags.open_images))
 
 
 def edit(
@@ -187,7 +187,7 @@ def edit(
     if prompt is not None:
         check_edit_prompt(prompt)
     uploads = uploads_of(images, mask, markup)
-    raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads, open_images))
+    raise typer.Exit(_run(settings, spec, _jobs(prompt, flags), policy, uploads, flags.open_images))
 
 
 def _jobs(prompt: str | None, flags: ImageFlags) -> "list[Job]":
