@@ -11,12 +11,11 @@ revised prompt. No image is a refusal with its reason: `promptFeedback.blockReas
 
 from __future__ import annotations
 
-import base64
 import re
 from typing import Any
 
 from deerimg.errors import DeerimgError
-from deerimg.wire.payload import Uploads, open_upload
+from deerimg.wire.payload import Uploads, base64_of
 from deerimg.wire.responses import server_text
 
 DATA_URI = re.compile(r"data:(image/[\w.+-]+);base64,([A-Za-z0-9+/=\s]+)")
@@ -37,12 +36,7 @@ def with_inline_data(body: dict[str, Any], uploads: Uploads) -> dict[str, Any]:
         return body
     parts: list[dict[str, Any]] = []
     for _, image in uploads:
-        with open_upload(image) as handle:
-            try:
-                data = handle.read()
-            except OSError as exc:
-                raise DeerimgError(f"cannot read input {image.path}: {exc.strerror}") from None
-        encoded = base64.b64encode(data).decode("ascii")
+        encoded = base64_of(image)
         parts.append({"inline_data": {"mime_type": image.content_type, "data": encoded}})
     contents = [dict(content) for content in body.get("contents", [])]
     if not contents:

@@ -42,12 +42,7 @@ def inline(body: dict[str, Any], uploads: Uploads) -> dict[str, Any]:
     given = body.get("image")
     images = [given] if isinstance(given, str) else list(given or ())
     for _, image in uploads:
-        with open_upload(image) as handle:
-            try:
-                data = handle.read()
-            except OSError as exc:
-                raise DeerimgError(f"cannot read input {image.path}: {exc.strerror}") from None
-        images.append(f"data:{image.content_type};base64,{base64.b64encode(data).decode()}")
+        images.append(f"data:{image.content_type};base64,{base64_of(image)}")
     return {**body, "image": images[0] if len(images) == 1 else images}
 
 
@@ -71,6 +66,15 @@ def encode_body(body: dict[str, Any]) -> bytes:
             ExitCode.USAGE,
             hint="convert the prompt to UTF-8, for example with iconv",
         ) from None
+
+
+def base64_of(image: InputImage) -> str:
+    """An input's bytes as base64 text, for a JSON body (Seedream, Gemini, the task APIs)."""
+    with open_upload(image) as handle:
+        try:
+            return base64.b64encode(handle.read()).decode("ascii")
+        except OSError as exc:
+            raise DeerimgError(f"cannot read input {image.path}: {exc.strerror}") from None
 
 
 def open_upload(image: InputImage) -> BinaryIO:

@@ -16,13 +16,12 @@ Sources (research/model-families.md; DeerAPI's pages quoted there):
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from deerimg.errors import DeerimgError
-from deerimg.wire.payload import Uploads, open_upload
+from deerimg.wire.payload import Uploads, base64_of
 from deerimg.wire.responses import server_text
 
 FLUX_FAILED = ("Error", "Failed", "Content Moderated", "Request Moderated", "Task not found")
@@ -55,11 +54,7 @@ def with_files(route: str, body: dict[str, Any], uploads: Uploads) -> dict[str, 
     if "input" in placed and isinstance(placed["input"], dict):
         placed["input"] = {**placed["input"]}
     for slot, image in uploads:
-        with open_upload(image) as handle:
-            try:
-                data = base64.b64encode(handle.read()).decode("ascii")
-            except OSError as exc:
-                raise DeerimgError(f"cannot read input {image.path}: {exc.strerror}") from None
+        data = base64_of(image)
         value = f"data:{image.content_type};base64,{data}" if route in DATA_URLS else data
         *parents, last = slot.split(".")
         node = placed
