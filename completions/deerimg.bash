@@ -1,5 +1,5 @@
 # bash completion for deerimg                                      -*- shell-script -*-
-# Generated from the Typer app by `python -m deerimg._gen`; do not edit.
+# Generated from the Typer app by `python -m tools.gen`; do not edit.
 # Copy to ~/.local/share/bash-completion/completions/deerimg, or `source` it from ~/.bashrc.
 # Static: pressing TAB never starts Python. Model ids come from the cache `deerimg models` keeps,
 # else from deerimg's family table.

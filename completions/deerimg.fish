@@ -1,5 +1,5 @@
 # fish completion for deerimg
-# Generated from the Typer app by `python -m deerimg._gen`; do not edit.
+# Generated from the Typer app by `python -m tools.gen`; do not edit.
 # Copy to ~/.config/fish/completions/deerimg.fish.
 # Static: pressing TAB never starts Python. Model ids come from the cache `deerimg models` keeps,
 # else from deerimg's family table.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-HEADER = "Generated from the Typer app by `python -m deerimg._gen`; do not edit."
+HEADER = "Generated from the Typer app by `python -m tools.gen`; do not edit."
 TEMPLATES = Path(__file__).parent / "templates"
 # @@NAME@@ occurs in no bash, zsh or fish code. Alone on its line it stands for whole lines: that
 # line, newline and all, becomes the value, which is lines that each end in a newline (or nothing).
