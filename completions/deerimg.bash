@@ -35,20 +35,20 @@ _deerimg_takes_value() {
             "generate/--response-format" | "generate/--user" | "generate/-p" | "generate/--param" | \
             "generate/-o" | "generate/--output" | "generate/-d" | "generate/--output-dir" | \
             "generate/-f" | "generate/--file" | "generate/-j" | "generate/--jobs" | \
-            "generate/--max-jobs" | "generate/--max-cost" | "generate/--retries" | \
-            "generate/--timeout" | "edit/--mask" | "edit/--markup" | "edit/--input-fidelity" | \
-            "edit/-m" | "edit/--model" | "edit/-s" | "edit/--size" | "edit/--aspect" | \
-            "edit/--resolution" | "edit/-q" | "edit/--quality" | "edit/-n" | "edit/--count" | \
-            "edit/--format" | "edit/--compression" | "edit/--background" | "edit/--moderation" | \
-            "edit/--complexity" | "edit/--frames" | "edit/--frame-duration" | \
+            "generate/--max-jobs" | "generate/--max-cost" | "generate/--partial-images" | \
+            "generate/--retries" | "generate/--timeout" | "edit/--mask" | "edit/--markup" | \
+            "edit/--input-fidelity" | "edit/-m" | "edit/--model" | "edit/-s" | "edit/--size" | \
+            "edit/--aspect" | "edit/--resolution" | "edit/-q" | "edit/--quality" | "edit/-n" | \
+            "edit/--count" | "edit/--format" | "edit/--compression" | "edit/--background" | \
+            "edit/--moderation" | "edit/--complexity" | "edit/--frames" | "edit/--frame-duration" | \
             "edit/--response-format" | "edit/--user" | "edit/-p" | "edit/--param" | "edit/-o" | \
             "edit/--output" | "edit/-d" | "edit/--output-dir" | "edit/-f" | "edit/--file" | \
-            "edit/-j" | "edit/--jobs" | "edit/--max-jobs" | "edit/--max-cost" | "edit/--retries" | \
-            "edit/--timeout" | "history/-n" | "history/--limit" | "history/--search" | \
-            "history/--since" | "fetch/-o" | "fetch/--output" | "fetch/-m" | "fetch/--model" | \
-            "fetch/--timeout" | "gallery/--dir" | "gallery/--since" | "gallery/--search" | \
-            "gallery/-o" | "gallery/--output" | "models/--search" | "models/--family" | \
-            "prices/-m" | "prices/--model") return 0 ;;
+            "edit/-j" | "edit/--jobs" | "edit/--max-jobs" | "edit/--max-cost" | \
+            "edit/--partial-images" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
+            "history/--limit" | "history/--search" | "history/--since" | "fetch/-o" | \
+            "fetch/--output" | "fetch/-m" | "fetch/--model" | "fetch/--timeout" | "gallery/--dir" | \
+            "gallery/--since" | "gallery/--search" | "gallery/-o" | "gallery/--output" | \
+            "models/--search" | "models/--family" | "prices/-m" | "prices/--model") return 0 ;;
     esac
     return 1
 }
@@ -62,13 +62,13 @@ _deerimg_option_kind() {
             "generate/-n" | "generate/--count" | "generate/--compression" | "generate/--frames" | \
             "generate/--frame-duration" | "generate/--user" | "generate/-p" | "generate/--param" | \
             "generate/-j" | "generate/--jobs" | "generate/--max-jobs" | "generate/--max-cost" | \
-            "generate/--retries" | "generate/--timeout" | "edit/-s" | "edit/--size" | \
-            "edit/--aspect" | "edit/-n" | "edit/--count" | "edit/--compression" | "edit/--frames" | \
-            "edit/--frame-duration" | "edit/--user" | "edit/-p" | "edit/--param" | "edit/-j" | \
-            "edit/--jobs" | "edit/--max-jobs" | "edit/--max-cost" | "edit/--retries" | \
-            "edit/--timeout" | "history/-n" | "history/--limit" | "history/--search" | \
-            "history/--since" | "fetch/--timeout" | "gallery/--since" | "gallery/--search" | \
-            "models/--search") kind="@none" ;;
+            "generate/--partial-images" | "generate/--retries" | "generate/--timeout" | "edit/-s" | \
+            "edit/--size" | "edit/--aspect" | "edit/-n" | "edit/--count" | "edit/--compression" | \
+            "edit/--frames" | "edit/--frame-duration" | "edit/--user" | "edit/-p" | \
+            "edit/--param" | "edit/-j" | "edit/--jobs" | "edit/--max-jobs" | "edit/--max-cost" | \
+            "edit/--partial-images" | "edit/--retries" | "edit/--timeout" | "history/-n" | \
+            "history/--limit" | "history/--search" | "history/--since" | "fetch/--timeout" | \
+            "gallery/--since" | "gallery/--search" | "models/--search") kind="@none" ;;
         "generate/--resolution" | "edit/--resolution") kind="512px 1K 2K 3K 4K" ;;
         "generate/-i" | "generate/--image" | "generate/-o" | "generate/--output" | "generate/-f" | \
             "generate/--file" | "edit/--mask" | "edit/--markup" | "edit/-o" | "edit/--output" | \
@@ -92,8 +92,8 @@ _deerimg_option_kind() {
 _deerimg_options() {
     case "$1" in
         "") words="--version --debug -h --help" ;;
-        "generate") words="-m --model -s --size --aspect --resolution -i --image --upscale -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --max-jobs --fail-fast --max-cost --preview --open --retries --retry-timeouts --timeout --dry-run -h --help" ;;
-        "edit") words="--mask --markup --input-fidelity -m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --max-jobs --fail-fast --max-cost --preview --open --retries --retry-timeouts --timeout --dry-run -h --help" ;;
+        "generate") words="-m --model -s --size --aspect --resolution -i --image --upscale -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --style --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --max-jobs --fail-fast --max-cost --preview --partial-images --open --retries --retry-timeouts --timeout --dry-run -h --help" ;;
+        "edit") words="--mask --markup --input-fidelity -m --model -s --size --aspect --resolution -q --quality -n --count --format --compression --background --moderation --complexity --frames --frame-duration --watermark --response-format --user -p --param -o --output -d --output-dir --force --skip-existing --json --quiet --no-metadata --sidecar --no-history -f --file -j --jobs --max-jobs --fail-fast --max-cost --preview --partial-images --open --retries --retry-timeouts --timeout --dry-run -h --help" ;;
         "info" | "config list") words="--json -h --help" ;;
         "history") words="-n --limit --search --since --usage --json -h --help" ;;
         "tasks") words="--all --json -h --help" ;;

@@ -138,6 +138,19 @@ class Saved:
     warning: str | None = None
     provenance: str | None = None  # "embedded", "sidecar" or None
     c2pa: bool = False  # signed content credentials: the bytes were left exactly as sent
+    task: int = 0  # the task's number: its partial images' preview gives way to it
+
+
+@dataclass(slots=True)
+class Partial:
+    """A streamed partial image of task NUMBER (--partial-images): shown by --preview in place
+    of the one before; PATH is its file, when one was written."""
+
+    number: int
+    index: int  # 0-based, as the API counts them
+    data: bytes
+    path: str | None
+    pixels: tuple[int, int] | None
 
 
 @dataclass(slots=True)
@@ -164,6 +177,7 @@ class Note:
 
     text: str
     plain: bool = False  # information, not a warning: a line of its own, no "warning:"
+    once: bool = False  # told once a run, however many tasks find it
 
 
 @dataclass(slots=True)
@@ -245,5 +259,5 @@ class Finished:
 
 Event = (
     Starting | Started | RetryEvent | TaskUpdate | Saved | Failed | NotRun | Note | DryRun
-    | StoppedAtOnce | Finished | Paced
+    | StoppedAtOnce | Finished | Paced | Partial
 )  # fmt: skip

@@ -62,6 +62,8 @@ class Family:
     # The ids known to be served (README, research/model-families.md §1, peers-2026-12.md §5):
     # what -m<TAB> offers before `deerimg models` has saved the list, and the man page names.
     ids: tuple[str, ...] = ()
+    # It streams partial images (`stream`, `partial_images`): OpenAI's GPT image models.
+    streams: bool = False
 
     def matches(self, model: str) -> bool:
         return re.match(self.pattern, model.lower()) is not None
@@ -144,6 +146,7 @@ FAMILIES: tuple[Family, ...] = (
         # GIF's frames and edit's markup: "Supports GPT Image 2.5" (peers-2026-12.md §5)
         takes=("frame_count", "frame_duration_ms", "markup"),
         renames=GPT_RENAMES,
+        streams=True,
         ids=(
             "gpt-image-2.5-sunburst",
             "gpt-image-2.5-flare",
@@ -159,6 +162,7 @@ FAMILIES: tuple[Family, ...] = (
         values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
         references=16,
         renames=GPT_RENAMES,
+        streams=True,
         ids=("gpt-image-2",),
     ),
     Family(
@@ -169,6 +173,7 @@ FAMILIES: tuple[Family, ...] = (
         values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
         references=16,
         renames=GPT_RENAMES,
+        streams=True,
         retired="gpt-image-1 was shut down on 2026-10-23 (OpenAI); use gpt-image-2.5-sunburst "
         "or gpt-image-2.5-flare",
         ids=("gpt-image-1",),
@@ -181,6 +186,7 @@ FAMILIES: tuple[Family, ...] = (
         values={"quality": GPT_QUALITY, "output_format": GPT_FORMATS},
         references=16,
         renames=GPT_RENAMES,
+        streams=True,
         ids=("gpt-image-1.5", "gpt-image-1-mini", "chatgpt-image-latest"),
     ),
     Family(

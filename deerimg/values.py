@@ -38,6 +38,7 @@ FLAG_OF = {
     "resolution": "--resolution",
     "aspect": "--aspect",
     "complexity": "--complexity",
+    "partial_images": "--partial-images",
     "frame_count": "--frames",
     "frame_duration_ms": "--frame-duration",
     "watermark": "--watermark",

@@ -512,7 +512,7 @@ def test_a_fault_is_frozen_data_with_a_default_for_every_field() -> None:
     with pytest.raises(ValueError, match="route"):
         Fault(route="variations")
     assert {field.name for field in dataclasses.fields(Fault)} == FAULT_KEYS
-    assert len(FAULT_KEYS) == 32
+    assert len(FAULT_KEYS) == 37
 
 
 def test_queue_takes_faults_and_always_takes_the_error_type_by_its_api_name(

@@ -50,6 +50,7 @@ class ImageFlags:
     fail_fast: bool
     max_cost: float | None
     preview: bool  # --preview; off: the environment's or config's
+    partial_images: int | None  # --partial-images N: streamed
     open_images: bool  # --open: the saved images shown by the system's viewer at the end
     retries: int | None
     retry_timeouts: bool
@@ -135,6 +136,7 @@ def request_of(flags: ImageFlags, endpoint: Endpoint) -> tuple[Settings, Request
         params=dict(parse_param(p) for p in flags.param or ()),
         aspect=flags.aspect,
         resolution=flags.resolution,
+        partial_images=flags.partial_images,
     )
     if flags.size is not None and (flags.aspect or flags.resolution) and not flags.quiet:
         warn("-s is sent as given; --aspect and --resolution make a size only without it")

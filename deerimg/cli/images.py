@@ -10,7 +10,7 @@ import typer
 
 from deerimg.cli.family_options import Complexity, FrameDuration, Frames, Markup, Upscale, Watermark
 from deerimg.cli.flags import ImageFlags, request_of
-from deerimg.cli.money import MaxCost, Open, Preview
+from deerimg.cli.money import MaxCost, Open, PartialImages, Preview
 from deerimg.cli.options import (
     Aspect,
     Background,
@@ -100,6 +100,7 @@ def generate(
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
     preview: Preview = False,
+    partial_images: PartialImages = None,
     open_images: Open = False,
     retries: Retries = None,
     retry_timeouts: RetryTimeouts = False,
@@ -166,6 +167,7 @@ def edit(
     fail_fast: FailFast = False,
     max_cost: MaxCost = None,
     preview: Preview = False,
+    partial_images: PartialImages = None,
     open_images: Open = False,
     retries: Retries = None,
     retry_timeouts: RetryTimeouts = False,
@@ -222,6 +224,10 @@ def _run(
         debug=policy.debug,
         preview=settings.sources.get("preview") if settings.preview else None,
     )
+    if report.previewing:  # partial images go to the screen, not to files beside the image
+        from dataclasses import replace
+
+        policy = replace(policy, partial_files=False)
     saved: list[str] = []
 
     def told(event: "Event") -> None:

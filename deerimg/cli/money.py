@@ -1,4 +1,4 @@
-"""Options of the image commands kept out of images.py: --max-cost, --preview and --open."""
+"""Image options kept out of images.py: --max-cost, --preview, --open and --partial-images."""
 
 from __future__ import annotations
 
@@ -36,5 +36,17 @@ Open = Annotated[
         help="Open each saved image with the system's viewer when the run ends.",
         rich_help_panel=OUTPUT,
         show_default=False,
+    ),
+]
+PartialImages = Annotated[
+    int | None,
+    typer.Option(
+        "--partial-images",
+        help="Stream the image, with 1 to 3 partial images before it (GPT image models; not GIF "
+        "or SVG): each is written as NAME.partial-K.EXT, or only shown with --preview, and "
+        "removed once the image is saved. Default: 0, no stream.",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+        metavar="N",
     ),
 ]

@@ -249,8 +249,9 @@ RetryTimeouts = Annotated[
     bool,
     typer.Option(
         "--retry-timeouts",
-        help="Retry a generation that timed out once sent: it may have been billed, so each "
-        "retry may pay twice. Default: off, or config retry-timeouts.",
+        help="Retry a generation that timed out once sent, or whose stream ended before its "
+        "image: it may have been billed, so each retry may pay twice. Default: off, or config "
+        "retry-timeouts.",
         rich_help_panel=CONNECTION,
     ),
 ]

@@ -89,6 +89,14 @@ def check_job(
             f"{prefix(fmt, count)}an SVG is made one at a time: {count.label()} must be 1",
             hint=count.escape(),
         )
+    streamed = spec.partial_images and family is not None and family.streams
+    if streamed and fmt is not None and fmt.value in ("gif", "svg"):
+        # "SVG and GIF output cannot be streamed" (peers-2026-12.md §0.8)
+        raise usage_error(
+            f"{prefix(fmt)}--partial-images: {str(fmt.value).upper()} output cannot be streamed "
+            "(partial images come as PNG, JPEG or WebP)",
+            hint="leave out --partial-images, or choose --format png, jpeg or webp",
+        )
     compression = sent("output_compression", spec.output_compression)
     if (
         fmt is not None

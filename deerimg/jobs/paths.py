@@ -209,6 +209,11 @@ def _resolve(
     return Planned(tuple(resolved))
 
 
+def partial_path(path: Path, k: int, ext: str) -> Path:
+    """Where the Kth partial image (1-based) of the image at PATH goes: NAME.partial-K.EXT."""
+    return path.with_name(f"{path.with_suffix('').name}.partial-{k}.{ext}")
+
+
 def final_paths(target: Target) -> tuple[Path, ...]:
     """Every path TARGET's image may end at, its planned path first.
 

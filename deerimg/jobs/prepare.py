@@ -115,7 +115,8 @@ def prepare(
         where = job.where
         family = family_of(model) if isinstance(model, str) else GENERIC
         notes: list[str] = []
-        split = family.count in ("one", "requests")  # -n 3: three requests of one image
+        # -n 3: three requests of one image (a stream's partials say not which image they are)
+        split = family.count in ("one", "requests") or bool(spec.partial_images and family.streams)
         if family.route == "gemini":  # Google's own body
             from deerimg.jobs import gemini  # imported where used: most runs need neither
 
@@ -150,6 +151,8 @@ def prepare(
         )
         info.on_each_model = job.model is not None  # one of several -m: names get the model
         notes += placed.notes
+        if spec.partial_images and not placed.body.get("stream"):
+            notes.append(f"{family.title} streams no partial images: --partial-images not sent")
         prepared.append(
             Prepared(placed.body, info, placed.files, placed.endpoint, tuple(notes), split, actions)
         )

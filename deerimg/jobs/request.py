@@ -66,6 +66,7 @@ class RequestSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     aspect: str | None = None  # --aspect W:H, made a size the model's family takes
     resolution: str | None = None  # --resolution 1K..4K, likewise
+    partial_images: int | None = None  # --partial-images 1-3: streamed, where the family can
 
 
 def shaped_size(spec: RequestSpec, model: str | None = None) -> str | None:
@@ -147,6 +148,11 @@ def check_spec(spec: RequestSpec) -> None:
         raise usage_error(
             f"invalid value for --frame-duration: {spec.frame_duration_ms} (allowed: 1 ms or more)"
         )
+    if spec.partial_images is not None and not 0 <= spec.partial_images <= MAX_PARTIALS:
+        raise usage_error(
+            f"invalid value for --partial-images: {spec.partial_images} (allowed: 1 to "
+            f"{MAX_PARTIALS}, or 0 for none)"
+        )
     if spec.n is not None and not 1 <= spec.n <= 10:
         raise usage_error(f"invalid value for --count: {spec.n} (allowed: 1 to 10)")
     if spec.output_compression is not None and not 0 <= spec.output_compression <= 100:
@@ -207,6 +213,8 @@ def build_body(
     }
     # A flag's field under the family's own name: --user is GPT image's safety_identifier.
     body.update({family.renames.get(k, k): v for k, v in fields.items() if v is not None})
+    if streams(spec, spec.model):  # each partial an event, then the final image (streaming.py)
+        body.update(stream=True, partial_images=spec.partial_images)
     if family.count == "max_images" and "n" in body:
         body = with_count(body, body.pop("n"), family.count)
     for key, value in family.defaults.items():  # --watermark beats Seedream's watermark false
@@ -215,6 +223,14 @@ def build_body(
     if overrides:
         body.update({key: value for key, value in overrides.items() if value is not None})
     return body
+
+
+MAX_PARTIALS = 3  # OpenAI's partial_images: 0 to 3
+
+
+def streams(spec: RequestSpec, model: str) -> bool:
+    """Whether MODEL's requests are streamed: --partial-images asked, and its family streams."""
+    return bool(spec.partial_images) and family_of(model).streams
 
 
 GROUP = "sequential_image_generation"  # Seedream's group mode: up to max_images images

@@ -69,7 +69,7 @@ def fit(pixels: tuple[int, int] | None, cols: int = COLUMNS, rows: int = ROWS) -
     return (cols, 0) if rows * 2 * width >= cols * height else (0, rows)
 
 
-def kitty_sequence(data: bytes, cols: int, rows: int) -> str:
+def kitty_sequence(data: bytes, cols: int, rows: int, image_id: int | None = None) -> str:
     """A PNG shown at the cursor with Kitty's graphics protocol, in chunks of 4096 base64 bytes.
 
     a=T transmits and shows it; t=d, the data is in the codes; q=2, the terminal answers
@@ -78,6 +78,7 @@ def kitty_sequence(data: bytes, cols: int, rows: int) -> str:
     payload = base64.standard_b64encode(data).decode("ascii")
     chunks = [payload[i : i + CHUNK] for i in range(0, len(payload), CHUNK)] or [""]
     size = (f",c={cols}" if cols else "") + (f",r={rows}" if rows else "")
+    size += f",i={image_id}" if image_id is not None else ""  # deleted by it (erase_box)
     codes = []
     for index, chunk in enumerate(chunks):
         more = 1 if index < len(chunks) - 1 else 0
@@ -129,3 +130,44 @@ def sequence_for(
     else:
         sequence = iterm2_sequence(data, name, COLUMNS, ROWS)
     return (tmux_wrap(sequence) if env.get("TMUX") else sequence), None
+
+
+def box(pixels: tuple[int, int] | None, cols: int = COLUMNS, rows: int = ROWS) -> tuple[int, int]:
+    """Both sides of the box, in cells, that a partial image is shown in: its rows must be known,
+    so the next partial can take its place (a cell about twice as tall as it is wide)."""
+    if not pixels or not pixels[0] or not pixels[1]:
+        return cols, rows
+    width, height = pixels
+    tall = max(1, round(cols * height / width / 2))
+    if tall <= rows:
+        return cols, tall
+    return max(1, round(rows * 2 * width / height)), rows
+
+
+def boxed(
+    data: bytes, name: str, pixels: tuple[int, int] | None, env: Mapping[str, str], image_id: int
+) -> tuple[str, int] | None:
+    """The sequence that shows a partial image in a box of known rows, and the rows; None where
+    the terminal cannot show it. The rows are made first (scrolling as need be), the image drawn
+    from their top with the cursor saved and restored, and the cursor left below them: where it
+    ends is known whatever the protocol does with the cursor (erase_box takes it back)."""
+    sequence, _why = sequence_for(data, name, pixels, env)
+    if sequence is None:
+        return None
+    cols, rows = box(pixels)
+    kind = image_format(data)
+    usable = [protocol for protocol in protocols(env) if kind in SHOWS[protocol]]
+    if usable[0] == KITTY:
+        image = kitty_sequence(data, cols, rows, image_id)
+    else:
+        image = iterm2_sequence(data, name, cols, rows)
+    image = tmux_wrap(image) if env.get("TMUX") else image
+    return f"{chr(10) * rows}\x1b[{rows}A\r\x1b7{image}\x1b8\x1b[{rows}B\r", rows
+
+
+def erase_box(rows: int, image_id: int, env: Mapping[str, str]) -> str:
+    """Back to the top of a box of ROWS shown by boxed(), the text below cleared and the image
+    deleted (Kitty keeps an image over the text until it is deleted)."""
+    delete = f"\x1b_Ga=d,d=I,i={image_id},q=2\x1b\\"
+    delete = "" if KITTY not in protocols(env) else tmux_wrap(delete) if env.get("TMUX") else delete
+    return f"{delete}\x1b[{rows}A\r\x1b[J"

@@ -15,6 +15,7 @@ from deerimg.events import (
     Note,
     NotRun,
     Paced,
+    Partial,
     RetryEvent,
     Saved,
     Starting,
@@ -23,12 +24,12 @@ from deerimg.events import (
     TaskUpdate,
 )
 from deerimg.report import terminal
-from deerimg.report.summary import cost_text, summary_lines
+from deerimg.report.saved import saved_lines
+from deerimg.report.summary import summary_lines
 from deerimg.report.terminal import (
     DETAIL,
     ERROR,
     HINT,
-    SAVED,
     SUMMARY,
     WARNING,
     is_terminal,
@@ -38,7 +39,6 @@ from deerimg.report.terminal import (
     use_rich,
 )
 from deerimg.report.thumbnails import Thumbnails
-from deerimg.report.tokens import format_usage
 
 
 class Report:
@@ -72,6 +72,8 @@ class Report:
         self._batch = False
         self._failed = 0
         self._told_c2pa = False
+        self._notes: set[str] = set()  # the notes told once a run
+        self._writes = 0  # lines and pictures written: a partial is replaced only if the last
         # --preview, PREVIEW naming where it was asked (flag, env, config): on a terminal only
         shown = preview is not None and not quiet and terminal.is_terminal(self.stderr)
         self._thumbnails = Thumbnails(preview) if preview is not None and shown else None
@@ -83,36 +85,11 @@ class Report:
         if not self.rich:
             return
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+
+        from deerimg.report.progress import live_display
 
         self._console = Console(file=self.stderr, highlight=False)
-        if self._batch:
-            columns = [
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("[red]{task.fields[failed]}"),
-                TextColumn("{task.fields[rate]}"),  # -j auto's pace
-                TimeElapsedColumn(),
-                TextColumn("eta"),
-                TimeRemainingColumn(),
-            ]
-            description = f"Generating with {model}"
-        else:
-            columns = [SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]
-            shown = first_prompt if len(first_prompt) <= 50 else first_prompt[:49] + "…"
-            description = f"Generating “{shown}” with {model}"
-        self._progress = Progress(*columns, console=self._console, transient=True)
-        self._bar = self._progress.add_task(description, total=total, failed="", rate="")
+        self._progress, self._bar = live_display(self._console, total, first_prompt, model)
         self._progress.start()
 
     def stop(self) -> None:
@@ -130,6 +107,7 @@ class Report:
 
     def _data(self, line: str) -> None:
         with self._lock:
+            self._writes += self._stdout_tty  # a line on the terminal: a partial scrolls up
             if self._console is not None and self._stdout_tty:
                 # Both streams are this terminal: print above the live display, as rich's own
                 # stdout redirection does, so the spinner does not tear the line.
@@ -158,6 +136,7 @@ class Report:
         if self.quiet:
             return
         with self._lock:
+            self._writes += 1
             if self._console is not None:
                 self._console.print(text, style=style, markup=False, soft_wrap=True)
             else:
@@ -169,6 +148,7 @@ class Report:
 
     def error(self, error: DeerimgError, prefix: str = "") -> None:
         with self._lock:
+            self._writes += 1
             if self._console is not None:
                 self._console.print(
                     f"error: {prefix}{error.line()}", style=ERROR, markup=False, soft_wrap=True
@@ -194,9 +174,14 @@ class Report:
                 error = {"status": None, "message": event.reason, "code": event.code,
                          "request_id": None}  # fmt: skip
                 self._failure_record(event.prompt, event.model, error)
+        elif isinstance(event, Partial):
+            self._partial(event)
+        elif isinstance(event, Note) and event.once and event.text in self._notes:
+            pass
         elif isinstance(event, Note) and event.plain:
             self._say(event.text, DETAIL)
         elif isinstance(event, Note):
+            self._notes.add(event.text)
             self.warn(event.text)
         elif isinstance(event, Starting):
             self.start(event.total, event.first_prompt, event.model)
@@ -250,6 +235,9 @@ class Report:
         thumbnails = self._thumbnails
         shown, note = thumbnails.of(record.path, event.pixels) if thumbnails else (None, None)
         with self._lock:  # its lines together, never split by another image's (one lock hold)
+            erase = thumbnails.erase(event.task, self._writes) if thumbnails else ""
+            if erase:  # its last partial, shown just before: the image takes its place
+                self._show(erase, end="")
             if self._progress is not None and event.first:
                 self._progress.update(self._bar, advance=1)
             self._saved_lines(event)
@@ -258,37 +246,33 @@ class Report:
             if shown:
                 self._show(shown)
 
-    def _show(self, sequence: str) -> None:
+    def _show(self, sequence: str, end: str = "\n") -> None:
         """SEQUENCE on stderr's terminal as _data writes a line: the live frame erased first."""
+        self._writes += 1
         with terminal.refreshes_held(self._progress):
-            self.stderr.write(terminal.clear_frame(self._progress) + sequence + "\n")
+            self.stderr.write(terminal.clear_frame(self._progress) + sequence + end)
             self.stderr.flush()
 
+    @property
+    def previewing(self) -> bool:
+        """--preview shows pictures here: partial images then go only to the screen."""
+        return self._thumbnails is not None
+
+    def _partial(self, event: Partial) -> None:
+        """A streamed partial image, in place of the task's last one (--preview)."""
+        if self._thumbnails is None:
+            return
+        with self._lock:
+            shown = self._thumbnails.partial(event.number, event.data, event.pixels, self._writes)
+            if shown:
+                self._show(shown, end="")
+                self._thumbnails.drawn(event.number, self._writes)
+
     def _saved_lines(self, event: Saved) -> None:
-        record = event.record
-        if event.warning:
-            self.warn(event.warning)
-        if event.c2pa and not self._told_c2pa:
-            self._told_c2pa = True
-            where = "a sidecar FILE.json" if event.provenance == "sidecar" else "no file"
-            self.warn(
-                "images with C2PA content credentials are saved exactly as sent (changing a byte "
-                f"breaks the signature); deerimg's provenance went to {where}"
-            )
-        where = record.path if record.path is not None else "standard output"
-        pixels = f"{event.pixels[0]}x{event.pixels[1]}, " if event.pixels else ""
-        mark = "✓ " if self.rich else ""
-        self._say(
-            f"{mark}saved {where} ({pixels}{record.bytes:,} bytes, {record.elapsed:.1f} s)", SAVED
-        )
-        if record.revised_prompt:  # what was made, in a batch too (the contract's stderr)
-            self._say(f"  revised prompt: {record.revised_prompt}", DETAIL)
-        if self._batch:
-            return  # the summary has the token totals
-        if event.first:
-            usage = format_usage(record.usage, record.svg_usage)
-            cost = cost_text(record.request_cost or 0.0, 1 if record.request_cost is None else 0)
-            self._say(f"  {usage}; {cost}" if usage else f"  {cost}", DETAIL)
+        tell_c2pa = event.c2pa and not self._told_c2pa
+        self._told_c2pa = self._told_c2pa or event.c2pa
+        for text, style in saved_lines(event, rich=self.rich, batch=self._batch, c2pa=tell_c2pa):
+            self._say(text, style)
 
     def summary(self, summary: Summary) -> None:
         self.stop()

@@ -8,34 +8,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deerimg.errors import DeerimgError
-from deerimg.events import Event, ImageRecord, Note, RetryEvent, Retrying, Saved, TaskUpdate
+from deerimg.events import Event, ImageRecord, Note, RetryEvent, Retrying, Saved
 from deerimg.imaging import embed, images, provenance, writer
 from deerimg.imaging.containers import has_c2pa
 from deerimg.imaging.formats import EXTENSION, format_of_name, sniff_any
 from deerimg.jobs import request
 from deerimg.jobs.paths import Target, extra_name, final_paths
-from deerimg.routes import TASK_ROUTES, recorded
+from deerimg.routes import recorded
+from deerimg.run import sending as sending_
+from deerimg.run.partials import Partials
 from deerimg.run.tasks import RunPolicy, Task
 from deerimg.wire import links
 from deerimg.wire.client import ApiClient, ApiResult
 from deerimg.wire.responses import server_text
 
 if TYPE_CHECKING:
-    from deerimg.wire.tasks import Polled
-
-
-class _Slot:
-    """One of the -j request slots, held from sending until the answer is in, released once."""
-
-    def __init__(self, slots: threading.Semaphore) -> None:
-        slots.acquire()
-        self._slots = slots
-        self._held = True
-
-    def release(self) -> None:
-        if self._held:
-            self._held = False
-            self._slots.release()
+    pass
 
 
 def send_task(
@@ -57,23 +45,33 @@ def send_task(
     def on_retry(retry: Retrying) -> None:
         emit(RetryEvent(task.job.where, retry))
 
-    # The slot is given back as soon as the answer is in: the next request goes out while this
-    # thread parses, decodes and writes (they hold the interpreter lock for about 12 ms an image).
-    slot = _Slot(slots)
+    partials = None
+    if task.body.get("stream") is True:  # --partial-images: one image a request, streamed
+        partials = Partials(
+            task.number, task.targets[0], emit, files=policy.partial_files, force=policy.force
+        )
     try:
-        sending()  # may hold the request back (--max-cost): the slot is given back all the same
-        if task.endpoint == "edits":
-            result = client.edit(task.body, task.files, on_retry=on_retry, received=slot.release)
-        elif task.endpoint == "gemini":
-            result = client.gemini(task.body, task.files, on_retry=on_retry, received=slot.release)
-        elif task.endpoint in TASK_ROUTES:
-            result = _task(client, task, emit, on_retry, slot.release, submitted)
-        else:
-            result = client.generate(
-                task.body, task.files, on_retry=on_retry, received=slot.release
-            )
+        result = sending_.request(client, task, slots, emit, on_retry, sending, submitted, partials)
+        if partials is not None and not result.streamed:
+            emit(Note("the API answered without streaming (a relay that drops `stream`): no "
+                      "partial images, the final image as usual", once=True))  # fmt: skip
+        yield from _save_all(client, task, result, policy, emit, paid, on_retry, partials)
     finally:
-        slot.release()
+        if partials is not None:
+            partials.remove()  # the request failed: no partial stands in for the image
+
+
+def _save_all(
+    client: ApiClient,
+    task: Task,
+    result: ApiResult,
+    policy: RunPolicy,
+    emit: Callable[[Event], None],
+    paid: Callable[[ApiResult], None],
+    on_retry: Callable[[Retrying], None],
+    partials: Partials | None,
+) -> Iterator[Saved]:
+    """Each image of RESULT written to its target, or kept under a numbered name."""
     paid(result)
     targets = list(task.targets)
     avoid: set[Path] | None = None  # made only when the API sends more images than asked for
@@ -96,9 +94,12 @@ def send_task(
                           f"and are kept under numbered names{where}"))  # fmt: skip
             target = _extra(targets[-1], k + 1, avoid)
             avoid.update(final_paths(target))
-        yield save_image(
+        saved = save_image(
             client, task, result, item, target, first=(k == 0), policy=policy, on_retry=on_retry
         )
+        if partials is not None:
+            partials.remove()  # the final image is in place
+        yield saved
     if len(result.data) < len(targets) and request.asks_up_to(task.body):
         # Seedream's group mode makes "up to" max_images: fewer is its answer, not a failure.
         where = f" (request id {result.request_id})" if result.request_id else ""
@@ -111,34 +112,6 @@ def send_task(
             request_id=result.request_id,
             hint="run it again with --skip-existing for the rest",
         )
-
-
-def _task(
-    client: ApiClient,
-    task: Task,
-    emit: Callable[[Event], None],
-    on_retry: Callable[[Retrying], None],
-    received: Callable[[], None],
-    submitted: Callable[[str, str | None], None],
-) -> ApiResult:
-    """A task API's task submitted (or taken up where an earlier run left it) and polled."""
-    from deerimg.wire import polling  # imported where used: most runs poll nothing
-
-    where = task.job.where
-
-    def told(task_id: str, request_id: str | None) -> None:
-        submitted(task_id, request_id)  # the ledger first: from here it is paid for
-        emit(TaskUpdate(where, task_id))
-
-    def state(task_id: str, polled: Polled) -> None:
-        emit(TaskUpdate(where, task_id, polled.status, polled.progress))
-
-    if task.resume is not None:
-        emit(Note(f"{where}task {task.resume} was submitted by an earlier run; taking it up"))
-    return polling.run_task(
-        client, task.endpoint, task.body, task.files, submitted=told, on_state=state,
-        on_retry=on_retry, received=received, task_id=task.resume, actions=task.actions,
-    )  # fmt: skip
 
 
 def _extra(last: Target, k: int, avoid: Set[Path]) -> Target:
@@ -248,7 +221,7 @@ def save_image(
         task_id=result.task_id,
         **_cost_fields(result),
     )
-    return Saved(record, pixels, first, warning, kind, c2pa)
+    return Saved(record, pixels, first, warning, kind, c2pa, task.number)
 
 
 def _cost_fields(result: ApiResult) -> dict[str, Any]:

@@ -54,6 +54,8 @@ class RunPolicy:
     # is kept under none of them, or a --skip-existing re-run would take it for that prompt's.
     planned: frozenset[Path] = frozenset()
     by_model: bool = False  # -m given more than once: the summary counts per model (issue 17)
+    # --partial-images: each partial written beside its target; off when --preview shows them
+    partial_files: bool = True
 
     @property
     def command(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -24,6 +23,11 @@ from deerimg.wire.send import Answer, Fetch, Pacing, Sender
 if TYPE_CHECKING:
     import httpx
 
+    from deerimg.prices import Cost
+    from deerimg.wire.reading import Sink
+
+OnPartial = Callable[[int, bytes], None]  # a streamed partial image: its index and bytes
+
 MAX_REDIRECTS = 5
 
 
@@ -39,7 +43,8 @@ class ApiResult:
     svg_usage: dict[str, Any] | None = None  # the tokens of SVG output, beside usage
     received: float = field(default_factory=time.time)  # when the answer came: URL lifetimes
     task_id: str | None = None  # a task API's task, submitted then polled
-    cost: Any = None  # what the run found it cost (prices.Cost), once it is counted
+    cost: Cost | None = None  # what the run found it cost, once it is counted
+    streamed: bool = False  # the answer came as a stream (--partial-images)
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -120,11 +125,13 @@ class ApiClient:
         files: Uploads = (),
         on_retry: Callable[[Retrying], None] | None = None,
         received: Callable[[], None] | None = None,
+        on_partial: OnPartial | None = None,
     ) -> ApiResult:
         """POST /images/generations, FILES inline as data URLs in the JSON `image` (Seedream's
         references). received() is called once the answer is in, before it is parsed: the
-        runner lets the next request go then (issue 10)."""
-        return self._images("generations", body, files, on_retry, received)
+        runner lets the next request go then (issue 10). A body with `stream` is read as its
+        events come, each partial image handed to on_partial (wire/streaming.py)."""
+        return self._images("generations", body, files, on_retry, received, on_partial)
 
     def edit(
         self,
@@ -132,9 +139,10 @@ class ApiClient:
         files: Uploads,
         on_retry: Callable[[Retrying], None] | None = None,
         received: Callable[[], None] | None = None,
+        on_partial: OnPartial | None = None,
     ) -> ApiResult:
         """POST /images/edits as multipart: the body's fields as text, each file as a part."""
-        return self._images("edits", body, files, on_retry, received)
+        return self._images("edits", body, files, on_retry, received, on_partial)
 
     def gemini(
         self,
@@ -161,11 +169,21 @@ class ApiClient:
         files: Uploads,
         on_retry: Callable[[Retrying], None] | None,
         received: Callable[[], None] | None = None,
+        on_partial: OnPartial | None = None,
     ) -> ApiResult:
         started = time.monotonic()
         url = url_of(self._settings.api_root, endpoint, str(body.get("model")))
         payload = encode(body, files) if endpoint == "edits" else encode(inline(body, files))
-        answer, request_id = self._post(url, payload, on_retry, received)
+        stream = None
+        if body.get("stream") in (True, "true"):  # --partial-images, or -p stream=true
+            from deerimg.wire.streaming import ImageStream  # most runs stream nothing
+
+            stream = ImageStream(on_partial)
+        answer, request_id = self._post(url, payload, on_retry, received, stream)
+        if stream is not None and stream.streamed:
+            items, usage, fields = stream.result()
+            elapsed = time.monotonic() - started
+            return ApiResult(items, usage, request_id, elapsed, fields, streamed=True)
         data = responses.lift_images(answer.body, request_id)
         if data is None:
             data = _json(answer, request_id)
@@ -180,14 +198,14 @@ class ApiClient:
         payload: Payload,
         on_retry: Callable[[Retrying], None] | None,
         received: Callable[[], None] | None,
+        sink: Sink | None = None,
     ) -> tuple[Answer, str | None]:
         """POST PAYLOAD (retried as send.py says); received() once the answer is in."""
-        answer = self.sender.send(
-            Fetch("POST", url, payload, self._auth()), on_retry or self._on_retry
-        )
+        fetch = Fetch("POST", url, payload, self._auth(), sink=sink)
+        answer = self.sender.send(fetch, on_retry or self._on_retry)
         if received is not None:
             received()
-        _refuse_redirect(answer.response)
+        responses.refuse_redirect(answer.response)
         return answer, responses.request_id_of(answer.response)
 
     def post_json(
@@ -202,7 +220,7 @@ class ApiClient:
         JSON answer. A stop does not cancel it: what it asks about is paid for."""
         fetch = Fetch("GET", url, headers=self._auth(), kind="task poll", paid=True, charges=False)
         answer = self.sender.send(fetch, on_retry or self._on_retry)
-        _refuse_redirect(answer.response)
+        responses.refuse_redirect(answer.response)
         return _json(answer, responses.request_id_of(answer.response))
 
     def list_models(self) -> list[dict[str, Any]]:
@@ -210,7 +228,7 @@ class ApiClient:
             "GET", f"{self._settings.api_root}/models", headers=self._auth(), charges=False
         )
         answer = self.sender.send(fetch, self._on_retry)
-        _refuse_redirect(answer.response)
+        responses.refuse_redirect(answer.response)
         request_id = responses.request_id_of(answer.response)
         data = _json(answer, request_id)
         items = data.get("data") if isinstance(data, dict) else data
@@ -269,32 +287,4 @@ class ApiClient:
 
 
 def _json(answer: Answer, request_id: str | None) -> Any:
-    try:
-        return json.loads(answer.body)
-    except ValueError:
-        kind = answer.response.headers.get("content-type", "unknown type").split(";")[0]
-        page = "html" in kind.lower() or answer.body.lstrip()[:1] == b"<"
-        raise DeerimgError(
-            f"the response is not JSON ({kind}, {len(answer.body)} bytes)",
-            status=answer.response.status_code,
-            request_id=request_id,
-            # A web page where the API should be: a site's home page, a login or captive portal.
-            hint="a web page answered, not the API: check the base URL "
-            "(`deerimg config set base-url`, or DEERIMG_BASE_URL)"
-            if page
-            else None,
-        ) from None
-
-
-def _refuse_redirect(response: httpx.Response) -> None:
-    """A redirect from the API is a base URL to fix (http to https, a moved gateway); following
-    it would send the key and the body somewhere the user never named."""
-    if response.is_redirect:
-        where = response.headers.get("location", "nowhere")
-        raise DeerimgError(
-            f"the API redirects to {where[:200]}; deerimg does not follow it with the key",
-            ExitCode.CONFIG,
-            status=response.status_code,
-            request_id=responses.request_id_of(response),
-            hint="set DEERIMG_BASE_URL (or `deerimg config set base-url`) to the right URL",
-        )
+    return responses.json_of(answer.response, answer.body, request_id)

@@ -11,7 +11,7 @@ import contextlib
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from deerimg.errors import DeerimgError
 from deerimg.wire.responses import describe, request_id_of
@@ -20,8 +20,21 @@ if TYPE_CHECKING:
     import httpx
 
 
+class Sink(Protocol):
+    """Where a streamed answer's body goes as it comes, instead of one bytearray (streaming.py)."""
+
+    def takes(self, response: httpx.Response) -> bool: ...  # this answer is the stream
+    def feed(self, chunk: bytes) -> None: ...
+    def ended(self) -> None: ...  # the body came whole
+    def progress(self) -> str: ...  # how far it came, for the error that cuts it
+
+
+class StreamEnded(DeerimgError):
+    """A 2xx stream that ended whole but without its final image: likely paid, and no image."""
+
+
 def receive(
-    client: httpx.Client, request: httpx.Request, deadline: float
+    client: httpx.Client, request: httpx.Request, deadline: float, sink: Sink | None = None
 ) -> tuple[httpx.Response, bytearray]:
     """Send REQUEST and read its answer into one bytearray, grown chunk by chunk.
 
@@ -33,6 +46,9 @@ def receive(
 
     --timeout is a deadline for the whole answer: httpx's time-outs are per read, so a
     server that trickles a byte at a time would hold the run for ever (issue 16).
+
+    SINK, where given, takes a stream's body chunk by chunk as it comes (an event may be
+    megabytes; the answer is not held whole), when its status and type say it is the stream.
     """
     import httpx
 
@@ -40,19 +56,30 @@ def receive(
     answer = bytearray()
     watch = Deadline(response, deadline)
     last = time.monotonic()  # when the last bytes came
+    streamed = sink is not None and sink.takes(response)
+    size = 0
     try:
-        refuse_size(response, response.headers.get("content-length"))
+        if not streamed:
+            refuse_size(response, response.headers.get("content-length"))
         for chunk in response.iter_bytes():
-            answer += chunk
-            refuse_size(response, len(answer))
+            size += len(chunk)
+            if streamed:
+                sink.feed(chunk)  # type: ignore[union-attr]
+            else:
+                answer += chunk
+                refuse_size(response, size)
             last = time.monotonic()
             if last >= deadline:
-                raise CutOff(response, None, len(answer), late=True)
+                raise CutOff(response, None, size, late=True, sink=sink if streamed else None)
+        if streamed:
+            sink.ended()  # type: ignore[union-attr]
     except httpx.TransportError as exc:  # time-outs included
         # The answer broke after its status and headers came: keep what they say.
         now = time.monotonic()
         late = watch.passed or now >= deadline
-        raise CutOff(response, exc, len(answer), late=late, idle=now - last) from None
+        raise CutOff(
+            response, exc, size, late=late, idle=now - last, sink=sink if streamed else None
+        ) from None
     finally:
         watch.stop()  # before the connection goes back to the pool
         response.close()
@@ -74,8 +101,10 @@ class CutOff(Exception):
         *,
         late: bool,
         idle: float = 0.0,
+        sink: Sink | None = None,
     ) -> None:
         super().__init__(str(error))
+        self.sink = sink  # the stream it cut, which says how far it came
         self.response = whole(response, b"")  # the status and headers, no body
         self.error = error
         self.received = received

@@ -197,3 +197,36 @@ def images_of(
                         for k in ("usage", "svg_usage"))  # fmt: skip
     fields = {k: data[k] for k in ("size", "quality", "output_format", "background") if k in data}
     return items, usage, svg_usage, fields
+
+
+def json_of(response: httpx.Response, body: bytes | bytearray, request_id: str | None) -> Any:
+    """BODY parsed as JSON, or an error that says what came instead (a web page: the base URL)."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        kind = response.headers.get("content-type", "unknown type").split(";")[0]
+        page = "html" in kind.lower() or body.lstrip()[:1] == b"<"
+        raise DeerimgError(
+            f"the response is not JSON ({kind}, {len(body)} bytes)",
+            status=response.status_code,
+            request_id=request_id,
+            # A web page where the API should be: a site's home page, a login or captive portal.
+            hint="a web page answered, not the API: check the base URL "
+            "(`deerimg config set base-url`, or DEERIMG_BASE_URL)"
+            if page
+            else None,
+        ) from None
+
+
+def refuse_redirect(response: httpx.Response) -> None:
+    """A redirect from the API is a base URL to fix (http to https, a moved gateway); following
+    it would send the key and the body somewhere the user never named."""
+    if response.is_redirect:
+        where = response.headers.get("location", "nowhere")
+        raise DeerimgError(
+            f"the API redirects to {where[:200]}; deerimg does not follow it with the key",
+            ExitCode.CONFIG,
+            status=response.status_code,
+            request_id=request_id_of(response),
+            hint="set DEERIMG_BASE_URL (or `deerimg config set base-url`) to the right URL",
+        )

@@ -20,7 +20,7 @@ from deerimg.events import Retrying
 from deerimg.wire import retry
 from deerimg.wire.gate import Cancelled, Gate, Pacing
 from deerimg.wire.payload import Payload, open_upload
-from deerimg.wire.reading import CutOff, receive
+from deerimg.wire.reading import CutOff, Sink, StreamEnded, receive
 from deerimg.wire.responses import describe, error_from_response, request_id_of, server_text
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class Fetch:
     # False for what costs nothing to ask again: the model list, an image download.
     charges: bool = True
     make_error: Callable[[httpx.Response], DeerimgError] = error_from_response
+    sink: Sink | None = None  # a streamed answer's body goes here as it comes (--partial-images)
 
     def failed(self) -> str:
         return f"{self.kind} failed: " if self.kind else ""
@@ -139,9 +140,14 @@ class Sender:
         deadline = time.monotonic() + self.timeout
         try:
             with contextlib.ExitStack() as opened:
-                response, body = receive(self.client, self._request(fetch, opened), deadline)
+                request = self._request(fetch, opened)
+                response, body = receive(self.client, request, deadline, fetch.sink)
         except CutOff as cut:
             return self._cut_off(cut, fetch)
+        except StreamEnded as ended:  # whole, but no final image: as a cut-off body is
+            if not self.retry_timeouts:
+                raise
+            return Broken(ended, billed=True)
         except httpx.TimeoutException as exc:
             return self._timed_out(exc, fetch)
         except httpx.UnsupportedProtocol as exc:
@@ -188,9 +194,13 @@ class Sender:
         status = cut.response.status_code
         request_id = request_id_of(cut.response)
         how = cut.how(self.timeout)
+        if cut.sink is not None:  # a stream of partial images, then the final one
+            how = f"{how}, {cut.sink.progress()}"
+        if 200 <= status < 300 and fetch.charges and cut.sink is not None and self.retry_timeouts:
+            return Broken(DeerimgError(f"{fetch.failed()}the stream {how}"), billed=True)
         if 200 <= status < 300 and fetch.charges:
             raise DeerimgError(
-                f"{fetch.failed()}the body {how}",
+                f"{fetch.failed()}{'the stream' if cut.sink else 'the body'} {how}",
                 status=status,
                 request_id=request_id,
                 hint=f"the API answered {status}, so the request was likely charged; it is not "

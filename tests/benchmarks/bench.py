@@ -499,6 +499,47 @@ def _split_in_process(ctx: Context, body: dict[str, Any]) -> dict[str, float | s
     return {name: median(values) for name, values in times.items()}
 
 
+PARTIAL_LATENCY = 0.3  # before the first event: the model's first pass
+PARTIAL_GAP = 0.5  # between events: each partial is seen alone
+
+
+def bench_partials(ctx: Context) -> dict[str, Any]:
+    """(f) issue 21: `--partial-images 2`, the fake's events PARTIAL_GAP s apart after
+    PARTIAL_LATENCY s. The time to the first partial, from the command's start to its file on
+    disk, and deerimg's own share of it: the file's time less when the fake sent the event (the
+    request's arrival plus the latency), read off a folder polled every millisecond."""
+    ctx.configure(latency=PARTIAL_LATENCY, image_bytes=GENERATION_BYTES)
+    samples: dict[str, list[float]] = {"first_partial": [], "own": [], "wall": []}
+    for _ in range(min(ctx.rounds, 5)):
+        ctx.reset()
+        ctx.api.always(route="generations", stream_gap=PARTIAL_GAP)
+        with ctx.folder("partials") as out:
+            target = out / "fox.png"
+            first = out / "fox.partial-1.png"
+            cmd = ctx.deerimg_cmd("generate", PROMPT, "--partial-images", "2", "-o", str(target))
+            started = time.monotonic()
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env=ctx.env, cwd=out,
+            )  # fmt: skip
+            seen = None
+            while proc.poll() is None and seen is None:
+                if first.exists():
+                    seen = time.monotonic()
+                else:
+                    time.sleep(0.001)
+            _check(proc.wait(timeout=COMMAND_TIMEOUT) == 0, "the streamed generation failed")
+            ended = time.monotonic()
+            _check(seen is not None, "no partial file was seen")
+            _check(sorted(p.name for p in out.iterdir()) == ["fox.png"], "partials were left")
+            assert seen is not None
+            (request,) = ctx.api.generation_requests()
+            samples["first_partial"].append(seen - started)
+            samples["own"].append(seen - (request.time + PARTIAL_LATENCY))
+            samples["wall"].append(ended - started)
+    return {"latency_s": PARTIAL_LATENCY, "gap_s": PARTIAL_GAP, "samples_s": samples}
+
+
 def _prompt_file(folder: Path, count: int) -> Path:
     path = folder / f"prompts-{count}.txt"
     path.write_text("".join(f"{PROMPT} Variation {i + 1}.\n" for i in range(count)))
@@ -660,6 +701,10 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
                 5,
                 at_most=False,
             )
+    partials = results.get("partials")
+    if partials:
+        for name, values in partials["samples_s"].items():
+            fig[f"partials_{name}_ms"] = 1000 * median(values)
     batch = results.get("batch")
     if batch:
         for name, values in batch["samples_s"].items():
@@ -757,6 +802,14 @@ def render(results: dict[str, Any], summary: dict[str, Any]) -> str:
                 f"{_f(get('gen_write_ms'), '{:.1f}')} ms",
             )
             row("&nbsp;&nbsp;the rest (report, exit)", f"{_f(get('gen_other_ms'))} ms")
+    if "partials" in results:
+        p = results["partials"]
+        row(
+            f"**time to the first partial**, `--partial-images 2`, the first event "
+            f"{p['latency_s']} s after the request",
+            f"{_f(get('partials_first_partial_ms'))} ms",
+        )
+        row("&nbsp;&nbsp;deerimg's own share (event sent to file on disk)", ms("partials_own_ms"))
     if "batch" in results:
         b = results["batch"]
         row(
@@ -824,6 +877,7 @@ def machine(deerimg: Env, peer: Env | None) -> dict[str, Any]:
 PHASES: dict[str, Callable[[Context], dict[str, Any]]] = {
     "startup": bench_startup,
     "generation": bench_generation,
+    "partials": bench_partials,
     "batch": bench_batch,
     "memory": bench_memory,
 }

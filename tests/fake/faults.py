@@ -78,12 +78,20 @@ class Fault:
     redirect_url: bool = False  # URLs on the API's origin, redirecting to the files server
     revised_prompt: str | Default | None = DEFAULT  # None: no revised_prompt field
     usage: dict[str, Any] | Default | None = DEFAULT  # None: no usage field
+    # -- a streamed answer (`"stream": true`, tests/fake/streaming.py)
+    ignore_stream: bool = False  # a relay that drops `stream`: plain JSON
+    stream_end: str | None = None  # "early": ends before completed; "cut": dropped there; "error"
+    stream_partials: int | None = None  # this many partials, whatever was asked for
+    stream_unnamed: bool = False  # no `event:` lines, and a closing `data: [DONE]`
+    stream_gap: float = 0.0  # seconds between events
     # -- the gemini route: this answer's shape (gemini.VARIANTS; None: the plan's gemini_answer)
     gemini_answer: str | None = None
 
     def __post_init__(self) -> None:
         if self.route not in (None, *ROUTES):
             raise ValueError(f"route must be one of {sorted(ROUTES)}")
+        if self.stream_end not in (None, "early", "cut", "error"):
+            raise ValueError("stream_end must be early, cut or error")
         if self.gemini_answer not in (None, *gemini.VARIANTS):
             raise ValueError(f"gemini_answer must be one of {list(gemini.VARIANTS)}")
 

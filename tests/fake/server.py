@@ -7,7 +7,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -266,6 +266,35 @@ class Exchange(BaseHTTPRequestHandler):
         for start in range(0, len(data), step):
             self.wfile.write(data[start : start + step])
             self.wait(float(fault.trickle))
+
+    def send_events(
+        self,
+        events: Iterable[bytes],
+        headers: dict[str, str] | None = None,
+        *,
+        gap: float = 0.0,
+        cut: bool = False,
+    ) -> None:
+        """A 200 text/event-stream answer, each of EVENTS a chunk of a chunked body, GAP seconds
+        apart; CUT drops the connection after the last one instead of ending the body."""
+        self._answered()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        if self._request_id:
+            self.send_header("x-request-id", self._request_id)
+        for name, value in {**(self._limit_headers or {}), **(headers or {})}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        for k, event in enumerate(events):
+            if k and gap:
+                self.wait(gap)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+            self.wfile.flush()
+        if cut:
+            raise Drop
+        self.wfile.write(b"0\r\n\r\n")
 
     def send_json(
         self,

@@ -6,7 +6,7 @@ import base64
 import time
 from typing import Any
 
-from tests.fake import seedream
+from tests.fake import seedream, streaming
 from tests.fake.faults import DEFAULT, Fault
 from tests.fake.images import (
     C2PA_DUMMY,
@@ -72,7 +72,9 @@ def answer_images(exchange: Exchange, recorded: Recorded, route: str) -> None:
         exchange.send_json(200, payload, headers, fault=fault)
         return
     image_tokens = 0
+    streamed = None
     try:
+        streamed = streaming.asked(body)
         if route == "edits":
             content_type = recorded.headers.get("content-type", "")
             request, inputs = parse_edit(recorded.parts, recorded.json, content_type)
@@ -83,6 +85,11 @@ def answer_images(exchange: Exchange, recorded: Recorded, route: str) -> None:
         exchange.send_json(400, bad.body, headers)
         return
     payload = images_payload(context, request, fault, image_tokens)
+    if streamed is not None and not fault.ignore_stream:
+        width, height = pixel_size(request.width, request.height)
+        stream = streaming.events(route, payload, streamed, fault, width, height)
+        exchange.send_events(stream, headers, gap=fault.stream_gap, cut=fault.stream_end == "cut")
+        return
     exchange.send_json(200, payload, headers, fault=fault)
 
 
