@@ -91,3 +91,24 @@ def test_no_sequence_where_the_terminal_shows_no_images(
     assert b"\x1b_G" not in seen and b"\x1b]1337" not in seen and b"\x1b7" not in seen
     assert seen.count(b"no preview: this terminal is not known to show images") == 1
     assert sorted(p.name for p in isolated_env.iterdir()) == ["fox.png"]
+
+
+@posix_only
+def test_iterm2_shows_each_partial_in_place_inside_tmux(fake_api: Any, isolated_env: Path) -> None:
+    env = {"TERM": "screen-256color", "LC_TERMINAL": "iTerm2", "TMUX": "tmux-1/default,1,0"}
+    args = ["generate", "a fox", "--partial-images", "3", "-o", "fox.jpg", "--preview"]
+    code, seen, _ = at_terminal(args, env)
+    assert code == 0, seen
+    assert sorted(p.name for p in isolated_env.iterdir()) == ["fox.jpg"]
+    width, height = fake_images.pixel_size(1024, 1024)
+    for index in range(3):
+        data, _b64 = fake_images.cached_image(
+            "jpeg", width // (4 + index), height // (4 + index), None
+        )
+        cols, rows = box((width // (4 + index), height // (4 + index)))
+        image = preview.tmux_wrap(preview.iterm2_sequence(data, "partial-1", cols, rows))
+        assert b"\x1b7" + image.encode() + b"\x1b8" in seen
+    assert seen.count(b"\x1b[20A\r\x1b[J") == 3  # partials 2 and 3, then the image, in place
+    assert b"\x1b_G" not in seen.replace(b"\x1bPtmux;", b"")  # no Kitty code, not even a delete
+    final = Path("fox.jpg").read_bytes()
+    assert preview.tmux_wrap(preview.iterm2_sequence(final, "fox.jpg", 40, 20)).encode() in seen
