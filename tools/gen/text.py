@@ -141,6 +141,11 @@ EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        "Watch the image being made: two partial images, shown in the terminal where it can "
+        "(else written as fox.partial-1.png and fox.partial-2.png), gone once fox.png is saved:",
+        ('deerimg generate "a red fox in the snow" --partial-images 2 --preview -o fox.png',),
+    ),
+    (
         "Edit a photo where a mask is transparent:",
         ('deerimg edit photo.png "make it night" --mask mask.png -o night.png',),
     ),
