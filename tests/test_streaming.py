@@ -279,3 +279,20 @@ def test_the_dry_run_shows_the_stream(fake_api: FakeDeerAPI, invoke: Any) -> Non
     assert outcome.exit_code == 0, outcome
     body = json.loads(outcome.stdout.splitlines()[0])["body"]
     assert body["stream"] is True and body["partial_images"] == 2
+
+
+def test_a_second_ctrl_c_mid_stream_leaves_no_partial_file(fake_api: FakeDeerAPI) -> None:
+    from tests.conftest import interrupt_when
+    from tests.test_signals import cut_the_waits_short
+
+    fake_api.always(route="generations", stream_gap=30)  # the second partial is far away
+    try:
+        stopped = interrupt_when(
+            ["generate", "a fox", "--partial-images", "2", "-o", "fox.png", "--retries", "0"],
+            lambda: Path("fox.partial-1.png").exists(),
+            again_after=2,
+        )
+    finally:
+        cut_the_waits_short(fake_api)
+    assert stopped.twice and stopped.code == 130, stopped.err[-2000:]
+    assert list(Path().iterdir()) == []

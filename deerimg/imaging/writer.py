@@ -45,6 +45,13 @@ def remove_temporary_files() -> None:
                 Path(path).unlink()
 
 
+def passing(path: Path, *, gone: bool = False) -> None:
+    """PATH is a whole file the run removes once done with it (a partial image): until it is
+    GONE, a run stopped at once removes it with the temporary files."""
+    with _lock:
+        (_live.discard if gone else _live.add)(str(path))
+
+
 def write_stdout(chunks: Iterable[Buffer]) -> int:
     out = sys.stdout.buffer
     size = 0

@@ -57,6 +57,7 @@ class Partials:
             return None
         if not ours:
             self.written.append(final)
+            writer.passing(final)  # gone too if the run is stopped at once (a second Ctrl-C)
         return final
 
     def remove(self) -> None:
@@ -64,4 +65,5 @@ class Partials:
         for path in self.written:
             with contextlib.suppress(OSError):
                 path.unlink()
+            writer.passing(path, gone=True)
         self.written.clear()
