@@ -296,3 +296,13 @@ def test_a_second_ctrl_c_mid_stream_leaves_no_partial_file(fake_api: FakeDeerAPI
         cut_the_waits_short(fake_api)
     assert stopped.twice and stopped.code == 130, stopped.err[-2000:]
     assert list(Path().iterdir()) == []
+
+
+def test_partials_past_those_asked_for_are_not_written(
+    fake_api: FakeDeerAPI, invoke: Any, seen_partials: list[list[str]]
+) -> None:
+    fake_api.always(route="generations", stream_partials=3)  # 3 sent, 1 asked for
+    outcome = invoke("generate", "a fox", "--partial-images", "1", "-o", "fox.png")
+    assert outcome.exit_code == 0, outcome
+    assert seen_partials == [["fox.partial-1.png", "fox.png"]]
+    assert sorted(p.name for p in Path().iterdir()) == ["fox.png"]

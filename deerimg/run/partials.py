@@ -28,8 +28,10 @@ class Partials:
         *,
         files: bool,
         force: bool,
+        limit: int = 3,
     ) -> None:
         self.number = number
+        self.limit = limit  # the partials asked for: a server's index past them is not a name
         self.target = target
         self.emit = emit
         self.files = files and target.path is not None  # -o -: no file beside standard output
@@ -37,6 +39,8 @@ class Partials:
         self.written: list[Path] = []
 
     def __call__(self, index: int, data: bytes) -> None:
+        if index >= self.limit:
+            return  # more than was asked for: no file named by a server's number, no disk filled
         fmt = sniff_any(data)
         if fmt is None or fmt == "svg":
             return  # not an image a partial can be: the final image is what is paid for

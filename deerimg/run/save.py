@@ -47,8 +47,14 @@ def send_task(
 
     partials = None
     if task.body.get("stream") is True:  # --partial-images: one image a request, streamed
+        asked = task.body.get("partial_images")
         partials = Partials(
-            task.number, task.targets[0], emit, files=policy.partial_files, force=policy.force
+            task.number,
+            task.targets[0],
+            emit,
+            files=policy.partial_files,
+            force=policy.force,
+            limit=asked if isinstance(asked, int) and not isinstance(asked, bool) else 3,
         )
     try:
         result = sending_.request(client, task, slots, emit, on_retry, sending, submitted, partials)
