@@ -73,7 +73,7 @@ class Report:
         self._failed = 0
         self._told_c2pa = False
         self._notes: set[str] = set()  # the notes told once a run
-        self._writes = 0  # lines and pictures written: a partial is replaced only if the last
+        self._writes = 0  # lines and pictures on the terminal: a partial written last is replaced
         # --preview, PREVIEW naming where it was asked (flag, env, config): on a terminal only
         shown = preview is not None and not quiet and terminal.is_terminal(self.stderr)
         self._thumbnails = Thumbnails(preview) if preview is not None and shown else None
@@ -176,13 +176,8 @@ class Report:
                 self._failure_record(event.prompt, event.model, error)
         elif isinstance(event, Partial):
             self._partial(event)
-        elif isinstance(event, Note) and event.once and event.text in self._notes:
-            pass
-        elif isinstance(event, Note) and event.plain:
-            self._say(event.text, DETAIL)
         elif isinstance(event, Note):
-            self._notes.add(event.text)
-            self.warn(event.text)
+            self._note(event)
         elif isinstance(event, Starting):
             self.start(event.total, event.first_prompt, event.model)
         elif isinstance(event, DryRun):
@@ -196,6 +191,15 @@ class Report:
             # From a signal handler: not this report's lock, which the interrupted thread or a
             # worker may hold for as long as a slow terminal takes.
             terminal.stop_at_once(self._progress, self._console, self.stderr)
+
+    def _note(self, note: Note) -> None:
+        if note.once and note.text in self._notes:
+            return  # told already this run
+        self._notes.add(note.text)
+        if note.plain:
+            self._say(note.text, DETAIL)
+        else:
+            self.warn(note.text)
 
     def _task(self, event: TaskUpdate) -> None:
         if event.status is None:
