@@ -37,10 +37,14 @@ def test_one_goes_then_the_quick_start_grows_before_any_answer():
     pacer = Pacer(clock)
     starts = [go(pacer, clock) for _ in range(8)]
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert gaps[0] == pytest.approx(1 / pacing.FIRST_RATE)
     # No answer yet (an image takes seconds, a 429 comes back at once): the rate doubles every
-    # DOUBLING seconds from the first start, so each gap is shorter than the one before.
+    # DOUBLING seconds from the first start, and a start's turn comes as soon as the grown rate
+    # allows: each gap is shorter than the one before, the first under 1 / FIRST_RATE.
+    assert gaps[0] < 1 / pacing.FIRST_RATE
     assert all(b < a for a, b in itertools.pairwise(gaps))
+    for start, gap in zip(starts[1:], gaps, strict=True):
+        rate = pacing.FIRST_RATE * 2 ** ((start - starts[0]) / pacing.DOUBLING)
+        assert gap == pytest.approx(1 / rate, abs=pacing.RECHECK)
     elapsed = starts[-1] - starts[0]
     assert pacer.rate == pytest.approx(pacing.FIRST_RATE * 2 ** (elapsed / pacing.DOUBLING))
 
@@ -161,8 +165,23 @@ def test_a_shared_bucket_left_empty_cuts_with_no_429():
     second = go(pacer, clock)
     before = pacer.rate
     pacer.observed(second, RateSignal(200, limit=240, remaining=0, reset=0.5))
-    assert pacer.rate == pytest.approx(pacing.BETA * before)
+    assert pacer.rate == pytest.approx(pacing.MARK_CUT * before)
     assert pacer.refused == 0
+
+
+def test_a_shared_bucket_is_not_told_from_the_jitter_of_our_own_starts():
+    """Alone under a stated limit, our starts reaching the bucket up to 0.1 s late (a busy
+    machine, a slow connection): no cut."""
+    clock = Clock()
+    bucket = RateLimit(240, headers=True, clock=lambda: clock.now + late)
+    pacer = Pacer(clock)
+    for k in range(80):
+        late = 0.1 * (k % 3 == 1)
+        start = go(pacer, clock)
+        accepted, headers = bucket.take()
+        pacer.observed(start, rate_signal(200 if accepted else 429, headers, 0.0))
+    assert bucket.refused() == []
+    assert pacer.per_minute() == pytest.approx(pacing.HEADROOM * 240)
 
 
 def test_alone_at_a_stated_limit_the_bucket_left_empty_does_not_cut():
@@ -223,6 +242,17 @@ def test_after_a_429_the_next_start_takes_the_token_the_wait_names_even_before_i
     pacer.observed(refused, RateSignal(429, retry_after=0.2, exact=True))
     # Its turn was a second after the last start; the bucket has a token in 0.2 s: take it.
     assert go(pacer, clock) == pytest.approx(refused + 0.2)
+
+
+def test_a_429_that_does_not_cut_still_holds_the_next_start_until_its_token():
+    clock = Clock()
+    pacer = Pacer(clock)
+    early = [go(pacer, clock) for _ in range(4)]
+    pacer.observed(early[0], RateSignal(200, limit=600))  # 10 a second, from now
+    pacer.observed(early[1], RateSignal(429, retry_after=0.3, exact=True, limit=600))
+    assert pacer.per_minute() == pytest.approx(pacing.HEADROOM * 600)  # sent before: no cut
+    told = clock.now
+    assert go(pacer, clock) == pytest.approx(told + 0.3)  # not at its turn, 0.1 s after the last
 
 
 def grown(rate: float, *, limit: float | None = None) -> float:

@@ -18,7 +18,8 @@ answer. The rule:
   names is there: it takes it, and whoever else took it sees a 429 (so a process that holds a
   bucket to itself learns of the other), and the next estimate is exact.
 - With the headers, an answer whose take left the bucket below one token, which gained none over
-  MARK_SPAN seconds while other processes took from it, cuts to BETA with no request refused.
+  MARK_SPAN seconds while other processes took MARK_SHARE of the limit from it (a whole request at
+  least), cuts the rate to MARK_CUT with no request refused.
 - Between cuts, while the pacer binds, the rate grows toward the key's whole rate: a stated
   limit (to HEADROOM of it), else, once others took our tokens, one over the longest exact
   Retry-After (at most one token's time), by GROW_PER_TOKEN x the whole rate of the distance a
@@ -38,18 +39,20 @@ from collections.abc import Callable
 from deerimg.events import RateSignal
 
 FIRST_RATE = 2.0  # starts a second after the first
-DOUBLING = 0.2  # seconds: the quick start, before any answer
+DOUBLING = 0.22  # seconds: the quick start, before any answer
 DOUBLING_HEARD = 0.4  # seconds: the quick start, once answers come
 HEADROOM = 0.985  # of a stated limit
 FIRST_CUT = 0.95  # of the first 429's estimate
 BETA = 0.93  # of a later 429's estimate, or of the rate
 FLOOR = 0.5  # a later 429 cuts at most to this share of the rate
+MARK_CUT = 0.95  # of the rate, when a shared bucket was used up (no 429)
 PROBE = 0.005  # of the key's whole rate, a second, alone with no stated limit
 GROW_PER_TOKEN = 0.006  # x the whole rate: the share of the distance to it closed a second
 GROW_MAX = 1.0  # the most of the distance closed a second
 SHARED_FOR = 10.0  # seconds a sign of others' takes lasts
 SHADOW = 0.5  # intervals after a cut in which a 429 does not cut again
-MARK_SPAN = 0.25  # seconds over which a shared bucket must have gained nothing
+MARK_SPAN = 1.0  # seconds over which a shared bucket must have gained nothing
+MARK_SHARE = 0.2  # of the stated limit, the least others must have taken over them
 RECHECK = 0.05  # seconds a held request waits before asking again
 MIN_RATE = 1 / 120.0
 MAX_RATE = 1000.0
@@ -86,6 +89,9 @@ class Pacer:
         with self._lock:
             now = self._clock()
             self._grow(now)
+            if self._slow and not self.refused and not self.accepted and self._starts:
+                # The quick start's rate grows while a start waits: so does its turn.
+                self._next = min(self._next, self._starts[-1] + 1.0 / self.rate)
             if now < self._next:
                 self._held = now
                 return False, min(self._next - now, RECHECK)
@@ -192,6 +198,8 @@ class Pacer:
             self._next = max(self._next, now + wait)
             return
         if self._shadowed(started, now):
+            if exact and wait is not None:  # no cut, but no start before the bucket has a token
+                self._next = max(self._next, now + wait)
             return
         estimate = self.rate / 2.0
         if exact and wait is not None and before:
@@ -231,7 +239,7 @@ class Pacer:
         if self._used_up(started, signal.reset, signal.remaining) and not self._shadowed(
             started, now
         ):
-            self.rate = BETA * self.rate
+            self.rate = MARK_CUT * self.rate
             self._cut_to(self.rate, now)
 
     def _used_up(self, started: float, reset: float, remaining: float) -> bool:
@@ -247,12 +255,14 @@ class Pacer:
         if len(self._takes) > 64:
             for t in sorted(self._takes)[:-32]:
                 del self._takes[t]
-        if not earlier:
-            return False
         spanned = [t for t in earlier if t <= started - MARK_SPAN]
-        previous = max(spanned) if spanned else min(earlier)
+        if not spanned:
+            return False
+        previous = max(spanned)
         if reset < self._takes[previous] - 0.002:
             return False  # it gained between: not used to its limit
         others = stated * (started - previous) - 1 + stated * (reset - self._takes[previous])
         others -= sum(1 for t in self._starts if previous < t < started and t not in self._refused)
-        return others >= 0.5
+        # A whole request, and a fifth of the limit's: not the jitter of our own starts' way to
+        # the bucket (a busy machine: 0.1 s is 2 requests at 20 a second).
+        return others >= max(1.0, MARK_SHARE * stated * (started - previous))

@@ -76,7 +76,7 @@ def one(api: FakeDeerAPI, home: Path, per_minute: float, count: int, jobs: str) 
     log = list(api.limiter.log) if api.limiter else []
     accepted = [v for v in log if v.accepted]
     share = 1 - len(accepted) / len(log) if log else 0.0
-    return f"{rate_of(accepted, per_minute):5.2f}  {share:6.1%}  {failed:3d}"
+    return f"{rate_of(accepted, per_minute):6.3f}  {share:6.1%}  {failed:3d}"
 
 
 def pair(api: FakeDeerAPI, home: Path, per_minute: float, count: int) -> str:
@@ -92,7 +92,7 @@ def pair(api: FakeDeerAPI, home: Path, per_minute: float, count: int) -> str:
     shares = [sum(side.get(v.tag) == k for v in both_ok) / max(1, len(both_ok)) for k in (0, 1)]
     refused = 1 - len(both_ok) / len(both) if both else 0.0
     return (
-        f"shares {shares[0]:.2f} / {shares[1]:.2f}, pair {rate_of(both_ok, per_minute):.2f} of R, "
+        f"shares {shares[0]:.3f} / {shares[1]:.3f}, pair {rate_of(both_ok, per_minute):.3f} of R, "
         f"{refused:.1%} 429, {failed} failed"
     )
 
