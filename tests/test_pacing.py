@@ -32,22 +32,41 @@ def go(pacer: Pacer, clock: Clock) -> float:
     raise AssertionError("never let go")
 
 
-def test_two_go_at_once_then_the_first_rate_until_an_answer():
+def test_one_goes_then_the_quick_start_grows_before_any_answer():
     clock = Clock()
     pacer = Pacer(clock)
-    starts = [go(pacer, clock) for _ in range(6)]
-    gaps = [round(b - a, 6) for a, b in itertools.pairwise(starts)]
-    assert gaps == [0.0] + [1 / pacing.FIRST_RATE] * 4  # no answer yet: no quick start
+    starts = [go(pacer, clock) for _ in range(8)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    # No answer yet (an image takes seconds, a 429 comes back at once): the rate doubles every
+    # DOUBLING seconds from the first start, and a start's turn comes as soon as the grown rate
+    # allows: each gap is shorter than the one before, the first under 1 / FIRST_RATE.
+    assert gaps[0] < 1 / pacing.FIRST_RATE
+    assert all(b < a for a, b in itertools.pairwise(gaps))
+    for start, gap in zip(starts[1:], gaps, strict=True):
+        rate = pacing.FIRST_RATE * 2 ** ((start - starts[0]) / pacing.DOUBLING)
+        assert gap == pytest.approx(1 / rate, abs=pacing.RECHECK)
+    elapsed = starts[-1] - starts[0]
+    assert pacer.rate == pytest.approx(pacing.FIRST_RATE * 2 ** (elapsed / pacing.DOUBLING))
 
 
-def test_quick_start_doubles_once_answers_come_and_a_429_cuts_to_its_estimate():
+def test_once_answers_come_the_quick_start_doubles_more_slowly():
     clock = Clock()
     pacer = Pacer(clock)
-    first = go(pacer, clock)
-    pacer.observed(first, RateSignal(200))
+    pacer.observed(go(pacer, clock), RateSignal(200))
+    go(pacer, clock)
+    rate, then = pacer.rate, clock.now
+    for _ in range(6):
+        go(pacer, clock)
+    grown = clock.now - then
+    assert pacer.rate == pytest.approx(rate * 2 ** (grown / pacing.DOUBLING_HEARD))
+
+
+def test_the_first_429_cuts_to_its_estimate_and_the_next_start_waits_for_its_token():
+    clock = Clock()
+    pacer = Pacer(clock)
+    pacer.observed(go(pacer, clock), RateSignal(200))
     for _ in range(8):
         go(pacer, clock)
-    assert pacer.rate > 2 * pacing.FIRST_RATE  # doubling every DOUBLING seconds while held
     last_ok = go(pacer, clock)
     refused = go(pacer, clock)
     gap = refused - last_ok
@@ -57,7 +76,10 @@ def test_quick_start_doubles_once_answers_come_and_a_429_cuts_to_its_estimate():
     # one 429 cuts to a quarter at most.
     assert pacer.ceiling == pytest.approx(max(1 / (gap + 0.05), before / 4))
     assert pacer.ceiling < before
-    assert pacer.rate == pytest.approx(pacing.BACKOFF * pacer.ceiling)
+    assert pacer.rate == pytest.approx(pacing.FIRST_CUT * pacer.ceiling)
+    # The next start goes when the bucket has its token again, not before: its take empties
+    # the bucket, so a later 429's estimate is exact.
+    assert go(pacer, clock) == pytest.approx(refused + 0.05)
 
 
 def test_a_burst_of_429s_cuts_once_not_into_a_collapse():
@@ -69,7 +91,35 @@ def test_a_burst_of_429s_cuts_once_not_into_a_collapse():
     for start in starts[2:]:
         pacer.observed(start, RateSignal(429, retry_after=1.0))  # a whole second, not exact
     assert pacer.refused == 8
-    assert pacer.rate >= pacing.BACKOFF * 10.0 / 4  # one cut, at most to a quarter
+    assert pacer.rate >= pacing.FIRST_CUT * 10.0 / 4  # one cut, at most to a quarter
+
+
+def later_429(gap: float, wait: float) -> Pacer:
+    """A pacer past its first cut at 8 a second, told a 429 GAP seconds after its last start."""
+    clock = Clock()
+    pacer = Pacer(clock)
+    pacer.observed(go(pacer, clock), RateSignal(200))
+    pacer.observed(go(pacer, clock), RateSignal(429))  # the first cut ends the quick start
+    clock.now += 10.0
+    pacer.rate = 8.0
+    ok = go(pacer, clock)
+    clock.now = ok + gap
+    refused = go(pacer, clock)
+    assert refused == pytest.approx(ok + gap)
+    pacer.observed(refused, RateSignal(429, retry_after=wait, exact=True))
+    return pacer
+
+
+def test_a_later_429_after_a_start_that_got_through_cuts_to_its_estimate_at_most_to_half():
+    pacer = later_429(1 / 8, 0.01)
+    assert pacer.rate == pytest.approx(pacing.BETA / (1 / 8 + 0.01))
+    pacer = later_429(1 / 8, 2.0)  # an estimate of 0.47 a second
+    assert pacer.rate == pytest.approx(pacing.BETA * pacing.FLOOR * 8.0)
+
+
+def test_a_later_429_when_others_took_the_tokens_cuts_the_rate_by_beta():
+    pacer = later_429(5.0, 0.5)  # no start of ours got through for 5 s: others had the tokens
+    assert pacer.rate == pytest.approx(pacing.BETA * 8.0)
 
 
 def test_a_429_before_any_of_ours_got_through_waits_without_a_cut():
@@ -93,17 +143,149 @@ def test_a_stated_limit_sets_the_rate_and_caps_it():
     assert pacer.reached() == pytest.approx(pacing.HEADROOM * 300, rel=0.01)
 
 
-def test_after_a_cut_the_rate_climbs_back_then_probes_upward():
+def test_429s_of_what_the_quick_start_sent_before_the_limit_was_stated_do_not_cut():
+    clock = Clock()
+    pacer = Pacer(clock)
+    early = [go(pacer, clock) for _ in range(6)]
+    pacer.observed(early[0], RateSignal(200, limit=240))
+    for start in early[1:]:
+        pacer.observed(start, RateSignal(429, retry_after=0.01, exact=True, limit=240))
+    assert pacer.per_minute() == pytest.approx(pacing.HEADROOM * 240)
+
+
+def test_a_shared_bucket_left_empty_cuts_with_no_429():
+    """With the headers: between two takes of ours the bucket gained 4 tokens (4/s, 1 s) and was
+    left empty both times: we took 1, other processes the rest."""
+    clock = Clock()
+    pacer = Pacer(clock)
+    first = go(pacer, clock)
+    pacer.observed(first, RateSignal(200, limit=240, remaining=0, reset=0.5))
+    assert pacer.per_minute() == pytest.approx(pacing.HEADROOM * 240)
+    clock.now = first + 1.0
+    second = go(pacer, clock)
+    before = pacer.rate
+    pacer.observed(second, RateSignal(200, limit=240, remaining=0, reset=0.5))
+    assert pacer.rate == pytest.approx(pacing.MARK_CUT * before)
+    assert pacer.refused == 0
+
+
+def test_a_shared_bucket_is_not_told_from_the_jitter_of_our_own_starts():
+    """Alone under a stated limit, our starts reaching the bucket up to 0.1 s late (a busy
+    machine, a slow connection): no cut."""
+    clock = Clock()
+    bucket = RateLimit(240, headers=True, clock=lambda: clock.now + late)
+    pacer = Pacer(clock)
+    for k in range(80):
+        late = 0.1 * (k % 3 == 1)
+        start = go(pacer, clock)
+        accepted, headers = bucket.take()
+        pacer.observed(start, rate_signal(200 if accepted else 429, headers, 0.0))
+    assert bucket.refused() == []
+    assert pacer.per_minute() == pytest.approx(pacing.HEADROOM * 240)
+
+
+def test_alone_at_a_stated_limit_the_bucket_left_empty_does_not_cut():
+    clock = Clock()
+    pacer = Pacer(clock)
+    first = go(pacer, clock)
+    pacer.observed(first, RateSignal(200, limit=240, remaining=0, reset=0.5))
+    clock.now = first + 0.5
+    second = go(pacer, clock)  # the bucket gained 2 tokens, we took 1: it holds 1 more
+    pacer.observed(second, RateSignal(200, limit=240, remaining=0, reset=0.25))
+    assert pacer.per_minute() == pytest.approx(pacing.HEADROOM * 240)
+
+
+def test_between_cuts_every_pacer_on_a_key_grows_by_the_same_step():
+    """Fair shares with no coordinator: the step is a share of the key's whole rate (here one
+    over the longest exact Retry-After), not of a pacer's own rate."""
+    steps = []
+    for own in (1.0, 3.0):
+        clock = Clock()
+        pacer = Pacer(clock)
+        pacer.observed(go(pacer, clock), RateSignal(200))
+        clock.now += 0.3
+        for wait in (0.25, 0.2, 0.1):  # the first cuts; the rest fall in its shadow
+            pacer.observed(go(pacer, clock), RateSignal(429, retry_after=wait, exact=True))
+        clock.now += 60.0
+        pacer.rate = own
+        go(pacer, clock)
+        go(pacer, clock)  # held back: the pacer binds
+        before, then = pacer.rate, clock.now
+        go(pacer, clock)
+        steps.append((pacer.rate - before) / (clock.now - then))
+    assert steps[0] == pytest.approx(steps[1])
+    assert steps[0] == pytest.approx(pacing.PROBE * 4.0)  # 1 / 0.25 s: 4 requests a second
+
+
+def test_what_the_bucket_has_left_when_a_limit_is_first_stated_goes_at_once():
+    clock = Clock()
+    pacer = Pacer(clock)
+    first = go(pacer, clock)
+    clock.now += 0.05
+    pacer.observed(first, RateSignal(200, limit=240, remaining=1, reset=0.25))
+    assert go(pacer, clock) == clock.now  # the token left, not the next interval's
+    assert go(pacer, clock) == pytest.approx(clock.now)  # then paced: it waited
+    assert pacer.per_minute() == pytest.approx(pacing.HEADROOM * 240)
+
+
+def test_after_a_429_the_next_start_takes_the_token_the_wait_names_even_before_its_turn():
     clock = Clock()
     pacer = Pacer(clock)
     pacer.observed(go(pacer, clock), RateSignal(200))
-    pacer.rate = 4.0
-    pacer.observed(go(pacer, clock), RateSignal(429))  # no Retry-After: half the rate
-    assert pacer.ceiling == 2.0
-    assert pacer.rate == pytest.approx(pacing.BACKOFF * 2.0)
-    for _ in range(40):
+    pacer.observed(go(pacer, clock), RateSignal(429))  # the first cut ends the quick start
+    clock.now += 10.0
+    pacer.rate = 1.0
+    ok = go(pacer, clock)
+    pacer.observed(ok, RateSignal(200))
+    clock.now = ok + 0.5
+    refused = go(pacer, clock)  # early, as a start that a retry asked for would be
+    pacer.observed(refused, RateSignal(429, retry_after=0.2, exact=True))
+    # Its turn was a second after the last start; the bucket has a token in 0.2 s: take it.
+    assert go(pacer, clock) == pytest.approx(refused + 0.2)
+
+
+def test_a_429_that_does_not_cut_still_holds_the_next_start_until_its_token():
+    clock = Clock()
+    pacer = Pacer(clock)
+    early = [go(pacer, clock) for _ in range(4)]
+    pacer.observed(early[0], RateSignal(200, limit=600))  # 10 a second, from now
+    pacer.observed(early[1], RateSignal(429, retry_after=0.3, exact=True, limit=600))
+    assert pacer.per_minute() == pytest.approx(pacing.HEADROOM * 600)  # sent before: no cut
+    told = clock.now
+    assert go(pacer, clock) == pytest.approx(told + 0.3)  # not at its turn, 0.1 s after the last
+
+
+def grown(rate: float, *, limit: float | None = None) -> float:
+    """How fast a pacer at RATE (past its quick start) grows, a second: under a stated LIMIT, or
+    with none once others took its tokens (its 429s' waits say the whole rate: 4 a second)."""
+    clock = Clock()
+    pacer = Pacer(clock)
+    if limit is not None:
+        pacer.observed(go(pacer, clock), RateSignal(200, limit=limit))
+    else:
         pacer.observed(go(pacer, clock), RateSignal(200))
-    assert pacer.rate > 2.0  # past the ceiling: probing
+        clock.now += 0.3
+        pacer.observed(go(pacer, clock), RateSignal(429, retry_after=0.25, exact=True))
+        for wait in (0.2, 0.1):
+            clock.now += 5.0  # nothing of ours got through meanwhile: others took the tokens
+            pacer.observed(go(pacer, clock), RateSignal(429, retry_after=wait, exact=True))
+    clock.now += 1.0
+    pacer.rate = rate
+    go(pacer, clock)
+    go(pacer, clock)  # held back: the pacer binds
+    before, then = pacer.rate, clock.now
+    go(pacer, clock)
+    return (pacer.rate - before) / (clock.now - then)
+
+
+def test_the_slower_of_two_pacers_on_a_key_grows_faster_so_their_shares_even_out():
+    # Under a stated limit of 4 a second: toward 98.5 % of it.
+    closing = pacing.GROW_PER_TOKEN * 4.0
+    assert grown(1.0, limit=240) == pytest.approx(closing * (pacing.HEADROOM * 4 - 1.0), rel=0.05)
+    assert grown(3.0, limit=240) == pytest.approx(closing * (pacing.HEADROOM * 4 - 3.0), rel=0.05)
+    # With none: toward the whole rate the longest exact wait says.
+    assert grown(1.0) == pytest.approx(closing * (4.0 - 1.0), rel=0.05)
+    assert grown(3.0) == pytest.approx(closing * (4.0 - 3.0), rel=0.05)
 
 
 @pytest.mark.parametrize(("per_minute", "headers"), [(240, False), (240, True), (1200, False)])
@@ -112,7 +294,7 @@ def test_against_a_token_bucket_it_keeps_near_the_limit_with_few_429s(per_minute
     clock = Clock()
     bucket = RateLimit(per_minute, headers=headers, clock=clock)
     pacer = Pacer(clock)
-    while len(bucket.accepted()) < 200:
+    while len(bucket.accepted()) < max(200, per_minute / 3):  # 20 s at least
         start = go(pacer, clock)
         accepted, answer_headers = bucket.take()
         pacer.observed(start, rate_signal(200 if accepted else 429, answer_headers, 0.0))

@@ -40,6 +40,9 @@ def test_two_processes_share_one_batch_and_one_folder(fake_api):
     for code, _out, err in results:
         assert code == 0, err
     records = [json.loads(line) for _, out, _ in results for line in out.splitlines()]
+    summaries = [record.pop("summary") for record in records if "summary" in record]
+    assert [s["images"] for s in summaries] == [6, 6]  # -j auto's last record: each one's rate
+    records = [record for record in records if record]
     paths = sorted(record["path"] for record in records)
     assert len(paths) == len(set(paths)) == 12  # every image written once
     assert sorted(p.name for p in Path("out").iterdir()) == sorted(Path(p).name for p in paths)

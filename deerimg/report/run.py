@@ -280,6 +280,8 @@ class Report:
 
     def summary(self, summary: Summary) -> None:
         self.stop()
+        if self.json_lines and self.paths_on_stdout and summary.pace is not None:  # -j auto
+            self._data(summary_lines(summary, as_json=True)[0])  # the rate: the last record
         if not (self._batch or summary.interrupted or summary.skipped or summary.budget_stopped):
             return
         for line in summary_lines(summary):

@@ -1,12 +1,21 @@
-"""A run's last lines: what was saved, failed, skipped and not run, its tokens and its cost."""
+"""A run's last lines: what was saved, failed, skipped and not run, its tokens and its cost.
+
+With -j auto and --json, the last record too: the rate the run reached."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from deerimg.events import Summary
 
 
-def summary_lines(summary: Summary) -> list[str]:
-    """The summary's line, then each model's (several -m), then the budget's when it stopped."""
+def summary_lines(summary: Summary, *, as_json: bool = False) -> list[str]:
+    """The summary's line, then each model's (several -m), then the budget's when it stopped;
+    AS_JSON, -j auto's last --json record alone (none on a fixed -j N)."""
+    if as_json:
+        record = pace_record(summary)
+        return [json.dumps(record, ensure_ascii=False)] if record is not None else []
     parts = _saved_and_failed(summary.images, summary.failed)
     if summary.skipped:
         parts.append(f"{summary.skipped} skipped (already there)")
@@ -33,6 +42,26 @@ def summary_lines(summary: Summary) -> list[str]:
             "budget goes on where it stopped"
         )
     return lines
+
+
+def pace_record(summary: Summary) -> dict[str, Any] | None:
+    """-j auto's last --json record, after the images': the rate the run reached. None on a
+    fixed -j N, whose records stay as they were."""
+    if summary.pace is None:
+        return None
+    reached, paced, refused = summary.pace
+    return {
+        "summary": {
+            "rate_per_minute": round(reached, 1) if reached else None,  # accepted, first to last
+            "paced_per_minute": round(paced, 1),  # the pacer's rate at the end
+            "answered_429": refused,
+            "images": summary.images,
+            "failed": summary.failed,
+            "skipped": summary.skipped,
+            "not_run": summary.not_run,
+            "elapsed_s": round(summary.elapsed, 3),
+        }
+    }
 
 
 def cost_text(usd: float, unknown: int) -> str:

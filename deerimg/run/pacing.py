@@ -1,14 +1,31 @@
 """-j auto: the starts of requests paced to a rate learned from 429s and x-ratelimit-* headers.
 
 Pure logic on an injectable clock: `reserve` books the next start, `observed` learns from each
-answer. The rule: before anything is known, two requests go at once, then two a second; once
-answers come, the rate doubles every 0.25 s while the pacer holds requests back (a quick start).
-A stated limit (x-ratelimit-limit-requests, a minute's worth) sets the rate to 97 % of it at
-once. A 429 for a request sent after the last cut sets the ceiling: 1 / (the time since the last
-start not refused + its Retry-After) when the wait is to the millisecond, else the rate of the
-requests accepted in the last seconds, else half the rate; the rate drops to 90 % of it (the
-429s of requests already sent do not cut again). Below 95 % of the best rate accepted the rate
-climbs back fast (20 % of it a second); above, it probes upward by 2 % a second.
+answer. The rule:
+
+- Quick start: one request, then FIRST_RATE a second, doubling every DOUBLING seconds while the
+  pacer holds requests back, from the first start (a 429 comes back at once, an image takes L:
+  waiting for an answer would lose the first L seconds), every DOUBLING_HEARD once answers come.
+- A stated limit (x-ratelimit-limit-requests, a minute's worth) ends it: the rate goes to
+  HEADROOM of it, never above, and what x-ratelimit-remaining-requests says is left goes at once.
+  The 429s of requests sent before the limit was known do not cut.
+- A 429 of a request sent after the last cut (and not just after it) ends it too. Its estimate:
+  1 / (the time since our last start not refused + its Retry-After) when the wait is to the
+  millisecond (the bucket held less than one request from that start until the wait ends), else
+  half the rate. The first cut goes to FIRST_CUT of it (at most to a quarter); a later one to
+  BETA of it (at most to half) when our previous start got through, else, when others took the
+  tokens between, to BETA of the rate, as theirs do. The next start goes when the token the wait
+  names is there: it takes it, and whoever else took it sees a 429 (so a process that holds a
+  bucket to itself learns of the other), and the next estimate is exact.
+- With the headers, an answer whose take left the bucket below one token, which gained none over
+  MARK_SPAN seconds while other processes took MARK_SHARE of the limit from it (a whole request at
+  least), cuts the rate to MARK_CUT with no request refused.
+- Between cuts, while the pacer binds, the rate grows toward the key's whole rate: a stated
+  limit (to HEADROOM of it), else, once others took our tokens, one over the longest exact
+  Retry-After (at most one token's time), by GROW_PER_TOKEN x the whole rate of the distance a
+  second; alone with no stated limit, by PROBE of the whole rate a second. A slower process grows
+  faster and the cuts are multiplicative: processes on one key even their shares with no
+  coordinator, as TCP flows share a link.
 """
 
 from __future__ import annotations
@@ -21,15 +38,21 @@ from collections.abc import Callable
 
 from deerimg.events import RateSignal
 
-FIRST_RATE = 2.0  # starts a second before any answer
-DOUBLING = 0.25  # seconds, while no limit is known
-BACKOFF = 0.85  # of the ceiling a 429 sets
+FIRST_RATE = 2.0  # starts a second after the first
+DOUBLING = 0.22  # seconds: the quick start, before any answer
+DOUBLING_HEARD = 0.4  # seconds: the quick start, once answers come
 HEADROOM = 0.985  # of a stated limit
-NEAR = 0.9  # of the best rate seen: below it the rate climbs back fast
-CLIMB = 0.5  # of the ceiling, a second
-PROBE = 0.003  # of the key's limit, in each of its intervals, past NEAR
-WINDOW = 3.0  # seconds of accepted starts a measured rate counts
-SHADOW = 2.0  # intervals after a cut in which a 429 does not cut again
+FIRST_CUT = 0.95  # of the first 429's estimate
+BETA = 0.93  # of a later 429's estimate, or of the rate
+FLOOR = 0.5  # a later 429 cuts at most to this share of the rate
+MARK_CUT = 0.95  # of the rate, when a shared bucket was used up (no 429)
+PROBE = 0.005  # of the key's whole rate, a second, alone with no stated limit
+GROW_PER_TOKEN = 0.006  # x the whole rate: the share of the distance to it closed a second
+GROW_MAX = 1.0  # the most of the distance closed a second
+SHARED_FOR = 10.0  # seconds a sign of others' takes lasts
+SHADOW = 0.5  # intervals after a cut in which a 429 does not cut again
+MARK_SPAN = 1.0  # seconds over which a shared bucket must have gained nothing
+MARK_SHARE = 0.2  # of the stated limit, the least others must have taken over them
 RECHECK = 0.05  # seconds a held request waits before asking again
 MIN_RATE = 1 / 120.0
 MAX_RATE = 1000.0
@@ -45,17 +68,16 @@ class Pacer:
         self.ceiling: float | None = None  # what the last 429 or stated limit said
         self.stated: float | None = None  # x-ratelimit-limit-requests, a second
         self._slow = True  # no limit seen yet: the quick start
-        self._answered = False
-        self._burst = 1  # the first two starts go at once
+        self._burst = 0  # starts that may go at once (what a stated limit's bucket has left)
         self._next = -math.inf
         self._held = -math.inf  # when a request was last held back
         self._grown = clock()
         self._cut = -math.inf  # a 429 of a request started before this does not cut again
+        self._shared = -math.inf  # when others last took our tokens
         self._starts: deque[float] = deque(maxlen=256)  # booked starts, newest last
         self._refused: set[float] = set()
-        self._peak = 0.0  # the highest ceiling learned
         self._waits: deque[float] = deque(maxlen=32)  # Retry-After to the millisecond
-        self._accepted: deque[float] = deque()  # accepted starts within WINDOW
+        self._takes: dict[float, float] = {}  # start whose take left < 1 token: its reset
         self.accepted = 0
         self.refused = 0
         self._first_ok: float | None = None
@@ -67,12 +89,17 @@ class Pacer:
         with self._lock:
             now = self._clock()
             self._grow(now)
+            if self._slow and not self.refused and not self.accepted and self._starts:
+                # The quick start's rate grows while a start waits: so does its turn.
+                self._next = min(self._next, self._starts[-1] + 1.0 / self.rate)
             if now < self._next:
                 self._held = now
                 return False, min(self._next - now, RECHECK)
             if self._burst:
                 self._burst -= 1
                 self._next = now
+            elif not math.isfinite(self._next):
+                self._next = now + 1.0 / self.rate  # the first start
             else:
                 self._next = max(self._next, now - 1.0 / self.rate) + 1.0 / self.rate
             self._starts.append(now)
@@ -83,13 +110,17 @@ class Pacer:
         with self._lock:
             now = self._clock()
             self._grow(now)
-            self._answered = True
             if signal.limit is not None and signal.limit > 0:
-                self._stated(signal.limit / 60.0)
+                first = self.stated is None
+                self._stated(signal.limit / 60.0, now)
+                if first and signal.status < 400 and signal.remaining:
+                    # The bucket had more than our take: the next starts go at once.
+                    self._burst = int(min(signal.remaining, 2)) - 1
+                    self._next = min(self._next, now)
             if signal.status == 429:
                 self._on_refused(started, signal, now)
             elif signal.status < 400:
-                self._on_accepted(started, now)
+                self._on_accepted(started, signal, now)
 
     def reached(self) -> float | None:
         """Requests accepted a minute, from the first accepted start to the last."""
@@ -106,36 +137,41 @@ class Pacer:
     # -- the rule ---------------------------------------------------------------------------
 
     def _grow(self, now: float) -> None:
-        """While the pacer binds: the quick start doubles the rate every DOUBLING seconds; past
-        it the rate climbs fast back to NEAR of the ceiling, then by PROBE of the limit in each
-        of the limit's intervals (the same steps for every process on one key: fair shares)."""
+        """While the pacer binds (a request held back in the last second): the quick start's
+        doubling, else a step toward the key's whole rate."""
         elapsed = max(0.0, now - self._grown)
         self._grown = now
-        if not self.accepted or now - self._held >= 1.0 or elapsed == 0:
-            return  # nothing heard yet, or no request held back lately: the pacer does not bind
+        if now - self._held >= 1.0 or elapsed == 0:
+            return  # no request held back lately: the pacer does not bind
         if self._slow:
-            self.rate = min(MAX_RATE, self.rate * 2.0 ** (elapsed / DOUBLING))
+            doubling = DOUBLING_HEARD if self.accepted else DOUBLING
+            self.rate = min(MAX_RATE, self.rate * 2.0 ** (elapsed / doubling))
             return
-        ceiling = self.ceiling or self.rate
-        total = self.stated or ceiling
-        if self.rate < NEAR * ceiling:
-            self.rate = min(NEAR * ceiling, self.rate + CLIMB * ceiling * elapsed)
+        total = self._total()
+        closing = min(GROW_MAX, GROW_PER_TOKEN * total)  # of the distance, a second
+        if self.stated is not None:
+            step = max(0.0, closing * (HEADROOM * total - self.rate))
+        elif self._shared > now - SHARED_FOR:
+            step = max(closing * (total - self.rate), PROBE * total)
         else:
-            # The longer no 429 came, the faster the probe (50 of the limit's intervals: twice).
-            since = max(0.0, now - self._cut) if math.isfinite(self._cut) else 0.0
-            self.rate += PROBE * total * total * elapsed * (1.0 + since * total / 50.0)
+            step = PROBE * total
+        self.rate = min(MAX_RATE, self.rate + step * elapsed)
         if self.stated is not None:
             self.rate = min(self.rate, HEADROOM * self.stated)
-        self.rate = min(self.rate, MAX_RATE)
 
-    def _total(self) -> float | None:
-        """The key's whole rate, as every process sees it: a stated limit, else one over the
-        longest Retry-After given to the millisecond (a wait for one request's worth)."""
+    def _total(self) -> float:
+        """The key's whole rate, as every process on it sees it: a stated limit, else one over
+        the longest Retry-After given to the millisecond (at most one token's time), else the
+        ceiling."""
         if self.stated is not None:
             return self.stated
-        return 1.0 / max(self._waits) if len(self._waits) >= 3 else None
+        if len(self._waits) >= 3:
+            return 1.0 / max(self._waits)
+        return self.ceiling or self.rate
 
-    def _stated(self, limit: float) -> None:
+    def _stated(self, limit: float, now: float) -> None:
+        if self.stated is None:
+            self._cut = now  # the 429s of what the quick start sent say nothing new
         self.stated = limit
         if self._slow:
             self._slow = False
@@ -143,53 +179,90 @@ class Pacer:
             self.rate = HEADROOM * limit
         self.rate = min(self.rate, HEADROOM * limit)
 
+    def _shadowed(self, started: float, now: float) -> bool:
+        """A signal of a request sent before the last cut, or just after it: nothing new."""
+        return started < self._cut or now < self._cut + SHADOW / self.rate
+
     def _on_refused(self, started: float, signal: RateSignal, now: float) -> None:
         self.refused += 1
         if len(self._refused) > 4 * (self._starts.maxlen or 0):
             self._refused.intersection_update(self._starts)
         self._refused.add(started)
         wait = signal.retry_after
-        if wait is not None and signal.exact and wait > 0:
+        exact = wait is not None and signal.exact and wait > 0
+        if exact and wait is not None:
             self._waits.append(wait)
         before = [t for t in self._starts if t < started and t not in self._refused]
-        if self._slow and not self.accepted and wait is not None:
+        if not before and wait is not None:
             # Nothing of ours got through yet: another process took the bucket. Wait, no cut.
             self._next = max(self._next, now + wait)
             return
-        if started < self._cut or now < self._cut + SHADOW / self.rate:
-            return  # sent before the last cut, or just after: its 429 says nothing new
-        estimate = None
-        if wait is not None and signal.exact and before:
+        if self._shadowed(started, now):
+            if exact and wait is not None:  # no cut, but no start before the bucket has a token
+                self._next = max(self._next, now + wait)
+            return
+        estimate = self.rate / 2.0
+        if exact and wait is not None and before:
             # The bucket held less than one request from the last start that got through until
             # the end of this wait: one request's worth of time, or a little less.
             estimate = 1.0 / max(1e-3, started - before[-1] + wait)
-        if estimate is None:
-            estimate = self._measured(now)
-        if estimate is None:
-            estimate = self.rate / 2.0
-        # Refused at this rate: the limit is below it. One 429 cuts at most to a quarter.
-        ceiling = min(max(estimate, self.rate / 4.0), self.rate)
-        if self.stated is not None:
-            ceiling = min(ceiling, self.stated)
-        self.ceiling = ceiling
-        self._peak = max(self._peak, ceiling)
-        self.rate = max(MIN_RATE, BACKOFF * ceiling)
-        self._slow = False
-        self._cut = now
-        if wait is not None:
+        if self._slow:
+            ceiling = min(max(estimate, self.rate / 4.0), self.rate)
+            self.rate = FIRST_CUT * ceiling
+        elif before and started - before[-1] <= 1.5 / self.rate:
+            ceiling = min(max(estimate, FLOOR * self.rate), self.rate)
+            self.rate = BETA * ceiling
+        else:
+            ceiling = self.rate  # others took the tokens since our last start: cut as they do
+            self.rate = BETA * ceiling
+            self._shared = now
+        self._cut_to(ceiling, now)
+        if exact and wait is not None:
+            self._next = now + wait  # the token the wait names: ours, before any other start
+        elif wait is not None:
             self._next = max(self._next, now + min(wait, 2.0 / self.rate))
 
-    def _on_accepted(self, started: float, now: float) -> None:
+    def _cut_to(self, ceiling: float, now: float) -> None:
+        if self.stated is not None:
+            self.rate = min(self.rate, HEADROOM * self.stated)
+        self.rate = max(MIN_RATE, self.rate)
+        self.ceiling = ceiling
+        self._slow = False
+        self._cut = now
+
+    def _on_accepted(self, started: float, signal: RateSignal, now: float) -> None:
         self.accepted += 1
         self._first_ok = started if self._first_ok is None else min(self._first_ok, started)
         self._last_ok = started if self._last_ok is None else max(self._last_ok, started)
-        self._accepted.append(started)
+        if self.stated is None or signal.reset is None or signal.remaining is None:
+            return
+        if self._used_up(started, signal.reset, signal.remaining) and not self._shadowed(
+            started, now
+        ):
+            self.rate = MARK_CUT * self.rate
+            self._cut_to(self.rate, now)
 
-    def _measured(self, now: float) -> float | None:
-        """Starts accepted a second over the last WINDOW seconds; None with fewer than 4."""
-        while self._accepted and self._accepted[0] < now - WINDOW:
-            self._accepted.popleft()
-        times = sorted(self._accepted)
-        if len(times) < 4 or times[-1] <= times[0]:
-            return None
-        return (len(times) - 1) / (times[-1] - times[0])
+    def _used_up(self, started: float, reset: float, remaining: float) -> bool:
+        """Our take at STARTED left the bucket below one token, it gained nothing since a take
+        of ours that did the same MARK_SPAN ago, and others took from it between: the tokens it
+        gained (the stated rate times the time between) less ours and less the change in its
+        reset time (the time to refill what is missing)."""
+        stated = self.stated or 0.0
+        if remaining >= 1:
+            return False  # the bucket had more than our take
+        earlier = [t for t in self._takes if t < started]
+        self._takes[started] = reset  # below one token: the bucket was not full since
+        if len(self._takes) > 64:
+            for t in sorted(self._takes)[:-32]:
+                del self._takes[t]
+        spanned = [t for t in earlier if t <= started - MARK_SPAN]
+        if not spanned:
+            return False
+        previous = max(spanned)
+        if reset < self._takes[previous] - 0.002:
+            return False  # it gained between: not used to its limit
+        others = stated * (started - previous) - 1 + stated * (reset - self._takes[previous])
+        others -= sum(1 for t in self._starts if previous < t < started and t not in self._refused)
+        # A whole request, and a fifth of the limit's: not the jitter of our own starts' way to
+        # the bucket (a busy machine: 0.1 s is 2 requests at 20 a second).
+        return others >= max(1.0, MARK_SHARE * stated * (started - previous))

@@ -7,8 +7,9 @@ rate over R (from the first accepted request to the last, less the bucket's burs
 of requests answered 429 and the prompts that failed; for the pair, each one's share of the
 accepted requests while both ran and the pair's rate. Minutes of wall time; never a test.
 
-    python tests/benchmarks/ratelimit.py            # every case
-    python tests/benchmarks/ratelimit.py --quick    # R = 240/min only
+    python tests/benchmarks/ratelimit.py                  # every case
+    python tests/benchmarks/ratelimit.py --quick          # R = 240/min only
+    python tests/benchmarks/ratelimit.py --only 1200 --auto-only  # one case again, -j auto
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def one(api: FakeDeerAPI, home: Path, per_minute: float, count: int, jobs: str) 
     log = list(api.limiter.log) if api.limiter else []
     accepted = [v for v in log if v.accepted]
     share = 1 - len(accepted) / len(log) if log else 0.0
-    return f"{rate_of(accepted, per_minute):5.2f}  {share:6.1%}  {failed:3d}"
+    return f"{rate_of(accepted, per_minute):6.3f}  {share:6.1%}  {failed:3d}"
 
 
 def pair(api: FakeDeerAPI, home: Path, per_minute: float, count: int) -> str:
@@ -91,7 +92,7 @@ def pair(api: FakeDeerAPI, home: Path, per_minute: float, count: int) -> str:
     shares = [sum(side.get(v.tag) == k for v in both_ok) / max(1, len(both_ok)) for k in (0, 1)]
     refused = 1 - len(both_ok) / len(both) if both else 0.0
     return (
-        f"shares {shares[0]:.2f} / {shares[1]:.2f}, pair {rate_of(both_ok, per_minute):.2f} of R, "
+        f"shares {shares[0]:.3f} / {shares[1]:.3f}, pair {rate_of(both_ok, per_minute):.3f} of R, "
         f"{refused:.1%} 429, {failed} failed"
     )
 
@@ -100,15 +101,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="R = 240/min only")
     parser.add_argument("--requests", type=int, default=80, help="prompts a run (at least)")
+    parser.add_argument("--only", type=int, action="append", help="the case of R/min (repeatable)")
+    parser.add_argument("--auto-only", action="store_true", help="no -j 4 and -j 32 runs")
     args = parser.parse_args()
     cases = CASES[:1] if args.quick else CASES
+    if args.only:
+        cases = [case for case in cases if case[0] in args.only]
+    fixed = [] if args.auto_only else ["4", "32"]
     print("R/min  L s   headers  jobs   rate/R  429s  failed")
     with FakeDeerAPI(KEY) as api, tempfile.TemporaryDirectory() as temp:
         for per_minute, latency in cases:
             # About 20 s of requests at R, and never fewer than --requests.
             count = max(args.requests, int(per_minute / 3))
             for headers in (False, True):
-                for jobs in ("auto", "4", "32"):
+                for jobs in ["auto", *fixed]:
                     api.reset()
                     api.latency = latency
                     api.rate_limit(per_minute, burst=BURST, headers=headers)
