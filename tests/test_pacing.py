@@ -204,7 +204,7 @@ def test_between_cuts_every_pacer_on_a_key_grows_by_the_same_step():
         pacer = Pacer(clock)
         pacer.observed(go(pacer, clock), RateSignal(200))
         clock.now += 0.3
-        for wait in (0.25, 0.2, 0.1):  # the first cuts; the rest fall in its shadow
+        for wait in (0.25, 0.2, 0.1):  # the first and the last cut: PROBE from then on
             pacer.observed(go(pacer, clock), RateSignal(429, retry_after=wait, exact=True))
         clock.now += 60.0
         pacer.rate = own
@@ -215,6 +215,33 @@ def test_between_cuts_every_pacer_on_a_key_grows_by_the_same_step():
         steps.append((pacer.rate - before) / (clock.now - then))
     assert steps[0] == pytest.approx(steps[1])
     assert steps[0] == pytest.approx(pacing.PROBE * 4.0)  # 1 / 0.25 s: 4 requests a second
+
+
+def test_after_a_second_cut_alone_it_probes_more_slowly():
+    """The quick start's cut leaves a pacer at what it saw (less if others took tokens then):
+    it looks again quickly; once a later 429 says where the limit is, it probes by PROBE."""
+    steps = []
+    for cuts in (1, 2):
+        clock = Clock()
+        pacer = Pacer(clock)
+        pacer.observed(go(pacer, clock), RateSignal(200))
+        clock.now += 0.3
+        pacer.observed(go(pacer, clock), RateSignal(429, retry_after=0.25, exact=True))
+        if cuts == 2:
+            clock.now += 10.0
+            ok = go(pacer, clock)
+            pacer.observed(ok, RateSignal(200))
+            refused = go(pacer, clock)
+            pacer.observed(refused, RateSignal(429, retry_after=0.01, exact=True))
+        clock.now += 60.0
+        pacer.rate = 2.0
+        go(pacer, clock)
+        go(pacer, clock)  # held back: the pacer binds
+        before, then, total = pacer.rate, clock.now, pacer.ceiling
+        go(pacer, clock)
+        assert total is not None
+        steps.append((pacer.rate - before) / (clock.now - then) / total)
+    assert steps == pytest.approx([pacing.PROBE_FIRST, pacing.PROBE])
 
 
 def test_what_the_bucket_has_left_when_a_limit_is_first_stated_goes_at_once():

@@ -23,7 +23,9 @@ answer. The rule:
 - Between cuts, while the pacer binds, the rate grows toward the key's whole rate: a stated
   limit (to HEADROOM of it), else, once others took our tokens, one over the longest exact
   Retry-After (at most one token's time), by GROW_PER_TOKEN x the whole rate of the distance a
-  second; alone with no stated limit, by PROBE of the whole rate a second. A slower process grows
+  second; alone with no stated limit, by PROBE of the whole rate a second (PROBE_FIRST after the
+  quick start's cut, before any other: where a process meets its first 429 depends on when the
+  others started, so it looks again soon, and a later 429 evens the split). A slower process grows
   faster and the cuts are multiplicative: processes on one key even their shares with no
   coordinator, as TCP flows share a link.
 """
@@ -47,6 +49,7 @@ BETA = 0.93  # of a later 429's estimate, or of the rate
 FLOOR = 0.5  # a later 429 cuts at most to this share of the rate
 MARK_CUT = 0.95  # of the rate, when a shared bucket was used up (no 429)
 PROBE = 0.005  # of the key's whole rate, a second, alone with no stated limit
+PROBE_FIRST = 0.03  # the same, after the quick start's cut, before any other
 GROW_PER_TOKEN = 0.006  # x the whole rate: the share of the distance to it closed a second
 GROW_MAX = 1.0  # the most of the distance closed a second
 SHARED_FOR = 10.0  # seconds a sign of others' takes lasts
@@ -72,6 +75,7 @@ class Pacer:
         self._next = -math.inf
         self._held = -math.inf  # when a request was last held back
         self._grown = clock()
+        self._cuts = 0  # 429s that cut the rate
         self._cut = -math.inf  # a 429 of a request started before this does not cut again
         self._shared = -math.inf  # when others last took our tokens
         self._starts: deque[float] = deque(maxlen=256)  # booked starts, newest last
@@ -154,7 +158,7 @@ class Pacer:
         elif self._shared > now - SHARED_FOR:
             step = max(closing * (total - self.rate), PROBE * total)
         else:
-            step = PROBE * total
+            step = (PROBE_FIRST if self._cuts == 1 else PROBE) * total
         self.rate = min(MAX_RATE, self.rate + step * elapsed)
         if self.stated is not None:
             self.rate = min(self.rate, HEADROOM * self.stated)
@@ -227,6 +231,7 @@ class Pacer:
             self.rate = min(self.rate, HEADROOM * self.stated)
         self.rate = max(MIN_RATE, self.rate)
         self.ceiling = ceiling
+        self._cuts += 1
         self._slow = False
         self._cut = now
 
