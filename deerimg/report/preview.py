@@ -110,11 +110,8 @@ def tmux_wrap(sequence: str) -> str:
     return "".join(wrapped)
 
 
-def sequence_for(
-    data: bytes, name: str, pixels: tuple[int, int] | None, env: Mapping[str, str]
-) -> tuple[str | None, str | None]:
-    """The escape sequence that shows the image DATA (file NAME) in the terminal of ENV, or
-    None and why not: (sequence, None) or (None, reason)."""
+def protocol_for(data: bytes, env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The protocol that shows the image DATA in the terminal of ENV, or None and why not."""
     found = protocols(env)
     if not found:
         return None, "this terminal is not known to show images (Kitty, Ghostty, WezTerm, iTerm2)"
@@ -124,8 +121,19 @@ def sequence_for(
         what = f"{kind.upper()} images" if kind else "this image's format"
         why = "Kitty's protocol shows PNG only" if found == (KITTY,) else "not shown inline"
         return None, f"no preview of {what} here: {why}"
+    return usable[0], None
+
+
+def sequence_for(
+    data: bytes, name: str, pixels: tuple[int, int] | None, env: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """The escape sequence that shows the image DATA (file NAME) in the terminal of ENV, or
+    None and why not: (sequence, None) or (None, reason)."""
+    protocol, why = protocol_for(data, env)
+    if protocol is None:
+        return None, why
     cols, rows = fit(pixels)
-    if usable[0] == KITTY:
+    if protocol == KITTY:
         sequence = kitty_sequence(data, cols, rows)
     else:
         sequence = iterm2_sequence(data, name, COLUMNS, ROWS)
@@ -151,13 +159,11 @@ def boxed(
     the terminal cannot show it. The rows are made first (scrolling as need be), the image drawn
     from their top with the cursor saved and restored, and the cursor left below them: where it
     ends is known whatever the protocol does with the cursor (erase_box takes it back)."""
-    sequence, _why = sequence_for(data, name, pixels, env)
-    if sequence is None:
+    protocol, _why = protocol_for(data, env)
+    if protocol is None:
         return None
     cols, rows = box(pixels)
-    kind = image_format(data)
-    usable = [protocol for protocol in protocols(env) if kind in SHOWS[protocol]]
-    if usable[0] == KITTY:
+    if protocol == KITTY:
         image = kitty_sequence(data, cols, rows, image_id)
     else:
         image = iterm2_sequence(data, name, cols, rows)
