@@ -54,7 +54,9 @@ def send_task(
             emit,
             files=policy.partial_files,
             force=policy.force,
-            limit=asked if isinstance(asked, int) and not isinstance(asked, bool) else 3,
+            limit=asked
+            if isinstance(asked, int) and not isinstance(asked, bool)
+            else request.MAX_PARTIALS,
         )
     try:
         result = sending_.request(client, task, slots, emit, on_retry, sending, submitted, partials)

@@ -56,30 +56,28 @@ def receive(
     answer = bytearray()
     watch = Deadline(response, deadline)
     last = time.monotonic()  # when the last bytes came
-    streamed = sink is not None and sink.takes(response)
+    stream = sink if sink is not None and sink.takes(response) else None
     size = 0
     try:
-        if not streamed:
+        if stream is None:
             refuse_size(response, response.headers.get("content-length"))
         for chunk in response.iter_bytes():
             size += len(chunk)
-            if streamed:
-                sink.feed(chunk)  # type: ignore[union-attr]
+            if stream is not None:
+                stream.feed(chunk)
             else:
                 answer += chunk
                 refuse_size(response, size)
             last = time.monotonic()
             if last >= deadline:
-                raise CutOff(response, None, size, late=True, sink=sink if streamed else None)
-        if streamed:
-            sink.ended()  # type: ignore[union-attr]
+                raise CutOff(response, None, size, late=True, sink=stream)
+        if stream is not None:
+            stream.ended()
     except httpx.TransportError as exc:  # time-outs included
         # The answer broke after its status and headers came: keep what they say.
         now = time.monotonic()
         late = watch.passed or now >= deadline
-        raise CutOff(
-            response, exc, size, late=late, idle=now - last, sink=sink if streamed else None
-        ) from None
+        raise CutOff(response, exc, size, late=late, idle=now - last, sink=stream) from None
     finally:
         watch.stop()  # before the connection goes back to the pool
         response.close()

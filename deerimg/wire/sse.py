@@ -10,9 +10,10 @@ where new bytes came: no copy per chunk, no cap but the whole answer's (reading.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-_ENDS = (b"\n", b"\r")
+_END = re.compile(rb"[\r\n]")  # CR or LF, in one pass over the new bytes
 
 
 class EventReader:
@@ -102,8 +103,8 @@ class OverLimit(Exception):
 
 def _line_end(buffer: bytearray, start: int) -> int:
     """The index of the first CR or LF in BUFFER from START, or -1."""
-    ends = [i for i in (buffer.find(end, start) for end in _ENDS) if i >= 0]
-    return min(ends) if ends else -1
+    found = _END.search(buffer, start)
+    return found.start() if found is not None else -1
 
 
 __all__ = ["EventReader", "OverLimit"]
