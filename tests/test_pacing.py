@@ -94,14 +94,20 @@ def test_a_burst_of_429s_cuts_once_not_into_a_collapse():
     assert pacer.rate >= pacing.FIRST_CUT * 10.0 / 4  # one cut, at most to a quarter
 
 
-def later_429(gap: float, wait: float) -> Pacer:
-    """A pacer past its first cut at 8 a second, told a 429 GAP seconds after its last start."""
+def past_first_cut(rate: float) -> tuple[Pacer, Clock]:
+    """A pacer whose quick start a 429 ended 10 s ago, set to RATE a second, and its clock."""
     clock = Clock()
     pacer = Pacer(clock)
     pacer.observed(go(pacer, clock), RateSignal(200))
     pacer.observed(go(pacer, clock), RateSignal(429))  # the first cut ends the quick start
     clock.now += 10.0
-    pacer.rate = 8.0
+    pacer.rate = rate
+    return pacer, clock
+
+
+def later_429(gap: float, wait: float) -> Pacer:
+    """A pacer past its first cut at 8 a second, told a 429 GAP seconds after its last start."""
+    pacer, clock = past_first_cut(8.0)
     ok = go(pacer, clock)
     clock.now = ok + gap
     refused = go(pacer, clock)
@@ -256,12 +262,7 @@ def test_what_the_bucket_has_left_when_a_limit_is_first_stated_goes_at_once():
 
 
 def test_after_a_429_the_next_start_takes_the_token_the_wait_names_even_before_its_turn():
-    clock = Clock()
-    pacer = Pacer(clock)
-    pacer.observed(go(pacer, clock), RateSignal(200))
-    pacer.observed(go(pacer, clock), RateSignal(429))  # the first cut ends the quick start
-    clock.now += 10.0
-    pacer.rate = 1.0
+    pacer, clock = past_first_cut(1.0)
     ok = go(pacer, clock)
     pacer.observed(ok, RateSignal(200))
     clock.now = ok + 0.5
