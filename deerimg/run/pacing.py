@@ -17,6 +17,9 @@ answer. The rule:
   tokens between, to BETA of the rate, as theirs do. The next start goes when the token the wait
   names is there: it takes it, and whoever else took it sees a 429 (so a process that holds a
   bucket to itself learns of the other), and the next estimate is exact.
+- A 429 before any start of ours got through (another process holds the bucket) does not cut:
+  the next start goes when the token its wait names is there, before its paced turn, so that the
+  other learns of us by a 429 rather than keeping every token (a late start was locked out).
 - With the headers, an answer whose take left the bucket below one token, which gained none over
   MARK_SPAN seconds while other processes took MARK_SHARE of the limit from it (a whole request at
   least), cuts the rate to MARK_CUT with no request refused.
@@ -198,8 +201,9 @@ class Pacer:
             self._waits.append(wait)
         before = [t for t in self._starts if t < started and t not in self._refused]
         if not before and wait is not None:
-            # Nothing of ours got through yet: another process took the bucket. Wait, no cut.
-            self._next = max(self._next, now + wait)
+            # Nothing of ours got through yet: another process took the bucket. No cut; the
+            # next start takes the token the wait names, and the other learns of us by a 429.
+            self._next = now + wait if exact else max(self._next, now + wait)
             return
         if self._shadowed(started, now):
             if exact and wait is not None:  # no cut, but no start before the bucket has a token
