@@ -26,11 +26,14 @@ answer. The rule:
 - Between cuts, while the pacer binds, the rate grows toward the key's whole rate: a stated
   limit (to HEADROOM of it), else, once others took our tokens, one over the longest exact
   Retry-After (at most one token's time), by GROW_PER_TOKEN x the whole rate of the distance a
-  second; alone with no stated limit, by PROBE of the whole rate a second (PROBE_FIRST after the
-  quick start's cut, before any other: where a process meets its first 429 depends on when the
-  others started, so it looks again soon, and a later 429 evens the split). A slower process grows
-  faster and the cuts are multiplicative: processes on one key even their shares with no
-  coordinator, as TCP flows share a link.
+  second; alone with no stated limit, by PROBE_FIRST of the quick start's estimate a second after
+  its cut, until another (where a process meets its first 429 depends on when the others started:
+  it looks again soon), then by PROBE_PER_TOKEN x the ceiling of it (PROBE_ALONE at least), a 429
+  about every 80 requests at any rate. A slower process grows faster, the cuts are multiplicative:
+  processes on one key even their shares with no coordinator, as TCP flows share a link.
+- With no stated limit, a later cut below DEEP of the rate (others' cuts came with it, or the quick
+  start's estimate was too high: alone, one 429 tells) goes back toward BETA of the rate before
+  it, RECOVER of the distance a second, until the next cut, and does not end PROBE_FIRST.
 """
 
 from __future__ import annotations
@@ -51,10 +54,15 @@ FIRST_CUT = 0.95  # of the first 429's estimate
 BETA = 0.93  # of a later 429's estimate, or of the rate
 FLOOR = 0.5  # a later 429 cuts at most to this share of the rate
 MARK_CUT = 0.95  # of the rate, when a shared bucket was used up (no 429)
-PROBE = 0.005  # of the key's whole rate, a second, alone with no stated limit
-PROBE_FIRST = 0.03  # the same, after the quick start's cut, before any other
+PROBE = 0.005  # of the key's whole rate, a second, at least, once others took our tokens
+PROBE_FIRST = 0.03  # of the quick start's estimate a second, after its cut, until another
 GROW_PER_TOKEN = 0.005  # x the whole rate: the share of the distance to it closed a second
 GROW_MAX = 1.0  # the most of the distance closed a second
+PROBE_ALONE = 0.004  # of the ceiling a second at least, alone with no stated limit, after that
+PROBE_PER_TOKEN = 0.0011  # x the ceiling in requests a second: the same (2.2 % at 20 a second)
+DEEP = 0.75  # a cut below this share of the rate before it is deep: the rate goes back toward
+RECOVER = 0.5  # the share of the distance to BETA of the rate before it closed a second
+RECOVERED = 0.98  # of that rate: back
 SHARED_FOR = 10.0  # seconds a sign of others' takes lasts
 SHADOW = 0.5  # intervals after a cut in which a 429 does not cut again
 MARK_SPAN = 1.0  # seconds over which a shared bucket must have gained nothing
@@ -78,7 +86,9 @@ class Pacer:
         self._next = -math.inf
         self._held = -math.inf  # when a request was last held back
         self._grown = clock()
-        self._cuts = 0  # 429s that cut the rate
+        self._cuts = 0  # 429s that cut the rate, less the deep ones (gone back from)
+        self._first_ceiling: float | None = None  # what the quick start's cut said
+        self._recover: float | None = None  # after a deep cut: the rate to go back toward
         self._cut = -math.inf  # a 429 of a request started before this does not cut again
         self._shared = -math.inf  # when others last took our tokens
         self._starts: deque[float] = deque(maxlen=256)  # booked starts, newest last
@@ -161,15 +171,21 @@ class Pacer:
         elif self._shared > now - SHARED_FOR:
             step = max(closing * (total - self.rate), PROBE * total)
         else:
-            step = (PROBE_FIRST if self._cuts == 1 else PROBE) * total
+            ceiling = self.ceiling or self.rate
+            probe = max(PROBE_ALONE, PROBE_PER_TOKEN * ceiling)
+            if self._cuts == 1:
+                probe, ceiling = PROBE_FIRST, self._first_ceiling or ceiling
+            step = probe * ceiling
+        if self._recover is not None:  # back toward the rate before a deep cut
+            step = max(step, RECOVER * (self._recover - self.rate))
+            self._recover = self._recover if self.rate < RECOVERED * self._recover else None
         self.rate = min(MAX_RATE, self.rate + step * elapsed)
         if self.stated is not None:
             self.rate = min(self.rate, HEADROOM * self.stated)
 
     def _total(self) -> float:
-        """The key's whole rate, as every process on it sees it: a stated limit, else one over
-        the longest Retry-After given to the millisecond (at most one token's time), else the
-        ceiling."""
+        """The key's whole rate: a stated limit, else one over the longest Retry-After given to
+        the millisecond (at most one token's time), else the ceiling."""
         if self.stated is not None:
             return self.stated
         if len(self._waits) >= 3:
@@ -209,6 +225,7 @@ class Pacer:
             if exact and wait is not None:  # no cut, but no start before the bucket has a token
                 self._next = max(self._next, now + wait)
             return
+        rate, slow, recovering = self.rate, self._slow, self._recover is not None
         estimate = self.rate / 2.0
         if exact and wait is not None and before:
             # The bucket held less than one request from the last start that got through until
@@ -225,6 +242,10 @@ class Pacer:
             self.rate = BETA * ceiling
             self._shared = now
         self._cut_to(ceiling, now)
+        self._recover = None
+        if not slow and not recovering and self.stated is None and self.rate < DEEP * rate:
+            self._recover = BETA * rate
+            self._cuts -= 1
         if exact and wait is not None:
             self._next = now + wait  # the token the wait names: ours, before any other start
         elif wait is not None:
@@ -236,6 +257,8 @@ class Pacer:
         self.rate = max(MIN_RATE, self.rate)
         self.ceiling = ceiling
         self._cuts += 1
+        if self._first_ceiling is None:
+            self._first_ceiling = ceiling
         self._slow = False
         self._cut = now
 
