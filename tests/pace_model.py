@@ -26,8 +26,9 @@ BURST = 2
 class World:
     """The virtual clock and its events."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, noise: float = 1.0) -> None:
         self.now = 0.0
+        self.noise = noise  # x the mean of every random delay
         self.rand = random.Random(seed)
         self._events: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
@@ -39,6 +40,7 @@ class World:
         self.at(self.now + max(0.0, delay), action)
 
     def jitter(self, mean: float) -> float:
+        mean *= self.noise
         return self.rand.expovariate(1.0 / mean) if mean > 0 else 0.0
 
     def run(self) -> None:
@@ -101,9 +103,10 @@ def rate_of(accepted: list[Verdict], per_minute: float) -> float:
 
 
 def simulate(per_minute: float, latency: float, headers: bool, seed: int, *, pair: bool,
-             skew: float) -> tuple[float, float, float, int]:  # fmt: skip
-    """(rate / R, 429 share, the first process's share while both ran, prompts failed)."""
-    world = World(seed)
+             skew: float, noise: float = 1.0) -> tuple[float, float, float, int]:  # fmt: skip
+    """(rate / R, 429 share, the first process's share while both ran, prompts failed); NOISE
+    scales every random delay (1: about a millisecond)."""
+    world = World(seed, noise)
     bucket = RateLimit(per_minute, BURST, headers, clock=lambda: world.now)
     count = max(80, int(per_minute / 3))
     procs = [Process(world, bucket, "a", count // 2 if pair else count, latency)]

@@ -285,6 +285,20 @@ def test_a_deep_cut_goes_back_toward_the_rate_before_it_until_the_next_cut():
     assert pacer.rate - after < 0.05 * after
 
 
+def test_a_deep_cut_goes_back_toward_the_quick_starts_rate_when_that_was_higher():
+    """Real runs at 1200/min: one process's quick start was cut at 13 a second, then deep (to 6.4)
+    while the other's still grew (to 22 before its cut at 10): it went back only to 8.8, and
+    the pair split 0.39 / 0.61 in three runs of five; going back toward 93 % of 13, 0.47-0.53."""
+    pacer, clock = past_first_cut(9.6)
+    pacer._peak = 13.0  # the quick start's rate when its 429 came
+    go(pacer, clock)
+    go(pacer, clock)  # the one interval it may catch up on, then paced
+    pacer.observed(go(pacer, clock), RateSignal(429, retry_after=0.06, exact=True))
+    assert pacer.rate < pacing.DEEP * 9.6  # deep: an estimate of about 6 a second
+    assert pacer._recover == pytest.approx(min(pacing.BETA * 13.0, 2 * pacer.rate))
+    assert pacer._recover > pacing.BETA * 9.6
+
+
 @pytest.mark.parametrize(("per_minute", "seed"), [(300, 1), (300, 8), (1200, 1), (1200, 8)])
 def test_two_processes_without_headers_even_out_after_cuts_that_came_together(per_minute, seed):
     """Seeds of tests/pace_model.py (second start within 20 ms, as in the real benchmark) that

@@ -31,9 +31,10 @@ answer. The rule:
   it looks again soon), then by PROBE_PER_TOKEN x the ceiling of it (PROBE_ALONE at least), a 429
   about every 80 requests at any rate. A slower process grows faster, the cuts are multiplicative:
   processes on one key even their shares with no coordinator, as TCP flows share a link.
-- With no stated limit, a later cut below DEEP of the rate (others' cuts came with it, or the quick
-  start's estimate was too high: alone, one 429 tells) goes back toward BETA of the rate before
-  it, RECOVER of the distance a second, until the next cut, and does not end PROBE_FIRST.
+- With no stated limit, a later cut below DEEP of the rate (another's quick start still grew, or
+  ours estimated too high: alone, one 429 tells) goes back toward BETA of the rate before it or of
+  the quick start's when cut (twice the new rate at most), RECOVER of the distance a second, until
+  the next cut, and does not end PROBE_FIRST.
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ class Pacer:
         self._held = -math.inf  # when a request was last held back
         self._grown = clock()
         self._cuts = 0  # 429s that cut the rate, less the deep ones (gone back from)
-        self._first_ceiling: float | None = None  # what the quick start's cut said
+        self._first_ceiling: float | None = None  # the quick start's cut: what it said, and
+        self._peak = 0.0  # the rate it cut
         self._recover: float | None = None  # after a deep cut: the rate to go back toward
         self._cut = -math.inf  # a 429 of a request started before this does not cut again
         self._shared = -math.inf  # when others last took our tokens
@@ -154,8 +156,7 @@ class Pacer:
     # -- the rule ---------------------------------------------------------------------------
 
     def _grow(self, now: float) -> None:
-        """While the pacer binds (a request held back in the last second): the quick start's
-        doubling, else a step toward the key's whole rate."""
+        """While the pacer binds (a request held back in the last second): grow, by the rule."""
         elapsed = max(0.0, now - self._grown)
         self._grown = now
         if now - self._held >= 1.0 or elapsed == 0:
@@ -242,10 +243,10 @@ class Pacer:
             self.rate = BETA * ceiling
             self._shared = now
         self._cut_to(ceiling, now)
-        self._recover = None
-        if not slow and not recovering and self.stated is None and self.rate < DEEP * rate:
-            self._recover = BETA * rate
-            self._cuts -= 1
+        self._peak = rate if slow else self._peak
+        deep = not slow and not recovering and self.stated is None and self.rate < DEEP * rate
+        self._recover = min(BETA * max(rate, self._peak), 2.0 * self.rate) if deep else None
+        self._cuts -= deep  # a deep cut does not end PROBE_FIRST
         if exact and wait is not None:
             self._next = now + wait  # the token the wait names: ours, before any other start
         elif wait is not None:
@@ -257,8 +258,7 @@ class Pacer:
         self.rate = max(MIN_RATE, self.rate)
         self.ceiling = ceiling
         self._cuts += 1
-        if self._first_ceiling is None:
-            self._first_ceiling = ceiling
+        self._first_ceiling = self._first_ceiling or ceiling
         self._slow = False
         self._cut = now
 

@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--headers", choices=["no", "yes", "both"], default="both")
     parser.add_argument("--skew", type=float, default=0.02, help="the second start, at most (s)")
     parser.add_argument("--alone", action="store_true", help="no pairs")
+    parser.add_argument("--noise", type=float, default=1.0, help="x every random delay's mean")
     args = parser.parse_args()
     cases = [c for c in CASES if not args.only or c[0] in args.only]
     print("R/min  L s   headers  who    rate/R min/med  429s med/max  share worst  failed  misses")
@@ -40,7 +41,8 @@ def main() -> int:
         if args.headers != "both" and headers != (args.headers == "yes"):
             continue
         for pair in (False,) if args.alone else (False, True):
-            rows = [simulate(per_minute, latency, headers, seed, pair=pair, skew=args.skew)
+            rows = [simulate(per_minute, latency, headers, seed, pair=pair, skew=args.skew,
+                             noise=args.noise)
                     for seed in range(args.seeds)]  # fmt: skip
             rates, refused, shares, failed = zip(*rows, strict=True)
             worst = max(abs(s - 0.5) for s in shares) if pair else 0.0
