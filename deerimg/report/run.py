@@ -25,7 +25,7 @@ from deerimg.events import (
 )
 from deerimg.report import terminal
 from deerimg.report.saved import saved_lines
-from deerimg.report.summary import summary_lines
+from deerimg.report.summary import pace_record, summary_lines
 from deerimg.report.terminal import (
     DETAIL,
     ERROR,
@@ -280,8 +280,9 @@ class Report:
 
     def summary(self, summary: Summary) -> None:
         self.stop()
-        if self.json_lines and self.paths_on_stdout and summary.pace is not None:  # -j auto
-            self._data(summary_lines(summary, as_json=True)[0])  # the rate: the last record
+        record = pace_record(summary)  # -j auto's: the rate, after the images' records
+        if self.json_lines and self.paths_on_stdout and record is not None:
+            self._data(json.dumps(record, ensure_ascii=False))
         if not (self._batch or summary.interrupted or summary.skipped or summary.budget_stopped):
             return
         for line in summary_lines(summary):

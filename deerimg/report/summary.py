@@ -4,18 +4,13 @@ With -j auto and --json, the last record too: the rate the run reached."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from deerimg.events import Summary
 
 
-def summary_lines(summary: Summary, *, as_json: bool = False) -> list[str]:
-    """The summary's line, then each model's (several -m), then the budget's when it stopped;
-    AS_JSON, -j auto's last --json record alone (none on a fixed -j N)."""
-    if as_json:
-        record = pace_record(summary)
-        return [json.dumps(record, ensure_ascii=False)] if record is not None else []
+def summary_lines(summary: Summary) -> list[str]:
+    """The summary's line, then each model's (several -m), then the budget's when it stopped."""
     parts = _saved_and_failed(summary.images, summary.failed)
     if summary.skipped:
         parts.append(f"{summary.skipped} skipped (already there)")

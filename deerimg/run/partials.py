@@ -28,7 +28,7 @@ class Partials:
         *,
         files: bool,
         force: bool,
-        limit: int = 3,
+        limit: int,
     ) -> None:
         self.number = number
         self.limit = limit  # the partials asked for: a server's index past them is not a name
