@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from deerimg.run.pacing import Pacer
 from deerimg.wire import retry
-from tests.fake.ratelimit import RateLimit, Verdict
+from tests.fake.ratelimit import RateLimit, rate_of, while_all_ran
 
 BURST = 2
 
@@ -94,14 +94,6 @@ class Process:
             self.world.after(wait + self.world.jitter(0.0005), lambda: self._try(attempt + 1))
 
 
-def rate_of(accepted: list[Verdict], per_minute: float) -> float:
-    """Accepted requests a minute over R, first to last, less the bucket's burst."""
-    if len(accepted) <= BURST + 1:
-        return 0.0
-    span = accepted[-1].time - accepted[0].time
-    return 60.0 * (len(accepted) - 1 - BURST) / span / per_minute if span > 0 else 0.0
-
-
 def simulate(per_minute: float, latency: float, headers: bool, seed: int, *, pair: bool,
              skew: float, noise: float = 1.0) -> tuple[float, float, float, int]:  # fmt: skip
     """(rate / R, 429 share, the first process's share while both ran, prompts failed); NOISE
@@ -115,10 +107,6 @@ def simulate(per_minute: float, latency: float, headers: bool, seed: int, *, pai
     for k, proc in enumerate(procs):
         proc.start(world.rand.uniform(0, skew) if k else 0.0)
     world.run()
-    log = bucket.log
-    ends = [max((v.time for v in log if v.accepted and v.tag == p.tag), default=0.0) for p in procs]
-    both = [v for v in log if v.time <= min(ends)]
-    ok = [v for v in both if v.accepted]
-    share = sum(v.tag == "a" for v in ok) / max(1, len(ok))
-    refused = 1 - len(ok) / len(both) if both else 0.0
-    return rate_of(ok, per_minute), refused, share, sum(p.failed for p in procs)
+    sides = [lambda v, tag=p.tag: v.tag == tag for p in procs]
+    accepted, refused, shares = while_all_ran(bucket.log, sides)
+    return rate_of(accepted, per_minute, BURST), refused, shares[0], sum(p.failed for p in procs)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.fake import FakeDeerAPI  # noqa: E402 - needs ROOT on sys.path
-from tests.fake.ratelimit import Verdict  # noqa: E402
+from tests.fake.ratelimit import rate_of, while_all_ran  # noqa: E402
 
 KEY = "sk-bench-ratelimit"
 BURST = 2
@@ -43,14 +43,6 @@ def env_for(url: str, home: Path) -> dict[str, str]:
         NO_PROXY="*",
     )
     return env
-
-
-def rate_of(accepted: list[Verdict], per_minute: float) -> float:
-    """Accepted requests a minute over R, first to last, less the bucket's burst."""
-    if len(accepted) <= BURST + 1:
-        return 0.0
-    span = accepted[-1].time - accepted[0].time
-    return 60.0 * (len(accepted) - 1 - BURST) / span / per_minute if span > 0 else 0.0
 
 
 def run(api: FakeDeerAPI, home: Path, prompts: list[str], jobs: str, tag: str) -> subprocess.Popen:
@@ -76,7 +68,7 @@ def one(api: FakeDeerAPI, home: Path, per_minute: float, count: int, jobs: str) 
     log = list(api.limiter.log) if api.limiter else []
     accepted = [v for v in log if v.accepted]
     share = 1 - len(accepted) / len(log) if log else 0.0
-    return f"{rate_of(accepted, per_minute):6.3f}  {share:6.1%}  {failed:3d}"
+    return f"{rate_of(accepted, per_minute, BURST):6.3f}  {share:6.1%}  {failed:3d}"
 
 
 def pair(api: FakeDeerAPI, home: Path, per_minute: float, count: int) -> str:
@@ -85,15 +77,11 @@ def pair(api: FakeDeerAPI, home: Path, per_minute: float, count: int) -> str:
     failed = sum(failed_of(p, home, f"pair{k}", count) for k, p in enumerate(procs))
     log = list(api.limiter.log) if api.limiter else []
     side = {p: k for k in range(2) for p in prompts[k::2]}
-    accepted = [v for v in log if v.accepted]
-    ends = [max((v.time for v in accepted if side.get(v.tag) == k), default=0.0) for k in (0, 1)]
-    both = [v for v in log if v.time <= min(ends)]  # while both ran
-    both_ok = [v for v in both if v.accepted]
-    shares = [sum(side.get(v.tag) == k for v in both_ok) / max(1, len(both_ok)) for k in (0, 1)]
-    refused = 1 - len(both_ok) / len(both) if both else 0.0
+    sides = [lambda v, k=k: side.get(v.tag) == k for k in (0, 1)]
+    both_ok, refused, shares = while_all_ran(log, sides)
     return (
-        f"shares {shares[0]:.3f} / {shares[1]:.3f}, pair {rate_of(both_ok, per_minute):.3f} of R, "
-        f"{refused:.1%} 429, {failed} failed"
+        f"shares {shares[0]:.3f} / {shares[1]:.3f}, "
+        f"pair {rate_of(both_ok, per_minute, BURST):.3f} of R, {refused:.1%} 429, {failed} failed"
     )
 
 

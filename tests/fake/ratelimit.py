@@ -81,3 +81,24 @@ class RateLimit:
     def refused(self) -> list[Verdict]:
         with self._lock:
             return [v for v in self.log if not v.accepted]
+
+
+def while_all_ran(
+    log: list[Verdict], sides: list[Callable[[Verdict], bool]]
+) -> tuple[list[Verdict], float, list[float]]:
+    """What the bucket said while each of SIDES (the processes, told by their verdicts) still
+    had an accepted request to come: the accepted verdicts, the share refused, each side's share
+    of the accepted."""
+    ends = [max((v.time for v in log if v.accepted and mine(v)), default=0.0) for mine in sides]
+    window = [v for v in log if v.time <= min(ends)]
+    accepted = [v for v in window if v.accepted]
+    refused = 1 - len(accepted) / len(window) if window else 0.0
+    return accepted, refused, [sum(map(mine, accepted)) / max(1, len(accepted)) for mine in sides]
+
+
+def rate_of(accepted: list[Verdict], per_minute: float, burst: float) -> float:
+    """Accepted requests a minute over PER_MINUTE, first to last, less the bucket's BURST."""
+    if len(accepted) <= burst + 1:
+        return 0.0
+    span = accepted[-1].time - accepted[0].time
+    return 60.0 * (len(accepted) - 1 - burst) / span / per_minute if span > 0 else 0.0
